@@ -1,0 +1,82 @@
+/*
+ * config.h - handoffd's configuration: the INI file and its defaults.
+ *
+ * The file has one [daemon] section and any number of [profile NAME]
+ * sections.  Parsing is strict: an unknown section or key, a bad value or
+ * a duplicate profile stops the daemon at start with FILE:LINE: reason.
+ */
+#ifndef HANDOFFD_CONFIG_H
+#define HANDOFFD_CONFIG_H
+
+#include <stddef.h>
+
+#define HO_MAX_PROFILES 64
+#define HO_PROFILE_NAME_MAX 64
+#define HO_MAX_ALPN 8
+
+enum ho_client_auth {
+	HO_CLIENT_AUTH_NONE = 0,
+	HO_CLIENT_AUTH_REQUEST,
+	HO_CLIENT_AUTH_REQUIRE
+};
+
+enum ho_log_level {
+	HO_LOG_ERROR = 0,
+	HO_LOG_WARNING,
+	HO_LOG_INFO,
+	HO_LOG_DEBUG
+};
+
+/* One [profile NAME] section.  Paths are as written in the file. */
+struct ho_profile_config {
+	char name[HO_PROFILE_NAME_MAX];
+	char *certificate;  /* PEM chain, leaf first (required) */
+	char *key;          /* PEM private key (required) */
+	char *priority;     /* GnuTLS priority string, NULL = default */
+	char *alpn[HO_MAX_ALPN]; /* protocols in preference order */
+	int alpn_count;
+	enum ho_client_auth client_auth;
+	char *trust;        /* PEM CA file for client certificates */
+	int line;           /* line of the section header, for messages */
+};
+
+struct ho_config {
+	char *listen;              /* nanomsg URL, NULL = default path */
+	int workers;               /* 0 = number of CPUs */
+	unsigned session_timeout_ms; /* idle session lifetime */
+	unsigned max_sessions;     /* open sessions before "busy" */
+	enum ho_log_level log_level;
+	struct ho_profile_config profiles[HO_MAX_PROFILES];
+	int profile_count;
+};
+
+#define HO_DEFAULT_SESSION_TIMEOUT_MS 30000
+#define HO_DEFAULT_MAX_SESSIONS 10000
+/* TLS 1.3 only, and only the AEADs the caller's record layer runs. */
+#define HO_DEFAULT_PRIORITY                                                   \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-AES-128-CCM:-AES-256-CCM:"            \
+	"-AES-128-CCM-8:-AES-256-CCM-8"
+
+/* Fills cfg with the built-in defaults (no profiles). */
+void ho_config_defaults(struct ho_config *cfg);
+
+/*
+ * Reads an INI file into cfg (which holds defaults already).  Returns 0,
+ * or -1 with "FILE:LINE: reason" (or "FILE: reason") written to err.
+ */
+int ho_config_load(struct ho_config *cfg, const char *path, char *err,
+    size_t errlen);
+
+/* Checks cross-field rules (a profile has certificate and key, trust is
+ * set when client_auth is not none).  Returns 0 or -1 with err filled. */
+int ho_config_check(const struct ho_config *cfg, const char *path,
+    char *err, size_t errlen);
+
+/* Frees every string the config owns and zeroes it. */
+void ho_config_free(struct ho_config *cfg);
+
+/* Parses "none|request|require" etc.; -1 if not one of them. */
+int ho_config_parse_client_auth(const char *s);
+int ho_config_parse_log_level(const char *s);
+
+#endif /* HANDOFFD_CONFIG_H */

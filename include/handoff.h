@@ -1,0 +1,204 @@
+/*
+ * handoff.h - TLS with the handshake offloaded to handoffd.
+ *
+ * A program that links libhandoff terminates (or, later, originates) TLS
+ * without ever holding a private key: handoffd performs the handshake's
+ * asymmetric work and returns the session keys, and this library then
+ * encrypts and decrypts records in the caller's process.
+ *
+ * Shape (modelled on OpenBSD libtls):
+ *   - a handoff_config holds settings (daemon URL, profile, deadline);
+ *   - a handoff_ctx holds the connection to the daemon and is shared by
+ *     many connections (it is thread-safe);
+ *   - a handoff_conn is one TLS connection on a socket the caller owns.
+ * Functions return 0 (or a byte count) on success, -1 on error, or
+ * HANDOFF_WANT_POLLIN / HANDOFF_WANT_POLLOUT when a non-blocking socket
+ * (or the daemon) is not ready: wait for that event on
+ * handoff_conn_pollfd() and call again with the same arguments.
+ * The reason for an error is on the object: handoff_conn_error(),
+ * handoff_ctx_error(), with a code from handoff_conn_errno().
+ * Every *_free(NULL) does nothing.
+ */
+#ifndef HANDOFF_H
+#define HANDOFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(HANDOFF_BUILDING) && defined(__GNUC__)
+#define HANDOFF_EXPORT __attribute__((visibility("default")))
+#else
+#define HANDOFF_EXPORT
+#endif
+
+#define HANDOFF_VERSION_STRING "0.1.0"
+
+#define HANDOFF_WANT_POLLIN (-2)
+#define HANDOFF_WANT_POLLOUT (-3)
+
+/* Default deadline for each wait during a handshake, in milliseconds. */
+#define HANDOFF_DEFAULT_DEADLINE_MS 5000
+/* Environment variable naming the daemon's URL. */
+#define HANDOFF_DAEMON_ENV "HANDOFF_DAEMON"
+
+/*
+ * Error codes: X(name, number, text).  Numbers are positive here and are
+ * also what handoffd sends on the wire; they never change meaning.
+ */
+#define HANDOFF_ERRNO_MAP(X)                                                  \
+	X(OK, 0, "no error")                                                  \
+	X(NOMEM, 1, "out of memory")                                          \
+	X(INVAL, 2, "invalid argument")                                       \
+	X(NODAEMON, 3, "handoffd could not be reached")                       \
+	X(TIMEOUT, 4, "deadline passed")                                      \
+	X(PROTO, 5, "malformed or unexpected message")                        \
+	X(BUSY, 6, "handoffd is at its session limit")                        \
+	X(SESSION, 7, "unknown or expired session")                           \
+	X(PROFILE, 8, "unknown profile")                                      \
+	X(HANDSHAKE, 9, "TLS handshake failed")                               \
+	X(SHUTDOWN, 10, "handoffd is shutting down")                          \
+	X(IO, 11, "socket error")                                             \
+	X(EOF, 12, "peer closed the connection")                              \
+	X(ALERT, 13, "peer sent a fatal alert")                               \
+	X(RECORD, 14, "bad TLS record")                                       \
+	X(UNSUPPORTED, 15, "negotiated something this library cannot run")    \
+	X(INTERNAL, 16, "internal error")                                     \
+	X(STATE, 17, "call not valid in this state")
+
+enum handoff_errno {
+#define HANDOFF_X(name, num, text) HANDOFF_E##name = num,
+	HANDOFF_ERRNO_MAP(HANDOFF_X)
+#undef HANDOFF_X
+};
+
+/* Short text for an error code ("handoffd is at its session limit"). */
+HANDOFF_EXPORT const char *handoff_strerror(int err);
+/* Name of an error code ("HANDOFF_EBUSY"). */
+HANDOFF_EXPORT const char *handoff_err_name(int err);
+
+struct handoff_config;
+struct handoff_ctx;
+struct handoff_conn;
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* Returns a config with defaults, or NULL when out of memory. */
+HANDOFF_EXPORT struct handoff_config *handoff_config_new(void);
+HANDOFF_EXPORT void handoff_config_free(struct handoff_config *config);
+/*
+ * The daemon's nanomsg URL (copied).  Default: $HANDOFF_DAEMON, else the
+ * daemon's default path (see handoff_default_daemon_url()).
+ */
+HANDOFF_EXPORT int handoff_config_set_daemon(struct handoff_config *config,
+    const char *url);
+/* The daemon profile to use (copied).  Default: "default". */
+HANDOFF_EXPORT int handoff_config_set_profile(struct handoff_config *config,
+    const char *profile);
+/* Longest wait for the daemon or the peer during a handshake. */
+HANDOFF_EXPORT int handoff_config_set_deadline_ms(
+    struct handoff_config *config, unsigned int ms);
+/* Last error on the config object. */
+HANDOFF_EXPORT const char *handoff_config_error(struct handoff_config *config);
+
+/*
+ * Writes the URL handoffd listens on by default for this user
+ * ("ipc:///run/handoff/handoffd.sock" for root, else under
+ * $XDG_RUNTIME_DIR/handoff or /tmp/handoff-UID) into buf.
+ * Returns 0, or -1 if it does not fit.
+ */
+HANDOFF_EXPORT int handoff_default_daemon_url(char *buf, size_t len);
+
+/* ---- context ---------------------------------------------------------- */
+
+/*
+ * A context for many connections.  handoff_ctx_new() copies what it needs
+ * from config; the caller may free config afterwards.  It does not
+ * contact the daemon: a missing daemon shows at the first handshake.
+ * Returns NULL when out of memory or when config is invalid.
+ */
+HANDOFF_EXPORT struct handoff_ctx *handoff_ctx_new(
+    const struct handoff_config *config);
+/* Frees the context.  All its connections MUST be freed first. */
+HANDOFF_EXPORT void handoff_ctx_free(struct handoff_ctx *ctx);
+HANDOFF_EXPORT const char *handoff_ctx_error(struct handoff_ctx *ctx);
+
+/* ---- connections ------------------------------------------------------ */
+
+/*
+ * Starts a server-role TLS connection on an accepted TCP socket fd.  The
+ * caller keeps owning fd (handoff never closes it).  If fd is
+ * non-blocking, every call on the connection may return
+ * HANDOFF_WANT_POLLIN/POLLOUT.  Returns 0 and sets *conn, or -1 with the
+ * reason in handoff_ctx_error().
+ */
+HANDOFF_EXPORT int handoff_accept_socket(struct handoff_ctx *ctx,
+    struct handoff_conn **conn, int fd);
+
+/*
+ * Runs the handshake.  Returns 0 once it is complete, -1 on failure (see
+ * handoff_conn_error()), or HANDOFF_WANT_POLLIN/POLLOUT: wait for that
+ * event on handoff_conn_pollfd() (which may be the daemon's descriptor,
+ * not the socket), for at most handoff_conn_poll_timeout() ms, and call
+ * again.  handoff_read() and handoff_write() run it implicitly.
+ */
+HANDOFF_EXPORT int handoff_handshake(struct handoff_conn *conn);
+
+/* The descriptor to wait on after HANDOFF_WANT_POLLIN/POLLOUT. */
+HANDOFF_EXPORT int handoff_conn_pollfd(struct handoff_conn *conn);
+/* Milliseconds until the current wait's deadline, -1 if none. */
+HANDOFF_EXPORT int handoff_conn_poll_timeout(struct handoff_conn *conn);
+
+/*
+ * Reads up to len bytes of application data.  Returns the count, 0 when
+ * the peer sent close_notify, -1 on error, or HANDOFF_WANT_*.
+ */
+HANDOFF_EXPORT ssize_t handoff_read(struct handoff_conn *conn, void *buf,
+    size_t len);
+
+/*
+ * Writes len bytes of application data (split into records).  Returns
+ * len, -1 on error, or HANDOFF_WANT_*: then call again with the same
+ * buffer and length.
+ */
+HANDOFF_EXPORT ssize_t handoff_write(struct handoff_conn *conn,
+    const void *buf, size_t len);
+
+/* Asks for a TLS 1.3 KeyUpdate: the write key changes and the peer is
+ * asked to change its key too.  Takes effect with the next write. */
+HANDOFF_EXPORT int handoff_conn_rekey(struct handoff_conn *conn);
+
+/*
+ * Sends close_notify (if the handshake finished) and stops the
+ * connection; the socket stays open and owned by the caller.  Returns 0,
+ * -1, or HANDOFF_WANT_POLLOUT.
+ */
+HANDOFF_EXPORT int handoff_close(struct handoff_conn *conn);
+
+/* Wipes the keys and frees the connection (does not close the fd). */
+HANDOFF_EXPORT void handoff_conn_free(struct handoff_conn *conn);
+
+/* The last error, in words, and its code.  Never NULL. */
+HANDOFF_EXPORT const char *handoff_conn_error(struct handoff_conn *conn);
+HANDOFF_EXPORT int handoff_conn_errno(struct handoff_conn *conn);
+
+/* After the handshake: "TLSv1.3", "TLS_AES_128_GCM_SHA256", the ALPN
+ * protocol and the SNI server name (NULL when there is none).  The
+ * strings live as long as the connection. */
+HANDOFF_EXPORT const char *handoff_conn_version(struct handoff_conn *conn);
+HANDOFF_EXPORT const char *handoff_conn_cipher(struct handoff_conn *conn);
+HANDOFF_EXPORT const char *handoff_conn_alpn(struct handoff_conn *conn);
+HANDOFF_EXPORT const char *handoff_conn_servername(
+    struct handoff_conn *conn);
+/* 1 if the handshake resumed an earlier session, 0 if not. */
+HANDOFF_EXPORT int handoff_conn_resumed(struct handoff_conn *conn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HANDOFF_H */
