@@ -113,7 +113,7 @@ int ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain,
 /*
  * Opens one whole record (5-byte header + body, rec_len bytes), decrypting
  * in place.  On success *type is the (inner) content type, and
- * *plain/*plain_len point into rec.  Advances the read sequence number
+ * *plain and *plain_len point into rec.  Advances the read sequence number
  * only on success.  Returns 0 or a HO_REC_E_* code.
  */
 int ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len,

@@ -1,0 +1,197 @@
+/*
+ * handoffd.h - the daemon's private header, one section per file.
+ *
+ * Threading rule: everything here belongs to the loop thread except a
+ * session that is marked busy, which belongs to the one worker running
+ * its handshake step until the after-work callback clears the mark.
+ */
+#ifndef HANDOFFD_H
+#define HANDOFFD_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gnutls/gnutls.h>
+#include <uv.h>
+
+#include "config.h"
+#include "proto.h"
+
+#define HO_DAEMON_NAME "handoffd"
+
+/* ---- log.c ------------------------------------------------------------ */
+
+void ho_log_init(int foreground, int level);
+void ho_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define ho_log_error(...) ho_log(HO_LOG_ERROR, __VA_ARGS__)
+#define ho_log_warning(...) ho_log(HO_LOG_WARNING, __VA_ARGS__)
+#define ho_log_info(...) ho_log(HO_LOG_INFO, __VA_ARGS__)
+#define ho_log_debug(...) ho_log(HO_LOG_DEBUG, __VA_ARGS__)
+
+/* Monotonic clock. */
+uint64_t ho_now_ms(void);
+uint64_t ho_now_us(void);
+
+/* ---- stats.c ---------------------------------------------------------- */
+
+#define HO_STATS_MAX_REASONS 32
+#define HO_STATS_BUCKETS 256
+
+struct ho_stats {
+	uint64_t started_ms;
+	uint64_t requests;
+	uint64_t handshakes_ok;
+	uint64_t handshakes_resumed;
+	uint64_t handshakes_failed;
+	uint64_t sessions_expired;
+	uint64_t busy_refusals;
+	uint64_t bad_requests;
+	struct {
+		char name[48];
+		uint64_t count;
+	} reasons[HO_STATS_MAX_REASONS]; /* failures by reason */
+	int reason_count;
+	uint64_t latency[HO_STATS_BUCKETS]; /* step latency histogram */
+	uint64_t latency_count;
+};
+
+void ho_stats_init(struct ho_stats *st);
+/* Counts one failed handshake under reason (a short identifier). */
+void ho_stats_fail(struct ho_stats *st, const char *reason);
+void ho_stats_latency(struct ho_stats *st, uint64_t us);
+/* Latency at quantile q (0..1) in microseconds, 0 if no samples. */
+uint64_t ho_stats_quantile(const struct ho_stats *st, double q);
+/* Writes "name value" lines; returns the length written. */
+size_t ho_stats_format(const struct ho_stats *st, unsigned open_sessions,
+    char *buf, size_t len);
+
+/* ---- profile.c -------------------------------------------------------- */
+
+/* A loaded [profile]: credentials and priorities ready for sessions. */
+struct ho_profile {
+	char name[HO_PROFILE_NAME_MAX];
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t priority;
+	gnutls_datum_t alpn[HO_MAX_ALPN];
+	int alpn_count;
+	enum ho_client_auth client_auth;
+};
+
+struct ho_profiles {
+	struct ho_profile *list;
+	int count;
+};
+
+/* Loads every profile of cfg (certificate, key, trust, priority).
+ * Returns 0, or -1 with a message naming the file and the reason. */
+int ho_profiles_load(struct ho_profiles *ps, const struct ho_config *cfg,
+    char *err, size_t errlen);
+const struct ho_profile *ho_profile_find(const struct ho_profiles *ps,
+    const char *name, size_t name_len);
+void ho_profiles_free(struct ho_profiles *ps);
+
+/* ---- selfsigned.c ----------------------------------------------------- */
+
+/*
+ * Makes sure state_dir holds default-cert.pem and default-key.pem (an
+ * ECDSA P-256 self-signed certificate for "localhost"), generating them
+ * on first use.  Returns 0 with the paths filled, or -1 with err.
+ */
+int ho_selfsigned_ensure(const char *state_dir, char *cert_path,
+    char *key_path, size_t path_len, char *err, size_t errlen);
+
+/* ---- session.c -------------------------------------------------------- */
+
+/* A growable byte buffer owned by a session; wiped when freed. */
+struct ho_bytes {
+	uint8_t *ptr;
+	size_t len;
+	size_t off; /* bytes already consumed from the front */
+	size_t cap;
+};
+
+int ho_bytes_append(struct ho_bytes *b, const void *p, size_t n);
+void ho_bytes_free(struct ho_bytes *b);
+
+/* One handshake in progress. */
+struct ho_session {
+	uint8_t token[HO_PROTO_TOKEN_LEN];
+	struct ho_session *next;          /* hash chain */
+	const struct ho_profile *profile;
+	gnutls_session_t tls;             /* NULL until the first step */
+	struct ho_bytes in;               /* peer bytes GnuTLS has not read */
+	struct ho_bytes out;              /* bytes GnuTLS wrote for the peer */
+	uint8_t secret_read[64];          /* TLS 1.3 application secrets */
+	uint8_t secret_write[64];
+	size_t secret_len;
+	uint16_t peer_record_limit;       /* from the ClientHello, 0 = none */
+	uint64_t last_used_ms;
+	int busy;                         /* a worker owns the session */
+	int abandoned;                    /* free it when the worker is done */
+};
+
+struct ho_session_table {
+	struct ho_session **buckets;
+	size_t nbuckets; /* power of two */
+	unsigned count;
+};
+
+int ho_sessions_init(struct ho_session_table *t, unsigned expected);
+/* Creates a session with a fresh random token and inserts it. */
+struct ho_session *ho_session_new(struct ho_session_table *t,
+    const struct ho_profile *profile);
+/* Finds by token (constant-time comparison); NULL if none. */
+struct ho_session *ho_session_find(struct ho_session_table *t,
+    const uint8_t *token);
+/* Unlinks and frees (wiping its buffers and GnuTLS state). */
+void ho_session_destroy(struct ho_session_table *t, struct ho_session *s);
+/* Destroys idle sessions older than timeout; returns how many. */
+unsigned ho_sessions_expire(struct ho_session_table *t, uint64_t now_ms,
+    uint64_t timeout_ms);
+void ho_sessions_free(struct ho_session_table *t);
+
+/* ---- handshake.c (runs on worker threads) ----------------------------- */
+
+enum ho_step_outcome {
+	HO_STEP_CONTINUE, /* reply sent, session waits for more input */
+	HO_STEP_DONE,     /* keys handed over, session must be destroyed */
+	HO_STEP_FAILED    /* error sent, session must be destroyed */
+};
+
+/* What one step produced; reply is the whole frame to send back. */
+struct ho_step_result {
+	enum ho_step_outcome outcome;
+	struct ho_proto_buf reply;
+	int resumed;
+	char reason[48]; /* failure reason for stats, "" if none */
+};
+
+/* Global GnuTLS state the handshake needs: the session-ticket key. */
+int ho_handshake_global_init(char *err, size_t errlen);
+void ho_handshake_global_free(void);
+
+/*
+ * Feeds input to the session's handshake and builds the reply.  Creates
+ * the GnuTLS session on the first step.  Never touches the table.
+ */
+void ho_handshake_step(struct ho_session *s, const uint8_t *input,
+    size_t input_len, const struct ho_proto_msg *req,
+    struct ho_step_result *res);
+
+/* Frees the session's GnuTLS state (worker or loop thread). */
+void ho_handshake_free(struct ho_session *s);
+
+/* ---- server.c --------------------------------------------------------- */
+
+struct ho_daemon;
+
+/* Binds the socket and sets up the loop.  Returns 0 or -1 (logged). */
+int ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
+    const struct ho_config *cfg, const struct ho_profiles *profiles,
+    const char *listen_url);
+/* After uv_run returns: closes everything. */
+void ho_server_free(struct ho_daemon *d);
+
+#endif /* HANDOFFD_H */

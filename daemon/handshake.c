@@ -1,0 +1,350 @@
+/*
+ * handshake.c - one step of a server-role TLS handshake, on a worker.
+ *
+ * The GnuTLS session reads from and writes to memory: pull hands out the
+ * peer bytes the library sent, push collects what GnuTLS wants sent.  A
+ * step feeds the new bytes and runs gnutls_handshake() until it needs
+ * more; then the reply carries the output (CONTINUE), or, once the
+ * handshake is complete, the keys and the bytes GnuTLS did not read
+ * (DONE), or the alert and the reason in words (ERROR).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "handoff.h"
+#include "handoffd.h"
+#include "record.h"
+#include "wipe.h"
+
+/* TLS extension number of record_size_limit (RFC 8449). */
+#define EXT_RECORD_SIZE_LIMIT 28
+
+/* One ticket key for the daemon's lifetime, shared by every session so a
+ * session made through one caller resumes through any other. */
+static gnutls_datum_t ticket_key;
+
+int
+ho_handshake_global_init(char *err, size_t errlen)
+{
+	int ret = gnutls_session_ticket_key_generate(&ticket_key);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot make a session-ticket key: %s",
+		    gnutls_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+void
+ho_handshake_global_free(void)
+{
+	if (ticket_key.data != NULL) {
+		gnutls_memset(ticket_key.data, 0, ticket_key.size);
+		gnutls_free(ticket_key.data);
+		ticket_key.data = NULL;
+	}
+}
+
+static ssize_t
+pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	struct ho_session *s = ptr;
+	size_t avail = s->in.len - s->in.off;
+	if (avail == 0) {
+		gnutls_transport_set_errno(s->tls, EAGAIN);
+		return -1;
+	}
+	size_t n = len < avail ? len : avail;
+	memcpy(buf, s->in.ptr + s->in.off, n);
+	s->in.off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	struct ho_session *s = ptr;
+	if (ho_bytes_append(&s->out, buf, len) != 0) {
+		gnutls_transport_set_errno(s->tls, ENOMEM);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+/* Keeps the TLS 1.3 application traffic secrets for KeyUpdate. */
+static int
+secret_cb(gnutls_session_t tls, gnutls_record_encryption_level_t level,
+    const void *secret_read, const void *secret_write, size_t size)
+{
+	struct ho_session *s = gnutls_session_get_ptr(tls);
+	if (level != GNUTLS_ENCRYPTION_LEVEL_APPLICATION ||
+	    size > sizeof(s->secret_read))
+		return 0;
+	s->secret_len = size;
+	if (secret_read != NULL)
+		memcpy(s->secret_read, secret_read, size);
+	if (secret_write != NULL)
+		memcpy(s->secret_write, secret_write, size);
+	return 0;
+}
+
+static int
+record_limit_ext(void *ctx, unsigned tls_id, const unsigned char *data,
+    unsigned size)
+{
+	struct ho_session *s = ctx;
+	if (tls_id == EXT_RECORD_SIZE_LIMIT && size == 2)
+		s->peer_record_limit = (uint16_t)(data[0] << 8 | data[1]);
+	return 0;
+}
+
+/* Reads the peer's record_size_limit from the ClientHello: GnuTLS honours
+ * it itself but does not report it, and the caller's record layer must. */
+static int
+client_hello_hook(gnutls_session_t tls, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct ho_session *s = gnutls_session_get_ptr(tls);
+	if (incoming && when == GNUTLS_HOOK_PRE)
+		gnutls_ext_raw_parse(s, record_limit_ext, msg,
+		    GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
+	return 0;
+}
+
+static int
+session_setup(struct ho_session *s)
+{
+	const struct ho_profile *p = s->profile;
+	int ret = gnutls_init(&s->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK);
+	if (ret < 0)
+		return ret;
+	gnutls_session_set_ptr(s->tls, s);
+	if ((ret = gnutls_priority_set(s->tls, p->priority)) < 0 ||
+	    (ret = gnutls_credentials_set(s->tls, GNUTLS_CRD_CERTIFICATE,
+		 p->cred)) < 0 ||
+	    (ret = gnutls_session_ticket_enable_server(s->tls,
+		 &ticket_key)) < 0)
+		return ret;
+	if (p->alpn_count > 0 &&
+	    (ret = gnutls_alpn_set_protocols(s->tls, p->alpn,
+		 (unsigned)p->alpn_count, GNUTLS_ALPN_SERVER_PRECEDENCE)) < 0)
+		return ret;
+	if (p->client_auth != HO_CLIENT_AUTH_NONE)
+		gnutls_certificate_server_set_request(s->tls,
+		    p->client_auth == HO_CLIENT_AUTH_REQUIRE ? GNUTLS_CERT_REQUIRE
+							      : GNUTLS_CERT_REQUEST);
+	gnutls_transport_set_ptr(s->tls, s);
+	gnutls_transport_set_pull_function(s->tls, pull);
+	gnutls_transport_set_push_function(s->tls, push);
+	/* With a memory transport GnuTLS's default pull-timeout function
+	 * would select() on our pointer: no handshake timeout here; the
+	 * session's idle timeout bounds it instead. */
+	gnutls_handshake_set_timeout(s->tls, 0);
+	gnutls_handshake_set_secret_function(s->tls, secret_cb);
+	gnutls_handshake_set_hook_function(s->tls, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+	    GNUTLS_HOOK_PRE, client_hello_hook);
+	return 0;
+}
+
+/* Maps the negotiated cipher to a suite the caller's record layer runs;
+ * 0 if it runs none. */
+static uint16_t
+negotiated_suite(gnutls_session_t tls)
+{
+	if (gnutls_protocol_get_version(tls) != GNUTLS_TLS1_3)
+		return 0;
+	switch (gnutls_cipher_get(tls)) {
+	case GNUTLS_CIPHER_AES_128_GCM:
+		return HO_TLS_AES_128_GCM_SHA256;
+	case GNUTLS_CIPHER_AES_256_GCM:
+		return HO_TLS_AES_256_GCM_SHA384;
+	case GNUTLS_CIPHER_CHACHA20_POLY1305:
+		return HO_TLS_CHACHA20_POLY1305_SHA256;
+	default:
+		return 0;
+	}
+}
+
+static void
+put_output(struct ho_session *s, struct ho_proto_buf *b)
+{
+	if (s->out.len > s->out.off)
+		ho_proto_put(b, HO_F_OUTPUT, s->out.ptr + s->out.off,
+		    s->out.len - s->out.off);
+	s->out.off = s->out.len;
+}
+
+static void
+begin_reply(struct ho_step_result *res, int type, const struct ho_proto_msg *req)
+{
+	uint64_t id;
+	ho_proto_begin(&res->reply, type);
+	if (req != NULL && ho_proto_get_u64(req, HO_F_REQUEST_ID, &id) == 0)
+		ho_proto_put_u64(&res->reply, HO_F_REQUEST_ID, id);
+}
+
+static void
+fail(struct ho_session *s, int gnutls_err, int code, const char *text,
+    const struct ho_proto_msg *req, struct ho_step_result *res)
+{
+	char msg[512];
+	res->outcome = HO_STEP_FAILED;
+	if (gnutls_err < 0) {
+		/* GnuTLS sends no alert by itself on failure. */
+		if (s->tls != NULL)
+			gnutls_alert_send_appropriate(s->tls, gnutls_err);
+		snprintf(res->reason, sizeof(res->reason), "%s",
+		    gnutls_strerror_name(gnutls_err) ? gnutls_strerror_name(
+							    gnutls_err)
+						     : "GNUTLS_E_UNKNOWN");
+		if (gnutls_err == GNUTLS_E_FATAL_ALERT_RECEIVED)
+			snprintf(msg, sizeof(msg),
+			    "TLS handshake failed in handoffd: %s (%s)",
+			    gnutls_strerror(gnutls_err),
+			    gnutls_alert_get_name(gnutls_alert_get(s->tls)));
+		else
+			snprintf(msg, sizeof(msg),
+			    "TLS handshake failed in handoffd: %s",
+			    gnutls_strerror(gnutls_err));
+		text = msg;
+	} else {
+		snprintf(res->reason, sizeof(res->reason), "%s",
+		    handoff_err_name(code));
+	}
+	begin_reply(res, HO_MSG_ERROR, req);
+	ho_proto_put_u32(&res->reply, HO_F_ERROR_CODE, (uint32_t)code);
+	ho_proto_put_str(&res->reply, HO_F_ERROR_TEXT, text);
+	put_output(s, &res->reply);
+}
+
+/* Copies one direction's keys from GnuTLS into the reply. */
+static int
+put_direction(struct ho_session *s, int read, struct ho_proto_buf *b)
+{
+	gnutls_datum_t mac, iv, key;
+	unsigned char seq[8];
+	int ret = gnutls_record_get_state(s->tls, read ? 1 : 0, &mac, &iv,
+	    &key, seq);
+	if (ret < 0)
+		return ret;
+	uint64_t seqnum = 0;
+	for (int i = 0; i < 8; i++)
+		seqnum = (seqnum << 8) | seq[i];
+	ho_proto_put(b, read ? HO_F_READ_KEY : HO_F_WRITE_KEY, key.data,
+	    key.size);
+	ho_proto_put(b, read ? HO_F_READ_IV : HO_F_WRITE_IV, iv.data, iv.size);
+	ho_proto_put_u64(b, read ? HO_F_READ_SEQ : HO_F_WRITE_SEQ, seqnum);
+	ho_proto_put(b, read ? HO_F_READ_SECRET : HO_F_WRITE_SECRET,
+	    read ? s->secret_read : s->secret_write, s->secret_len);
+	return 0;
+}
+
+static void
+done(struct ho_session *s, const struct ho_proto_msg *req,
+    struct ho_step_result *res)
+{
+	uint16_t suite = negotiated_suite(s->tls);
+	if (suite == 0 || s->secret_len == 0) {
+		/* The priority string let through something the caller's
+		 * record layer cannot run: end the connection cleanly. */
+		gnutls_alert_send(s->tls, GNUTLS_AL_FATAL,
+		    GNUTLS_A_HANDSHAKE_FAILURE);
+		fail(s, 0, HANDOFF_EUNSUPPORTED,
+		    "negotiated a protocol or cipher the caller's record "
+		    "layer does not run (check the profile's priority string)",
+		    req, res);
+		return;
+	}
+	res->outcome = HO_STEP_DONE;
+	res->resumed = gnutls_session_is_resumed(s->tls) != 0;
+	begin_reply(res, HO_MSG_HS_DONE, req);
+	struct ho_proto_buf *b = &res->reply;
+	ho_proto_put_u16(b, HO_F_VERSION, HO_TLS13);
+	ho_proto_put_u16(b, HO_F_SUITE, suite);
+	int ret = put_direction(s, 1, b);
+	if (ret == 0)
+		ret = put_direction(s, 0, b);
+	if (ret < 0) {
+		ho_proto_buf_free(b);
+		fail(s, ret, HANDOFF_EINTERNAL, NULL, req, res);
+		return;
+	}
+	put_output(s, b);
+	if (s->in.len > s->in.off)
+		ho_proto_put(b, HO_F_LEFTOVER, s->in.ptr + s->in.off,
+		    s->in.len - s->in.off);
+	gnutls_datum_t alpn;
+	if (gnutls_alpn_get_selected_protocol(s->tls, &alpn) == 0 &&
+	    alpn.size > 0 && alpn.size <= HO_PROTO_MAX_STR)
+		ho_proto_put(b, HO_F_ALPN, alpn.data, alpn.size);
+	char name[256];
+	size_t name_len = sizeof(name);
+	unsigned type;
+	if (gnutls_server_name_get(s->tls, name, &name_len, &type, 0) == 0 &&
+	    type == GNUTLS_NAME_DNS && name_len > 0 && name_len < sizeof(name))
+		ho_proto_put(b, HO_F_SERVER_NAME, name, name_len);
+	ho_proto_put_u8(b, HO_F_RESUMED, (uint8_t)res->resumed);
+	if (s->peer_record_limit >= 64)
+		ho_proto_put_u16(b, HO_F_RECORD_LIMIT, s->peer_record_limit);
+}
+
+void
+ho_handshake_step(struct ho_session *s, const uint8_t *input,
+    size_t input_len, const struct ho_proto_msg *req,
+    struct ho_step_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	int ret;
+	if (s->tls == NULL && (ret = session_setup(s)) < 0) {
+		fail(s, ret, HANDOFF_EINTERNAL, NULL, req, res);
+		return;
+	}
+	if (ho_bytes_append(&s->in, input, input_len) != 0) {
+		fail(s, 0, HANDOFF_ENOMEM, "handoffd is out of memory", req,
+		    res);
+		return;
+	}
+	/* Non-fatal results (a warning alert) mean "call again". */
+	do {
+		ret = gnutls_handshake(s->tls);
+	} while (ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret));
+
+	if (ret == 0) {
+		done(s, req, res);
+	} else if (ret == GNUTLS_E_AGAIN) {
+		res->outcome = HO_STEP_CONTINUE;
+		begin_reply(res, HO_MSG_HS_CONTINUE, req);
+		ho_proto_put(&res->reply, HO_F_TOKEN, s->token,
+		    sizeof(s->token));
+		put_output(s, &res->reply);
+	} else {
+		fail(s, ret, HANDOFF_EHANDSHAKE, NULL, req, res);
+	}
+	if (ho_proto_finish(&res->reply) != 0) {
+		/* Only reachable if the output outgrew a frame. */
+		ho_proto_buf_free(&res->reply);
+		res->outcome = HO_STEP_FAILED;
+		snprintf(res->reason, sizeof(res->reason), "reply_too_big");
+		begin_reply(res, HO_MSG_ERROR, req);
+		ho_proto_put_u32(&res->reply, HO_F_ERROR_CODE, HANDOFF_EINTERNAL);
+		ho_proto_put_str(&res->reply, HO_F_ERROR_TEXT,
+		    "handshake output does not fit in one message");
+	}
+	if (res->outcome != HO_STEP_CONTINUE)
+		ho_handshake_free(s); /* wipe keys as early as possible */
+}
+
+void
+ho_handshake_free(struct ho_session *s)
+{
+	if (s->tls != NULL) {
+		gnutls_deinit(s->tls);
+		s->tls = NULL;
+	}
+	ho_wipe(s->secret_read, sizeof(s->secret_read));
+	ho_wipe(s->secret_write, sizeof(s->secret_write));
+	s->secret_len = 0;
+}

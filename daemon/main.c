@@ -1,0 +1,219 @@
+/*
+ * main.c - handoffd's entry point: options, configuration, start-up.
+ *
+ * Only wiring lives here: read the config (or make the built-in default),
+ * load the profiles, size the worker pool, bind, and run the loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handoff.h"
+#include "handoffd.h"
+#include "paths.h"
+
+struct options {
+	const char *config;
+	const char *listen;
+	int foreground;
+	int verbose;
+	int check;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: handoffd [options]\n"
+	    "  -c, --config FILE   read this INI file (default: built-in "
+	    "config)\n"
+	    "  -l, --listen URL    nanomsg URL to listen on (overrides the "
+	    "config)\n"
+	    "  -f, --foreground    log to stderr instead of syslog\n"
+	    "  -v, --verbose       log at debug level\n"
+	    "  -t, --check         check the config and profiles, then exit\n"
+	    "  -V, --version       print the version\n"
+	    "  -h, --help          this text\n"
+	    "See handoffd(8) and handoffd.conf(5).\n");
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"check", no_argument, NULL, 't'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:l:fvtVh", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'l':
+			o->listen = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 't':
+			o->check = 1;
+			break;
+		case 'V':
+			printf("handoffd %s\n", HANDOFF_VERSION_STRING);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "handoffd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+	return 0;
+}
+
+/* The built-in configuration: one "default" profile with a self-signed
+ * certificate kept in the state directory. */
+static int
+add_default_profile(struct ho_config *cfg, char *err, size_t errlen)
+{
+	char dir[512], cert[1024], key[1024];
+	if (ho_default_state_dir(dir, sizeof(dir)) != 0) {
+		snprintf(err, errlen, "state directory path too long");
+		return -1;
+	}
+	if (ho_selfsigned_ensure(dir, cert, key, sizeof(cert), err, errlen) !=
+	    0)
+		return -1;
+	struct ho_profile_config *p = &cfg->profiles[cfg->profile_count++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "default");
+	p->certificate = strdup(cert);
+	p->key = strdup(key);
+	if (p->certificate == NULL || p->key == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The default listen URL; creates its private directory. */
+static int
+default_listen(char *url, size_t len, char *err, size_t errlen)
+{
+	char dir[512];
+	if (ho_default_runtime_dir(dir, sizeof(dir)) != 0 ||
+	    handoff_default_daemon_url(url, len) != 0) {
+		snprintf(err, errlen, "runtime directory path too long");
+		return -1;
+	}
+	if (ho_mkdir_p(dir, 0700) != 0) {
+		snprintf(err, errlen, "cannot create runtime directory %s: %s",
+		    dir, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 0007) != 0) {
+		snprintf(err, errlen,
+		    "runtime directory %s must belong to this user and not "
+		    "be world-accessible (chmod 700 it)", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+set_worker_count(int workers)
+{
+	char buf[16];
+	if (workers <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		workers = n > 0 ? (int)n : 1;
+	}
+	/* libuv reads this once, when the first work item is queued. */
+	snprintf(buf, sizeof(buf), "%d", workers);
+	setenv("UV_THREADPOOL_SIZE", buf, 1);
+	ho_log_info("worker pool: %d threads", workers);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct ho_config cfg;
+	struct ho_profiles profiles = {NULL, 0};
+	struct ho_daemon *daemon = NULL;
+	char err[1024], url[1024];
+	int rc = 1;
+
+	parse_options(argc, argv, &opt);
+	signal(SIGPIPE, SIG_IGN);
+	ho_config_defaults(&cfg);
+	ho_log_init(opt.foreground || opt.check, HO_LOG_INFO);
+	if (opt.config != NULL) {
+		if (ho_config_load(&cfg, opt.config, err, sizeof(err)) != 0 ||
+		    ho_config_check(&cfg, opt.config, err, sizeof(err)) != 0)
+			goto fail;
+	} else if (add_default_profile(&cfg, err, sizeof(err)) != 0) {
+		goto fail;
+	}
+	ho_log_init(opt.foreground || opt.check,
+	    opt.verbose ? HO_LOG_DEBUG : (int)cfg.log_level);
+	if (ho_profiles_load(&profiles, &cfg, err, sizeof(err)) != 0)
+		goto fail;
+	if (opt.check) {
+		printf("handoffd: configuration OK (%d profile(s))\n",
+		    profiles.count);
+		rc = 0;
+		goto out;
+	}
+	const char *listen = opt.listen ? opt.listen : cfg.listen;
+	if (listen == NULL) {
+		if (default_listen(url, sizeof(url), err, sizeof(err)) != 0)
+			goto fail;
+		listen = url;
+	}
+	if (ho_handshake_global_init(err, sizeof(err)) != 0)
+		goto fail;
+	set_worker_count(cfg.workers);
+	/* The socket file gets mode 0660: never world-accessible. */
+	umask(0117);
+	if (ho_server_start(&daemon, uv_default_loop(), &cfg, &profiles,
+		listen) != 0)
+		goto out;
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	ho_log_info("stopped");
+	rc = 0;
+	goto out;
+fail:
+	ho_log_error("%s", err);
+out:
+	ho_server_free(daemon);
+	ho_profiles_free(&profiles);
+	ho_config_free(&cfg);
+	ho_handshake_global_free();
+	return rc;
+}

@@ -1,0 +1,109 @@
+/*
+ * profile.c - turns [profile] sections into loaded GnuTLS credentials.
+ *
+ * Everything that can fail on a bad file fails here, at start, with the
+ * file's name: a key that cannot be read, a certificate that does not
+ * match its key, a priority string GnuTLS refuses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoffd.h"
+
+static int
+load_one(struct ho_profile *p, const struct ho_profile_config *pc,
+    char *err, size_t errlen)
+{
+	int ret;
+	snprintf(p->name, sizeof(p->name), "%s", pc->name);
+	p->client_auth = pc->client_auth;
+	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
+		goto gnutls_fail;
+	ret = gnutls_certificate_set_x509_key_file2(p->cred, pc->certificate,
+	    pc->key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (ret < 0) {
+		snprintf(err, errlen,
+		    "profile %s: cannot load certificate %s with key %s: %s "
+		    "(check that both files exist, are readable by this "
+		    "user, are PEM, and belong together)",
+		    pc->name, pc->certificate, pc->key, gnutls_strerror(ret));
+		return -1;
+	}
+	if (pc->trust != NULL) {
+		ret = gnutls_certificate_set_x509_trust_file(p->cred,
+		    pc->trust, GNUTLS_X509_FMT_PEM);
+		if (ret <= 0) {
+			snprintf(err, errlen,
+			    "profile %s: no CA certificates loaded from "
+			    "trust file %s: %s",
+			    pc->name, pc->trust,
+			    ret < 0 ? gnutls_strerror(ret) : "file is empty");
+			return -1;
+		}
+	}
+	const char *prio = pc->priority ? pc->priority : HO_DEFAULT_PRIORITY;
+	const char *errpos = NULL;
+	ret = gnutls_priority_init2(&p->priority, prio, &errpos, 0);
+	if (ret < 0) {
+		snprintf(err, errlen,
+		    "profile %s: bad priority string \"%s\" at \"%s\": %s",
+		    pc->name, prio, errpos ? errpos : "?",
+		    gnutls_strerror(ret));
+		return -1;
+	}
+	for (int i = 0; i < pc->alpn_count; i++) {
+		p->alpn[i].data = (unsigned char *)pc->alpn[i];
+		p->alpn[i].size = (unsigned)strlen(pc->alpn[i]);
+	}
+	p->alpn_count = pc->alpn_count;
+	return 0;
+gnutls_fail:
+	snprintf(err, errlen, "profile %s: %s", pc->name, gnutls_strerror(ret));
+	return -1;
+}
+
+int
+ho_profiles_load(struct ho_profiles *ps, const struct ho_config *cfg,
+    char *err, size_t errlen)
+{
+	ps->list = calloc((size_t)cfg->profile_count + 1, sizeof(*ps->list));
+	ps->count = 0;
+	if (ps->list == NULL) {
+		snprintf(err, errlen, "out of memory loading profiles");
+		return -1;
+	}
+	for (int i = 0; i < cfg->profile_count; i++) {
+		/* Count it first so a failed half-load is freed too. */
+		ps->count++;
+		if (load_one(&ps->list[i], &cfg->profiles[i], err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+const struct ho_profile *
+ho_profile_find(const struct ho_profiles *ps, const char *name,
+    size_t name_len)
+{
+	for (int i = 0; i < ps->count; i++) {
+		if (strlen(ps->list[i].name) == name_len &&
+		    memcmp(ps->list[i].name, name, name_len) == 0)
+			return &ps->list[i];
+	}
+	return NULL;
+}
+
+void
+ho_profiles_free(struct ho_profiles *ps)
+{
+	for (int i = 0; i < ps->count; i++) {
+		if (ps->list[i].cred)
+			gnutls_certificate_free_credentials(ps->list[i].cred);
+		if (ps->list[i].priority)
+			gnutls_priority_deinit(ps->list[i].priority);
+	}
+	free(ps->list);
+	ps->list = NULL;
+	ps->count = 0;
+}

@@ -1,0 +1,530 @@
+/*
+ * server.c - handoffd's event loop: the nanomsg socket, request dispatch,
+ * the worker pool hand-off, idle expiry and graceful shutdown.
+ *
+ * The socket is a raw (AF_SP_RAW) REP socket, so the single loop thread
+ * can hold many requests at once; each request's routing header arrives
+ * as a control message and goes back unchanged with the reply.  The loop
+ * thread parses, looks up sessions and sends replies; it never runs
+ * crypto: handshake steps go to libuv's pool via uv_queue_work.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "handoff.h"
+#include "handoffd.h"
+
+/* Requests handled per wake-up before the loop looks at timers again. */
+#define READ_BUDGET 256
+/* How long shutdown waits for running steps before giving up. */
+#define SHUTDOWN_GRACE_MS 10000
+
+struct ho_daemon {
+	uv_loop_t *loop;
+	const struct ho_config *cfg;
+	const struct ho_profiles *profiles;
+	int sock;                   /* nanomsg socket */
+	uv_poll_t rcv_poll;         /* on NN_RCVFD */
+	uv_timer_t sweep_timer;     /* idle-session expiry */
+	uv_timer_t grace_timer;     /* shutdown deadline */
+	uv_signal_t sig_term, sig_int;
+	struct ho_session_table sessions;
+	struct ho_stats stats;
+	unsigned inflight;          /* steps queued or running */
+	int stopping;
+	int closed;
+};
+
+/* A request travelling to a worker and back. */
+struct ho_work {
+	uv_work_t req;
+	struct ho_daemon *d;
+	struct ho_session *session;
+	void *control;          /* routing header, owned until the reply */
+	void *body;             /* the request frame (nanomsg buffer) */
+	struct ho_proto_msg msg; /* points into body */
+	uint64_t started_us;
+	struct ho_step_result result;
+};
+
+static void
+send_reply(struct ho_daemon *d, void **control, const uint8_t *buf,
+    size_t len)
+{
+	struct nn_iovec iov = {(void *)buf, len};
+	struct nn_msghdr hdr;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.msg_iov = &iov;
+	hdr.msg_iovlen = 1;
+	hdr.msg_control = control;
+	hdr.msg_controllen = NN_MSG;
+	/* A raw REP socket drops a reply to a peer that has gone away, so
+	 * a failure here is only logged: the caller's deadline covers it. */
+	if (nn_sendmsg(d->sock, &hdr, NN_DONTWAIT) < 0) {
+		ho_log_debug("reply not sent: %s", nn_strerror(nn_errno()));
+		nn_freemsg(*control);
+	}
+	*control = NULL;
+}
+
+static void
+reply_error(struct ho_daemon *d, void **control,
+    const struct ho_proto_msg *req, int code, const char *text)
+{
+	struct ho_proto_buf b;
+	uint64_t id;
+	ho_proto_begin(&b, HO_MSG_ERROR);
+	if (req != NULL && ho_proto_get_u64(req, HO_F_REQUEST_ID, &id) == 0)
+		ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
+	ho_proto_put_u32(&b, HO_F_ERROR_CODE, (uint32_t)code);
+	ho_proto_put_str(&b, HO_F_ERROR_TEXT, text);
+	if (ho_proto_finish(&b) == 0) {
+		send_reply(d, control, b.buf, b.len);
+	} else {
+		nn_freemsg(*control);
+		*control = NULL;
+	}
+	ho_proto_buf_free(&b);
+}
+
+static void
+reply_simple(struct ho_daemon *d, void **control,
+    const struct ho_proto_msg *req, struct ho_proto_buf *b)
+{
+	uint64_t id;
+	if (ho_proto_get_u64(req, HO_F_REQUEST_ID, &id) == 0)
+		ho_proto_put_u64(b, HO_F_REQUEST_ID, id);
+	if (ho_proto_finish(b) == 0)
+		send_reply(d, control, b->buf, b->len);
+	else
+		reply_error(d, control, req, HANDOFF_EINTERNAL,
+		    "reply did not fit in one message");
+	ho_proto_buf_free(b);
+}
+
+static void maybe_finish_shutdown(struct ho_daemon *d);
+
+static void
+work_run(uv_work_t *req)
+{
+	struct ho_work *w = req->data;
+	const struct ho_proto_field *in = &w->msg.f[HO_F_INPUT];
+	ho_handshake_step(w->session, in->ptr, in->len, &w->msg, &w->result);
+}
+
+static void
+work_done(uv_work_t *req, int status)
+{
+	struct ho_work *w = req->data;
+	struct ho_daemon *d = w->d;
+	struct ho_session *s = w->session;
+	struct ho_step_result *r = &w->result;
+
+	d->inflight--;
+	if (ho_proto_finish(&r->reply) == 0)
+		send_reply(d, &w->control, r->reply.buf, r->reply.len);
+	else /* out of memory building it: the caller's deadline answers */
+		nn_freemsg(w->control);
+	ho_stats_latency(&d->stats, ho_now_us() - w->started_us);
+	switch (r->outcome) {
+	case HO_STEP_DONE:
+		d->stats.handshakes_ok++;
+		d->stats.handshakes_resumed += (unsigned)r->resumed;
+		ho_session_destroy(&d->sessions, s);
+		break;
+	case HO_STEP_FAILED:
+		ho_stats_fail(&d->stats, r->reason);
+		ho_log_debug("handshake failed: %s", r->reason);
+		ho_session_destroy(&d->sessions, s);
+		break;
+	case HO_STEP_CONTINUE:
+		s->busy = 0;
+		s->last_used_ms = ho_now_ms();
+		if (s->abandoned || d->stopping)
+			ho_session_destroy(&d->sessions, s);
+		break;
+	}
+	ho_proto_buf_free(&r->reply);
+	nn_freemsg(w->body);
+	free(w);
+	maybe_finish_shutdown(d);
+}
+
+/* Hands a step to the pool; the reply is sent from work_done.  Returns
+ * 0, or -1 after replying with the error. */
+static int
+queue_step(struct ho_daemon *d, struct ho_session *s, void **control,
+    void **body, const struct ho_proto_msg *msg)
+{
+	struct ho_work *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		reply_error(d, control, msg, HANDOFF_ENOMEM,
+		    "handoffd is out of memory");
+		return -1;
+	}
+	w->req.data = w;
+	w->d = d;
+	w->session = s;
+	w->control = *control;
+	w->body = *body;
+	w->msg = *msg;
+	w->started_us = ho_now_us();
+	s->busy = 1;
+	if (uv_queue_work(d->loop, &w->req, work_run, work_done) != 0) {
+		s->busy = 0;
+		reply_error(d, control, msg, HANDOFF_EINTERNAL,
+		    "cannot queue the handshake step");
+		free(w);
+		return -1;
+	}
+	*control = NULL; /* both now belong to the work item */
+	*body = NULL;
+	d->inflight++;
+	return 0;
+}
+
+static void
+handle_start(struct ho_daemon *d, void **control, void **body,
+    const struct ho_proto_msg *msg)
+{
+	uint8_t role = HO_ROLE_SERVER;
+	if (msg->f[HO_F_ROLE].present)
+		ho_proto_get_u8(msg, HO_F_ROLE, &role);
+	if (role != HO_ROLE_SERVER) {
+		reply_error(d, control, msg, HANDOFF_EUNSUPPORTED,
+		    "this handoffd runs server-role handshakes only");
+		return;
+	}
+	if (d->stopping) {
+		reply_error(d, control, msg, HANDOFF_ESHUTDOWN,
+		    "handoffd is shutting down: retry when it is back");
+		return;
+	}
+	if (d->sessions.count >= d->cfg->max_sessions) {
+		d->stats.busy_refusals++;
+		reply_error(d, control, msg, HANDOFF_EBUSY,
+		    "handoffd is at its session limit (max_sessions): retry "
+		    "later or raise the limit");
+		return;
+	}
+	const char *name = "default";
+	size_t name_len = 7;
+	if (msg->f[HO_F_PROFILE].present) {
+		name = (const char *)msg->f[HO_F_PROFILE].ptr;
+		name_len = msg->f[HO_F_PROFILE].len;
+	}
+	const struct ho_profile *p = ho_profile_find(d->profiles, name, name_len);
+	if (p == NULL) {
+		char text[400];
+		snprintf(text, sizeof(text),
+		    "handoffd has no profile named \"%.*s\" (check the "
+		    "profile set in the caller and handoffd's config)",
+		    (int)name_len, name);
+		reply_error(d, control, msg, HANDOFF_EPROFILE, text);
+		return;
+	}
+	struct ho_session *s = ho_session_new(&d->sessions, p);
+	if (s == NULL) {
+		reply_error(d, control, msg, HANDOFF_ENOMEM,
+		    "handoffd cannot create a session (out of memory)");
+		return;
+	}
+	if (queue_step(d, s, control, body, msg) != 0)
+		ho_session_destroy(&d->sessions, s);
+}
+
+static struct ho_session *
+lookup(struct ho_daemon *d, void **control, const struct ho_proto_msg *msg)
+{
+	struct ho_session *s = NULL;
+	if (msg->f[HO_F_TOKEN].present)
+		s = ho_session_find(&d->sessions, msg->f[HO_F_TOKEN].ptr);
+	if (s == NULL || s->abandoned) {
+		/* The same words whether the token never existed or has
+		 * expired: a reply must not reveal which. */
+		reply_error(d, control, msg, HANDOFF_ESESSION,
+		    "unknown or expired handshake session (it may have "
+		    "passed handoffd's session_timeout): start a new "
+		    "handshake");
+		return NULL;
+	}
+	return s;
+}
+
+static void
+handle_step(struct ho_daemon *d, void **control, void **body,
+    const struct ho_proto_msg *msg)
+{
+	struct ho_session *s = lookup(d, control, msg);
+	if (s == NULL)
+		return;
+	if (s->busy) {
+		reply_error(d, control, msg, HANDOFF_EPROTO,
+		    "a step for this session is already running");
+		return;
+	}
+	if (d->stopping) {
+		ho_session_destroy(&d->sessions, s);
+		reply_error(d, control, msg, HANDOFF_ESHUTDOWN,
+		    "handoffd is shutting down: retry when it is back");
+		return;
+	}
+	queue_step(d, s, control, body, msg);
+}
+
+static void
+handle_abort(struct ho_daemon *d, void **control,
+    const struct ho_proto_msg *msg)
+{
+	struct ho_session *s = lookup(d, control, msg);
+	if (s == NULL)
+		return;
+	if (s->busy)
+		s->abandoned = 1; /* freed when its worker is done */
+	else
+		ho_session_destroy(&d->sessions, s);
+	struct ho_proto_buf b;
+	ho_proto_begin(&b, HO_MSG_OK);
+	reply_simple(d, control, msg, &b);
+}
+
+static void
+handle_ping(struct ho_daemon *d, void **control,
+    const struct ho_proto_msg *msg)
+{
+	struct ho_proto_buf b;
+	ho_proto_begin(&b, HO_MSG_PONG);
+	ho_proto_put_str(&b, HO_F_DAEMON_VERSION, HANDOFF_VERSION_STRING);
+	ho_proto_put_u64(&b, HO_F_UPTIME_MS,
+	    ho_now_ms() - d->stats.started_ms);
+	reply_simple(d, control, msg, &b);
+}
+
+static void
+handle_stats(struct ho_daemon *d, void **control,
+    const struct ho_proto_msg *msg)
+{
+	char text[4096];
+	size_t n = ho_stats_format(&d->stats, d->sessions.count, text,
+	    sizeof(text));
+	struct ho_proto_buf b;
+	ho_proto_begin(&b, HO_MSG_STATS_REPLY);
+	ho_proto_put(&b, HO_F_STATS_TEXT, text, n);
+	reply_simple(d, control, msg, &b);
+}
+
+/* One request.  Takes ownership of control and body. */
+static void
+dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
+{
+	struct ho_proto_msg msg;
+	d->stats.requests++;
+	int err = ho_proto_parse(body, len, &msg);
+	if (err != 0) {
+		char text[200];
+		d->stats.bad_requests++;
+		snprintf(text, sizeof(text),
+		    "handoffd refused a malformed request: %s (is the "
+		    "library the same version as the daemon?)",
+		    ho_proto_strerror(err));
+		reply_error(d, &control, NULL, HANDOFF_EPROTO, text);
+		nn_freemsg(body);
+		return;
+	}
+	switch (msg.type) {
+	case HO_MSG_PING:
+		handle_ping(d, &control, &msg);
+		break;
+	case HO_MSG_STATS:
+		handle_stats(d, &control, &msg);
+		break;
+	case HO_MSG_HS_START:
+		handle_start(d, &control, &body, &msg);
+		break;
+	case HO_MSG_HS_STEP:
+		handle_step(d, &control, &body, &msg);
+		break;
+	case HO_MSG_HS_ABORT:
+		handle_abort(d, &control, &msg);
+		break;
+	default:
+		d->stats.bad_requests++;
+		reply_error(d, &control, &msg, HANDOFF_EPROTO,
+		    "handoffd does not take this message type as a request");
+		break;
+	}
+	if (control != NULL) /* every path above replies; belt and braces */
+		nn_freemsg(control);
+	if (body != NULL)
+		nn_freemsg(body);
+}
+
+static void
+on_readable(uv_poll_t *h, int status, int events)
+{
+	struct ho_daemon *d = h->data;
+	for (int i = 0; i < READ_BUDGET; i++) {
+		void *body = NULL, *control = NULL;
+		struct nn_iovec iov = {&body, NN_MSG};
+		struct nn_msghdr hdr;
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.msg_iov = &iov;
+		hdr.msg_iovlen = 1;
+		hdr.msg_control = &control;
+		hdr.msg_controllen = NN_MSG;
+		int n = nn_recvmsg(d->sock, &hdr, NN_DONTWAIT);
+		if (n < 0) {
+			if (nn_errno() != EAGAIN && nn_errno() != EINTR)
+				ho_log_warning("receive failed: %s",
+				    nn_strerror(nn_errno()));
+			return;
+		}
+		if (control == NULL) { /* cannot reply without a route */
+			nn_freemsg(body);
+			continue;
+		}
+		dispatch(d, control, body, (size_t)n);
+	}
+}
+
+static void
+on_sweep(uv_timer_t *t)
+{
+	struct ho_daemon *d = t->data;
+	unsigned n = ho_sessions_expire(&d->sessions, ho_now_ms(),
+	    d->cfg->session_timeout_ms);
+	if (n > 0) {
+		d->stats.sessions_expired += n;
+		ho_log_debug("expired %u idle sessions", n);
+	}
+}
+
+static void
+close_all(struct ho_daemon *d)
+{
+	if (d->closed)
+		return;
+	d->closed = 1;
+	uv_poll_stop(&d->rcv_poll);
+	uv_close((uv_handle_t *)&d->rcv_poll, NULL);
+	uv_close((uv_handle_t *)&d->sweep_timer, NULL);
+	uv_close((uv_handle_t *)&d->grace_timer, NULL);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+}
+
+static void
+maybe_finish_shutdown(struct ho_daemon *d)
+{
+	if (d->stopping && d->inflight == 0)
+		close_all(d);
+}
+
+static void
+on_grace_expired(uv_timer_t *t)
+{
+	struct ho_daemon *d = t->data;
+	ho_log_warning("%u handshake steps still running after %d ms; "
+	    "exiting without them", d->inflight, SHUTDOWN_GRACE_MS);
+	/* Workers cannot be cancelled: leave the loop, main exits. */
+	uv_stop(d->loop);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct ho_daemon *d = h->data;
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	ho_log_info("signal %d: refusing new sessions, finishing %u running "
+	    "steps", signum, d->inflight);
+	uv_timer_start(&d->grace_timer, on_grace_expired, SHUTDOWN_GRACE_MS,
+	    0);
+	maybe_finish_shutdown(d);
+}
+
+static int
+open_socket(struct ho_daemon *d, const char *url)
+{
+	d->sock = nn_socket(AF_SP_RAW, NN_REP);
+	if (d->sock < 0) {
+		ho_log_error("cannot create nanomsg socket: %s",
+		    nn_strerror(nn_errno()));
+		return -1;
+	}
+	int maxsize = HO_PROTO_MAX_MSG;
+	nn_setsockopt(d->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize,
+	    sizeof(maxsize));
+	if (nn_bind(d->sock, url) < 0) {
+		ho_log_error("cannot listen on %s: %s (is another handoffd "
+		    "running there, and does its directory exist?)",
+		    url, nn_strerror(nn_errno()));
+		return -1;
+	}
+	int fd;
+	size_t fdlen = sizeof(fd);
+	if (nn_getsockopt(d->sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &fdlen) < 0) {
+		ho_log_error("cannot get the socket's receive fd: %s",
+		    nn_strerror(nn_errno()));
+		return -1;
+	}
+	uv_poll_init(d->loop, &d->rcv_poll, fd);
+	d->rcv_poll.data = d;
+	uv_poll_start(&d->rcv_poll, UV_READABLE, on_readable);
+	return 0;
+}
+
+int
+ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
+    const struct ho_config *cfg, const struct ho_profiles *profiles,
+    const char *listen_url)
+{
+	struct ho_daemon *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return -1;
+	d->loop = loop;
+	d->cfg = cfg;
+	d->profiles = profiles;
+	d->sock = -1;
+	ho_stats_init(&d->stats);
+	*out = d;
+	if (ho_sessions_init(&d->sessions, cfg->max_sessions) != 0) {
+		ho_log_error("out of memory for the session table");
+		return -1;
+	}
+	if (open_socket(d, listen_url) != 0)
+		return -1;
+	uint64_t sweep = cfg->session_timeout_ms / 4;
+	sweep = sweep < 50 ? 50 : sweep > 1000 ? 1000 : sweep;
+	uv_timer_init(loop, &d->sweep_timer);
+	d->sweep_timer.data = d;
+	uv_timer_start(&d->sweep_timer, on_sweep, sweep, sweep);
+	uv_timer_init(loop, &d->grace_timer);
+	d->grace_timer.data = d;
+	uv_signal_init(loop, &d->sig_term);
+	uv_signal_init(loop, &d->sig_int);
+	d->sig_term.data = d->sig_int.data = d;
+	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	ho_log_info("listening on %s with %d profile(s)", listen_url,
+	    profiles->count);
+	return 0;
+}
+
+void
+ho_server_free(struct ho_daemon *d)
+{
+	if (d == NULL)
+		return;
+	if (d->sock >= 0)
+		nn_close(d->sock);
+	ho_sessions_free(&d->sessions);
+	free(d);
+}

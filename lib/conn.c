@@ -1,0 +1,617 @@
+/*
+ * conn.c - a TLS connection in the caller: socket I/O, the record layer
+ * after hand-off, alerts, KeyUpdate, close_notify, and the public
+ * handoff_conn_* calls.
+ *
+ * Buffers: `in` holds bytes read from the peer (whole records are opened
+ * in place, so returned plaintext points into it until consumed); `out`
+ * holds sealed records and handshake bytes not yet written.  The socket
+ * stays the caller's: nothing here closes it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handoff_internal.h"
+#include "wipe.h"
+
+/* Read buffer: room for a few full records per read() call. */
+#define IN_BUF_SIZE (4 * HO_REC_MAX_RECORD)
+/* Records sealed per write() system call. */
+#define WRITE_BATCH_RECORDS 4
+
+#define ALERT_CLOSE_NOTIFY 0
+#define ALERT_UNEXPECTED_MESSAGE 10
+#define ALERT_BAD_RECORD_MAC 20
+#define ALERT_RECORD_OVERFLOW 22
+#define ALERT_DECODE_ERROR 50
+#define ALERT_INTERNAL_ERROR 80
+#define ALERT_USER_CANCELED 90
+#define HS_KEY_UPDATE 24
+
+uint64_t
+ho_clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- buffers ---------------------------------------------------------- */
+
+int
+ho_buf_reserve(struct ho_buf *b, size_t n)
+{
+	if (b->cap - b->len >= n)
+		return 0;
+	if (b->off > 0) { /* slide live bytes to the front first */
+		size_t used = b->len - b->off;
+		memmove(b->ptr, b->ptr + b->off, used);
+		b->off = 0;
+		b->len = used;
+		if (b->cap - b->len >= n)
+			return 0;
+	}
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < n)
+		cap *= 2;
+	uint8_t *p = malloc(cap);
+	if (p == NULL)
+		return -1;
+	if (b->len > 0)
+		memcpy(p, b->ptr, b->len);
+	if (b->ptr != NULL) {
+		ho_wipe(b->ptr, b->cap);
+		free(b->ptr);
+	}
+	b->ptr = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+ho_buf_append(struct ho_buf *b, const void *p, size_t n)
+{
+	if (ho_buf_reserve(b, n) != 0)
+		return -1;
+	memcpy(b->ptr + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void
+ho_buf_consume(struct ho_buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off >= b->len)
+		b->off = b->len = 0;
+}
+
+void
+ho_buf_free(struct ho_buf *b)
+{
+	if (b->ptr != NULL) {
+		ho_wipe(b->ptr, b->cap);
+		free(b->ptr);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- errors ----------------------------------------------------------- */
+
+int
+ho_conn_fail(struct handoff_conn *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	c->errnum = code;
+	c->state = HO_CONN_FAILED;
+	return -1;
+}
+
+const char *
+handoff_conn_error(struct handoff_conn *c)
+{
+	return c->err[0] ? c->err : "no error";
+}
+
+int
+handoff_conn_errno(struct handoff_conn *c)
+{
+	return c->errnum;
+}
+
+/* ---- socket I/O ------------------------------------------------------- */
+
+/* Waits for events on the socket until the deadline (blocking mode). */
+static int
+wait_socket(struct handoff_conn *c, short events)
+{
+	for (;;) {
+		int timeout = -1;
+		if (c->deadline_ms != 0) {
+			uint64_t now = ho_clock_ms();
+			if (now >= c->deadline_ms)
+				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+				    "the peer did not %s within %u ms",
+				    events == POLLIN ? "send" : "read",
+				    c->ctx->deadline_ms);
+			timeout = (int)(c->deadline_ms - now);
+		}
+		struct pollfd p = {c->fd, events, 0};
+		int r = poll(&p, 1, timeout);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return ho_conn_fail(c, HANDOFF_EIO, "poll: %s",
+			    strerror(errno));
+	}
+}
+
+int
+ho_conn_fill(struct handoff_conn *c)
+{
+	if (ho_buf_reserve(&c->in, IN_BUF_SIZE / 2) != 0)
+		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n = read(c->fd, c->in.ptr + c->in.len,
+		    c->in.cap - c->in.len);
+		if (n >= 0) {
+			c->in.len += (size_t)n;
+			return (int)n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return ho_conn_fail(c, HANDOFF_EIO,
+			    "reading from the peer: %s", strerror(errno));
+		if (c->nonblocking)
+			return HANDOFF_WANT_POLLIN;
+		if (wait_socket(c, POLLIN) != 0)
+			return -1;
+	}
+}
+
+int
+ho_conn_flush(struct handoff_conn *c)
+{
+	while (ho_buf_used(&c->out) > 0) {
+		ssize_t n = write(c->fd, c->out.ptr + c->out.off,
+		    ho_buf_used(&c->out));
+		if (n > 0) {
+			ho_buf_consume(&c->out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (c->nonblocking)
+				return HANDOFF_WANT_POLLOUT;
+			if (wait_socket(c, POLLOUT) != 0)
+				return -1;
+			continue;
+		}
+		return ho_conn_fail(c, HANDOFF_EIO, "writing to the peer: %s",
+		    n < 0 ? strerror(errno) : "no progress");
+	}
+	return 0;
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+int
+ho_conn_seal(struct handoff_conn *c, uint8_t type, const uint8_t *p,
+    size_t len)
+{
+	size_t need = ho_rec_sealed_len(&c->rec, len, 0);
+	size_t out_len;
+	if (ho_buf_reserve(&c->out, need) != 0)
+		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
+	int r = ho_rec_seal(&c->rec, type, p, len, 0, c->out.ptr + c->out.len,
+	    c->out.cap - c->out.len, &out_len);
+	if (r == HO_REC_E_SEQ)
+		return ho_conn_fail(c, HANDOFF_ERECORD,
+		    "write sequence number exhausted: reconnect");
+	if (r != 0)
+		return ho_conn_fail(c, HANDOFF_EINTERNAL,
+		    "cannot encrypt a record (error %d)", r);
+	c->out.len += out_len;
+	return 0;
+}
+
+void
+ho_conn_send_alert(struct handoff_conn *c, uint8_t desc)
+{
+	uint8_t alert[2] = {2, desc}; /* fatal */
+	if (c->rec.dir[HO_REC_WRITE].aead != NULL &&
+	    ho_conn_seal(c, HO_CT_ALERT, alert, sizeof(alert)) == 0) {
+		/* Best effort: one attempt even on a non-blocking socket. */
+		int nb = c->nonblocking;
+		c->nonblocking = 1;
+		ho_conn_flush(c);
+		c->nonblocking = nb;
+	}
+}
+
+/* Fails the connection with an alert to the peer. */
+static int
+fail_alert(struct handoff_conn *c, uint8_t desc, int code, const char *what)
+{
+	ho_conn_send_alert(c, desc);
+	return ho_conn_fail(c, code, "%s", what);
+}
+
+static int
+send_key_update(struct handoff_conn *c, uint8_t request_update)
+{
+	uint8_t msg[5] = {HS_KEY_UPDATE, 0, 0, 1, request_update};
+	/* The KeyUpdate goes out under the old key; then the key moves. */
+	if (ho_conn_seal(c, HO_CT_HANDSHAKE, msg, sizeof(msg)) != 0)
+		return -1;
+	if (ho_rec_update(&c->rec, HO_REC_WRITE) != 0)
+		return ho_conn_fail(c, HANDOFF_EINTERNAL,
+		    "cannot derive the next write key");
+	return 0;
+}
+
+/* Handshake messages after the handshake: only KeyUpdate in server role. */
+static int
+post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		if (len < 4)
+			return fail_alert(c, ALERT_DECODE_ERROR, HANDOFF_ERECORD,
+			    "peer sent a truncated handshake message");
+		size_t mlen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+		if (mlen > len - 4)
+			return fail_alert(c, ALERT_UNEXPECTED_MESSAGE,
+			    HANDOFF_EUNSUPPORTED,
+			    "peer split a post-handshake message across "
+			    "records, which this library does not support");
+		if (p[0] != HS_KEY_UPDATE || c->rec.version != HO_TLS13)
+			return fail_alert(c, ALERT_UNEXPECTED_MESSAGE,
+			    HANDOFF_ERECORD,
+			    "peer sent an unexpected handshake message after "
+			    "the handshake");
+		if (mlen != 1 || p[4] > 1)
+			return fail_alert(c, ALERT_DECODE_ERROR, HANDOFF_ERECORD,
+			    "peer sent a malformed KeyUpdate");
+		if (ho_rec_update(&c->rec, HO_REC_READ) != 0)
+			return ho_conn_fail(c, HANDOFF_EINTERNAL,
+			    "cannot derive the next read key");
+		/* update_requested: answer with our own KeyUpdate unless
+		 * one is already on its way. */
+		if (p[4] == 1 && !c->rekey_pending &&
+		    send_key_update(c, 0) != 0)
+			return -1;
+		p += 4 + mlen;
+		len -= 4 + mlen;
+	}
+	return 0;
+}
+
+static int
+on_alert(struct handoff_conn *c, const uint8_t *p, size_t len)
+{
+	if (len != 2)
+		return fail_alert(c, ALERT_DECODE_ERROR, HANDOFF_ERECORD,
+		    "peer sent a malformed alert");
+	if (p[1] == ALERT_CLOSE_NOTIFY) {
+		c->peer_closed = 1;
+		return 0;
+	}
+	if (p[1] == ALERT_USER_CANCELED)
+		return 0; /* a close_notify should follow */
+	const char *name = NULL;
+	switch (p[1]) {
+	case ALERT_UNEXPECTED_MESSAGE: name = "unexpected_message"; break;
+	case ALERT_BAD_RECORD_MAC: name = "bad_record_mac"; break;
+	case ALERT_RECORD_OVERFLOW: name = "record_overflow"; break;
+	case ALERT_DECODE_ERROR: name = "decode_error"; break;
+	case ALERT_INTERNAL_ERROR: name = "internal_error"; break;
+	default: name = "alert"; break;
+	}
+	return ho_conn_fail(c, HANDOFF_EALERT,
+	    "peer sent fatal alert %s (%u)", name, p[1]);
+}
+
+/* Reads and opens the next record; leaves application data in c->plain.
+ * Returns 0, HANDOFF_WANT_POLLIN or -1. */
+static int
+next_record(struct handoff_conn *c)
+{
+	for (;;) {
+		size_t used = ho_buf_used(&c->in);
+		const uint8_t *h = c->in.ptr + c->in.off;
+		if (used >= HO_REC_HEADER_LEN) {
+			size_t body = (size_t)h[3] << 8 | h[4];
+			if (body > HO_REC_MAX_BODY)
+				return fail_alert(c, ALERT_RECORD_OVERFLOW,
+				    HANDOFF_ERECORD,
+				    "peer sent a record longer than TLS allows");
+			if (used >= HO_REC_HEADER_LEN + body)
+				break;
+		}
+		int r = ho_conn_fill(c);
+		if (r == 0)
+			return ho_conn_fail(c, HANDOFF_EEOF,
+			    "the peer closed the connection without "
+			    "close_notify (data may be truncated)");
+		if (r < 0)
+			return r;
+	}
+	uint8_t *rec = c->in.ptr + c->in.off;
+	size_t rec_len = HO_REC_HEADER_LEN + ((size_t)rec[3] << 8 | rec[4]);
+	if (rec[0] != HO_CT_APPLICATION_DATA)
+		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
+		    "peer sent an unprotected record after the handshake");
+	uint8_t type, *plain;
+	size_t plain_len;
+	int r = ho_rec_open(&c->rec, rec, rec_len, &type, &plain, &plain_len);
+	/* The plaintext stays valid: `in` is only compacted by a later fill,
+	 * which happens after it has been returned. */
+	ho_buf_consume(&c->in, rec_len);
+	switch (r) {
+	case 0:
+		break;
+	case HO_REC_E_BAD_MAC:
+		return fail_alert(c, ALERT_BAD_RECORD_MAC, HANDOFF_ERECORD,
+		    "a record from the peer failed authentication "
+		    "(bad_record_mac): connection closed");
+	case HO_REC_E_OVERFLOW:
+		return fail_alert(c, ALERT_RECORD_OVERFLOW, HANDOFF_ERECORD,
+		    "peer sent a record longer than TLS allows");
+	case HO_REC_E_SEQ:
+		return ho_conn_fail(c, HANDOFF_ERECORD,
+		    "read sequence number exhausted: reconnect");
+	default:
+		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
+		    "peer sent a malformed record");
+	}
+	switch (type) {
+	case HO_CT_APPLICATION_DATA:
+		c->plain = plain;
+		c->plain_len = plain_len;
+		return 0;
+	case HO_CT_ALERT:
+		return on_alert(c, plain, plain_len);
+	case HO_CT_HANDSHAKE:
+		return post_handshake(c, plain, plain_len);
+	default:
+		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
+		    "peer sent a record of an unexpected content type");
+	}
+}
+
+/* Runs the handshake if needed; 0 when records may flow. */
+static int
+ensure_open(struct handoff_conn *c)
+{
+	if (c->state < HO_CONN_OPEN)
+		return ho_handshake_run(c);
+	if (c->state == HO_CONN_FAILED)
+		return -1;
+	return 0;
+}
+
+ssize_t
+handoff_read(struct handoff_conn *c, void *buf, size_t len)
+{
+	int r = ensure_open(c);
+	if (r != 0)
+		return r;
+	/* A KeyUpdate answer may be waiting to go out. */
+	if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
+		return -1;
+	for (;;) {
+		if (c->plain_len > 0) {
+			size_t n = len < c->plain_len ? len : c->plain_len;
+			memcpy(buf, c->plain, n);
+			c->plain += n;
+			c->plain_len -= n;
+			return (ssize_t)n;
+		}
+		if (c->peer_closed)
+			return 0;
+		if ((r = next_record(c)) != 0)
+			return r;
+		if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
+			return -1;
+	}
+}
+
+/* Seals up to one batch of buf into `out`; returns bytes taken. */
+static ssize_t
+seal_batch(struct handoff_conn *c, const uint8_t *buf, size_t len)
+{
+	size_t taken = 0;
+	for (int i = 0; i < WRITE_BATCH_RECORDS && taken < len; i++) {
+		size_t n = len - taken;
+		if (n > c->max_plain)
+			n = c->max_plain;
+		if (ho_conn_seal(c, HO_CT_APPLICATION_DATA, buf + taken, n) != 0)
+			return -1;
+		taken += n;
+	}
+	return (ssize_t)taken;
+}
+
+ssize_t
+handoff_write(struct handoff_conn *c, const void *buf, size_t len)
+{
+	int r = ensure_open(c);
+	if (r != 0)
+		return r;
+	if (c->state != HO_CONN_OPEN)
+		return ho_conn_fail(c, HANDOFF_ESTATE,
+		    "handoff_write after handoff_close");
+	if ((r = ho_conn_flush(c)) != 0)
+		return r;
+	if (c->write_pending > 0) {
+		/* The retry of a write that returned WANT_POLLOUT. */
+		size_t n = c->write_pending;
+		c->write_pending = 0;
+		return (ssize_t)n;
+	}
+	if (c->rekey_pending) {
+		c->rekey_pending = 0;
+		if (send_key_update(c, 1) != 0)
+			return -1;
+	}
+	if (len == 0)
+		return 0;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = seal_batch(c, (const uint8_t *)buf + done,
+		    len - done);
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+		r = ho_conn_flush(c);
+		if (r == HANDOFF_WANT_POLLOUT) {
+			c->write_pending = done;
+			return r;
+		}
+		if (r != 0)
+			return -1;
+		if (c->nonblocking)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+int
+handoff_conn_rekey(struct handoff_conn *c)
+{
+	if (c->state != HO_CONN_OPEN || c->rec.version != HO_TLS13)
+		return ho_conn_fail(c, HANDOFF_ESTATE,
+		    "KeyUpdate needs an open TLS 1.3 connection");
+	c->rekey_pending = 1;
+	return 0;
+}
+
+int
+handoff_close(struct handoff_conn *c)
+{
+	if (c->state == HO_CONN_OPEN) {
+		uint8_t alert[2] = {1, ALERT_CLOSE_NOTIFY};
+		if (ho_conn_seal(c, HO_CT_ALERT, alert, sizeof(alert)) != 0)
+			return -1;
+		c->state = HO_CONN_CLOSED;
+	} else if (c->state < HO_CONN_OPEN) {
+		ho_handshake_abandon(c);
+		c->state = HO_CONN_CLOSED;
+		return 0;
+	} else if (c->state == HO_CONN_FAILED) {
+		return 0;
+	}
+	return ho_conn_flush(c);
+}
+
+/* ---- lifecycle and info ----------------------------------------------- */
+
+int
+handoff_accept_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
+    int fd)
+{
+	if (conn == NULL || fd < 0) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "handoff_accept_socket: invalid arguments");
+		return -1;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "handoff_accept_socket: fd %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	struct handoff_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(ctx->err, sizeof(ctx->err), "out of memory");
+		return -1;
+	}
+	c->ctx = ctx;
+	c->fd = fd;
+	c->nonblocking = (flags & O_NONBLOCK) != 0;
+	c->state = HO_CONN_HS_READ;
+	c->ipc_sock = -1;
+	c->max_plain = HO_REC_MAX_PLAIN;
+	/* The first wait (for the ClientHello) has a deadline too. */
+	c->deadline_ms = ho_clock_ms() + ctx->deadline_ms;
+	*conn = c;
+	return 0;
+}
+
+int
+handoff_handshake(struct handoff_conn *c)
+{
+	return ensure_open(c);
+}
+
+int
+handoff_conn_pollfd(struct handoff_conn *c)
+{
+	if (c->state == HO_CONN_HS_WAIT && c->ipc_sock >= 0)
+		return ho_ipc_pollfd(c->ipc_sock);
+	return c->fd;
+}
+
+int
+handoff_conn_poll_timeout(struct handoff_conn *c)
+{
+	if (c->deadline_ms == 0)
+		return -1;
+	uint64_t now = ho_clock_ms();
+	return now >= c->deadline_ms ? 0 : (int)(c->deadline_ms - now);
+}
+
+void
+handoff_conn_free(struct handoff_conn *c)
+{
+	if (c == NULL)
+		return;
+	ho_handshake_abandon(c);
+	ho_proto_buf_free(&c->request);
+	ho_rec_clear(&c->rec);
+	ho_buf_free(&c->in);
+	ho_buf_free(&c->out);
+	ho_wipe(c, sizeof(*c));
+	free(c);
+}
+
+const char *
+handoff_conn_version(struct handoff_conn *c)
+{
+	return c->version[0] ? c->version : NULL;
+}
+
+const char *
+handoff_conn_cipher(struct handoff_conn *c)
+{
+	return c->cipher[0] ? c->cipher : NULL;
+}
+
+const char *
+handoff_conn_alpn(struct handoff_conn *c)
+{
+	return c->alpn[0] ? c->alpn : NULL;
+}
+
+const char *
+handoff_conn_servername(struct handoff_conn *c)
+{
+	return c->servername[0] ? c->servername : NULL;
+}
+
+int
+handoff_conn_resumed(struct handoff_conn *c)
+{
+	return c->resumed;
+}

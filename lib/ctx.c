@@ -1,0 +1,41 @@
+/*
+ * ctx.c - the context: settings copied from a config plus the pool of
+ * sockets to the daemon, shared by every connection made from it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff_internal.h"
+
+struct handoff_ctx *
+handoff_ctx_new(const struct handoff_config *config)
+{
+	if (config == NULL || config->daemon_url[0] == '\0')
+		return NULL;
+	struct handoff_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return NULL;
+	snprintf(ctx->profile, sizeof(ctx->profile), "%s", config->profile);
+	ctx->deadline_ms = config->deadline_ms;
+	if (ho_ipc_pool_init(&ctx->ipc, config->daemon_url) != 0) {
+		free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+void
+handoff_ctx_free(struct handoff_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	ho_ipc_pool_free(&ctx->ipc);
+	free(ctx);
+}
+
+const char *
+handoff_ctx_error(struct handoff_ctx *ctx)
+{
+	return ctx->err;
+}

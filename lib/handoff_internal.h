@@ -1,0 +1,162 @@
+/*
+ * handoff_internal.h - libhandoff's private header, a section per file.
+ */
+#ifndef HANDOFF_INTERNAL_H
+#define HANDOFF_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "handoff.h"
+#include "proto.h"
+#include "record.h"
+
+#define HO_URL_MAX 1024
+#define HO_ERR_MAX 512
+
+/* ---- config.c --------------------------------------------------------- */
+
+struct handoff_config {
+	char daemon_url[HO_URL_MAX];
+	char profile[HO_PROTO_MAX_STR + 1];
+	unsigned deadline_ms;
+	char err[HO_ERR_MAX];
+};
+
+/* ---- ipc.c: request/reply with the daemon ----------------------------- */
+
+/*
+ * Idle nanomsg REQ sockets, shared by a context's connections.  A
+ * connection holds one socket from its first request to the handshake's
+ * end, so many handshakes (on many threads, or one event loop) are in
+ * flight at once.
+ */
+struct ho_ipc_pool {
+	pthread_mutex_t lock;
+	int *idle;
+	size_t idle_count;
+	size_t idle_cap;
+	char url[HO_URL_MAX];
+};
+
+int ho_ipc_pool_init(struct ho_ipc_pool *pool, const char *url);
+void ho_ipc_pool_free(struct ho_ipc_pool *pool);
+/* Returns a connected socket, or -1 with err filled. */
+int ho_ipc_acquire(struct ho_ipc_pool *pool, char *err, size_t errlen);
+/* healthy = 0 closes the socket instead of keeping it. */
+void ho_ipc_release(struct ho_ipc_pool *pool, int sock, int healthy);
+/* Sends a frame; 0 or -1 with err. */
+int ho_ipc_send(int sock, const uint8_t *buf, size_t len, char *err,
+    size_t errlen);
+/* Receives without blocking: length and *msg (nn_freemsg it), 0 if
+ * nothing yet, -1 on error. */
+int ho_ipc_try_recv(int sock, void **msg);
+/* The descriptor that becomes readable when a reply is waiting. */
+int ho_ipc_pollfd(int sock);
+void ho_ipc_freemsg(void *msg);
+
+/* ---- ctx.c ------------------------------------------------------------ */
+
+struct handoff_ctx {
+	char profile[HO_PROTO_MAX_STR + 1];
+	unsigned deadline_ms;
+	struct ho_ipc_pool ipc;
+	char err[HO_ERR_MAX];
+};
+
+/* ---- conn.c / handshake.c --------------------------------------------- */
+
+/* A simple byte buffer: data lives in [off, len). */
+struct ho_buf {
+	uint8_t *ptr;
+	size_t off;
+	size_t len;
+	size_t cap;
+};
+
+int ho_buf_reserve(struct ho_buf *b, size_t n);
+int ho_buf_append(struct ho_buf *b, const void *p, size_t n);
+void ho_buf_consume(struct ho_buf *b, size_t n);
+void ho_buf_free(struct ho_buf *b);
+static inline size_t
+ho_buf_used(const struct ho_buf *b)
+{
+	return b->len - b->off;
+}
+
+enum ho_conn_state {
+	HO_CONN_HS_READ,   /* need bytes from the peer */
+	HO_CONN_HS_SEND,   /* a request for the daemon is ready */
+	HO_CONN_HS_WAIT,   /* waiting for the daemon's reply */
+	HO_CONN_HS_WRITE,  /* flushing daemon output to the peer */
+	HO_CONN_OPEN,      /* handshake done, records flow */
+	HO_CONN_CLOSED,    /* close_notify sent */
+	HO_CONN_FAILED     /* an error ended the connection */
+};
+
+struct handoff_conn {
+	struct handoff_ctx *ctx;
+	int fd;                 /* the caller's socket, never closed here */
+	int nonblocking;        /* fd has O_NONBLOCK */
+	enum ho_conn_state state;
+	enum ho_conn_state after_write; /* state once out is flushed */
+
+	/* handshake */
+	int ipc_sock;           /* held REQ socket, -1 if none */
+	uint8_t token[HO_PROTO_TOKEN_LEN];
+	int have_token;
+	uint64_t request_id;
+	struct ho_proto_buf request; /* built, not yet sent */
+	uint64_t deadline_ms;   /* of the current wait, 0 = none */
+	int failed_after_write; /* HS_WRITE then FAILED (alert flush) */
+
+	/* records */
+	struct ho_buf in;       /* bytes from the peer */
+	struct ho_buf out;      /* bytes for the peer */
+	struct ho_rec rec;
+	uint8_t *plain;         /* decrypted data not yet returned */
+	size_t plain_len;
+	size_t record_used;     /* bytes of in the open record occupies */
+	size_t max_plain;       /* largest plaintext per record we send */
+	size_t write_pending;   /* bytes committed by a WANT_POLLOUT write */
+	int peer_closed;        /* close_notify received */
+	int rekey_pending;      /* send KeyUpdate(update_requested) */
+
+	/* info */
+	char version[16];
+	char cipher[64];
+	char alpn[HO_PROTO_MAX_STR + 1];
+	char servername[HO_PROTO_MAX_STR + 1];
+	int resumed;
+
+	int errnum;
+	char err[HO_ERR_MAX];
+};
+
+/* Records an error on the connection; returns -1 for tail calls. */
+int ho_conn_fail(struct handoff_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Milliseconds on the monotonic clock. */
+uint64_t ho_clock_ms(void);
+
+/* Reads what the socket has into c->in.  Returns bytes read, 0 at EOF,
+ * HANDOFF_WANT_POLLIN, or -1 (error recorded).  Blocking sockets wait
+ * up to the current deadline (if any). */
+int ho_conn_fill(struct handoff_conn *c);
+/* Writes c->out.  Returns 0 when empty, HANDOFF_WANT_POLLOUT, or -1. */
+int ho_conn_flush(struct handoff_conn *c);
+
+/* Drives the handshake state machine (handshake.c). */
+int ho_handshake_run(struct handoff_conn *c);
+/* Releases the daemon socket, telling the daemon to drop the session. */
+void ho_handshake_abandon(struct handoff_conn *c);
+
+/* Seals one record into c->out (conn.c). */
+int ho_conn_seal(struct handoff_conn *c, uint8_t type, const uint8_t *p,
+    size_t len);
+/* Sends a fatal alert, best effort, and marks the connection failed. */
+void ho_conn_send_alert(struct handoff_conn *c, uint8_t desc);
+
+#endif /* HANDOFF_INTERNAL_H */

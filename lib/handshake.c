@@ -1,0 +1,330 @@
+/*
+ * handshake.c - the caller's half of an offloaded server handshake.
+ *
+ * A small state machine: read TLS records from the peer, send them to
+ * handoffd, write its answer back to the peer, and repeat until the
+ * daemon says DONE (keys arrive, the record layer takes over) or ERROR
+ * (its alert goes to the peer, its reason to the caller).  Every state
+ * can be left and re-entered, so non-blocking callers get WANT_POLLIN /
+ * WANT_POLLOUT, and every wait has a deadline.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff_internal.h"
+#include "wipe.h"
+
+/*
+ * True when the buffered peer bytes are worth a trip to the daemon: at
+ * least one whole record, or a header that is not TLS at all (then the
+ * daemon's GnuTLS refuses it with the right alert, instead of this side
+ * waiting for a "record" that will never complete).
+ */
+static int
+worth_sending(const struct ho_buf *in)
+{
+	const uint8_t *p = in->ptr + in->off;
+	size_t n = ho_buf_used(in);
+	if (n < HO_REC_HEADER_LEN)
+		return 0;
+	size_t body = (size_t)p[3] << 8 | p[4];
+	if (p[0] < HO_CT_CHANGE_CIPHER_SPEC || p[0] > HO_CT_APPLICATION_DATA ||
+	    p[1] != 3 || body > HO_REC_MAX_BODY)
+		return 1;
+	return n >= HO_REC_HEADER_LEN + body;
+}
+
+static void
+start_deadline(struct handoff_conn *c)
+{
+	c->deadline_ms = ho_clock_ms() + c->ctx->deadline_ms;
+}
+
+static int
+build_request(struct handoff_conn *c)
+{
+	struct ho_proto_buf *b = &c->request;
+	ho_proto_buf_free(b);
+	ho_proto_begin(b, c->have_token ? HO_MSG_HS_STEP : HO_MSG_HS_START);
+	ho_proto_put_u64(b, HO_F_REQUEST_ID, ++c->request_id);
+	if (c->have_token) {
+		ho_proto_put(b, HO_F_TOKEN, c->token, sizeof(c->token));
+	} else {
+		ho_proto_put_str(b, HO_F_PROFILE, c->ctx->profile);
+		ho_proto_put_u8(b, HO_F_ROLE, HO_ROLE_SERVER);
+	}
+	size_t n = ho_buf_used(&c->in);
+	if (n > HO_PROTO_MAX_BYTES)
+		n = HO_PROTO_MAX_BYTES;
+	ho_proto_put(b, HO_F_INPUT, c->in.ptr + c->in.off, n);
+	ho_buf_consume(&c->in, n);
+	if (ho_proto_finish(b) != 0)
+		return ho_conn_fail(c, HANDOFF_EINTERNAL,
+		    "cannot build a request for handoffd: %s",
+		    ho_proto_strerror(b->err));
+	return 0;
+}
+
+static int
+send_request(struct handoff_conn *c)
+{
+	char err[HO_ERR_MAX];
+	if (c->ipc_sock < 0) {
+		c->ipc_sock = ho_ipc_acquire(&c->ctx->ipc, err, sizeof(err));
+		if (c->ipc_sock < 0)
+			return ho_conn_fail(c, HANDOFF_ENODAEMON, "%s", err);
+	}
+	int r = ho_ipc_send(c->ipc_sock, c->request.buf, c->request.len, err,
+	    sizeof(err));
+	ho_proto_buf_free(&c->request);
+	if (r != 0) {
+		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
+		c->ipc_sock = -1;
+		return ho_conn_fail(c, HANDOFF_ENODAEMON, "%s", err);
+	}
+	start_deadline(c);
+	return 0;
+}
+
+/* Copies the keys and facts of a DONE reply into the record layer. */
+static int
+install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
+{
+	uint16_t version, suite, limit;
+	uint64_t rseq, wseq;
+	const struct ho_proto_field *f = m->f;
+	if (ho_proto_get_u16(m, HO_F_VERSION, &version) != 0 ||
+	    ho_proto_get_u16(m, HO_F_SUITE, &suite) != 0 ||
+	    ho_proto_get_u64(m, HO_F_READ_SEQ, &rseq) != 0 ||
+	    ho_proto_get_u64(m, HO_F_WRITE_SEQ, &wseq) != 0 ||
+	    !f[HO_F_READ_KEY].present || !f[HO_F_READ_IV].present ||
+	    !f[HO_F_WRITE_KEY].present || !f[HO_F_WRITE_IV].present)
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "handoffd's DONE reply lacks keys (daemon and library "
+		    "versions differ?)");
+	if (ho_rec_init(&c->rec, version, suite) != 0)
+		return ho_conn_fail(c, HANDOFF_EUNSUPPORTED,
+		    "handoffd negotiated cipher suite 0x%04x, which this "
+		    "library's record layer does not run", suite);
+	const struct ho_proto_field *rs = &f[HO_F_READ_SECRET];
+	const struct ho_proto_field *ws = &f[HO_F_WRITE_SECRET];
+	if (ho_rec_set_keys(&c->rec, HO_REC_READ, f[HO_F_READ_KEY].ptr,
+		f[HO_F_READ_KEY].len, f[HO_F_READ_IV].ptr, f[HO_F_READ_IV].len,
+		rs->present ? rs->ptr : NULL, rs->len, rseq) != 0 ||
+	    ho_rec_set_keys(&c->rec, HO_REC_WRITE, f[HO_F_WRITE_KEY].ptr,
+		f[HO_F_WRITE_KEY].len, f[HO_F_WRITE_IV].ptr,
+		f[HO_F_WRITE_IV].len, ws->present ? ws->ptr : NULL, ws->len,
+		wseq) != 0)
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "handoffd sent keys of the wrong size for %s",
+		    ho_rec_suite_name(suite));
+	snprintf(c->version, sizeof(c->version), "%s",
+	    version == HO_TLS13 ? "TLSv1.3" : "TLSv1.2");
+	snprintf(c->cipher, sizeof(c->cipher), "%s", ho_rec_suite_name(suite));
+	ho_proto_get_str(m, HO_F_ALPN, c->alpn, sizeof(c->alpn));
+	ho_proto_get_str(m, HO_F_SERVER_NAME, c->servername,
+	    sizeof(c->servername));
+	uint8_t resumed = 0;
+	ho_proto_get_u8(m, HO_F_RESUMED, &resumed);
+	c->resumed = resumed != 0;
+	c->max_plain = HO_REC_MAX_PLAIN;
+	if (ho_proto_get_u16(m, HO_F_RECORD_LIMIT, &limit) == 0) {
+		/* RFC 8449: in TLS 1.3 the limit counts the content type. */
+		size_t l = version == HO_TLS13 ? (size_t)limit - 1 : limit;
+		if (l < c->max_plain)
+			c->max_plain = l < 63 ? 63 : l;
+	}
+	return 0;
+}
+
+static int
+queue_output(struct handoff_conn *c, const struct ho_proto_msg *m)
+{
+	const struct ho_proto_field *o = &m->f[HO_F_OUTPUT];
+	if (o->present && ho_buf_append(&c->out, o->ptr, o->len) != 0)
+		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Acts on the daemon's reply; moves to HS_WRITE on success. */
+static int
+handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
+{
+	struct ho_proto_msg m;
+	int err = ho_proto_parse(buf, len, &m);
+	if (err != 0)
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "malformed reply from handoffd: %s", ho_proto_strerror(err));
+	uint64_t id = 0;
+	ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id);
+	if (m.type != HO_MSG_ERROR && id != c->request_id)
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "reply from handoffd answers another request");
+	if (queue_output(c, &m) != 0)
+		return -1;
+	c->state = HO_CONN_HS_WRITE;
+	start_deadline(c); /* for the write to the peer */
+	switch (m.type) {
+	case HO_MSG_HS_CONTINUE:
+		if (!m.f[HO_F_TOKEN].present)
+			return ho_conn_fail(c, HANDOFF_EPROTO,
+			    "handoffd's reply lacks a session token");
+		memcpy(c->token, m.f[HO_F_TOKEN].ptr, sizeof(c->token));
+		c->have_token = 1;
+		c->after_write = HO_CONN_HS_READ;
+		return 0;
+	case HO_MSG_HS_DONE: {
+		const struct ho_proto_field *l = &m.f[HO_F_LEFTOVER];
+		if (install_keys(c, &m) != 0)
+			return -1;
+		if (l->present && ho_buf_append(&c->in, l->ptr, l->len) != 0)
+			return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
+		c->after_write = HO_CONN_OPEN;
+		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 1);
+		c->ipc_sock = -1;
+		c->have_token = 0;
+		return 0;
+	}
+	case HO_MSG_ERROR: {
+		uint32_t code = HANDOFF_EPROTO;
+		char text[HO_ERR_MAX] = "handoffd gave no reason";
+		ho_proto_get_u32(&m, HO_F_ERROR_CODE, &code);
+		ho_proto_get_str(&m, HO_F_ERROR_TEXT, text, sizeof(text));
+		/* The session is gone on the daemon side; the socket is
+		 * fine.  Flush the daemon's alert to the peer, then fail. */
+		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 1);
+		c->ipc_sock = -1;
+		c->have_token = 0;
+		c->errnum = (int)code;
+		snprintf(c->err, sizeof(c->err), "%s", text);
+		c->after_write = HO_CONN_FAILED;
+		return 0;
+	}
+	default:
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "unexpected %s message from handoffd",
+		    ho_proto_msg_name(m.type));
+	}
+}
+
+/* Waits for the daemon; blocking sockets poll here with the deadline. */
+static int
+wait_reply(struct handoff_conn *c)
+{
+	for (;;) {
+		void *msg = NULL;
+		int n = ho_ipc_try_recv(c->ipc_sock, &msg);
+		if (n > 0) {
+			int r = handle_reply(c, msg, (size_t)n);
+			ho_ipc_freemsg(msg);
+			return r;
+		}
+		if (n < 0) {
+			ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
+			c->ipc_sock = -1;
+			return ho_conn_fail(c, HANDOFF_ENODAEMON,
+			    "lost the connection to handoffd at %s",
+			    c->ctx->ipc.url);
+		}
+		uint64_t now = ho_clock_ms();
+		if (now >= c->deadline_ms) {
+			/* Closing the socket drops the late reply, if any. */
+			ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
+			c->ipc_sock = -1;
+			return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+			    "no reply from handoffd at %s within %u ms: is it "
+			    "running (handoffctl ping), and may this user use "
+			    "its socket?",
+			    c->ctx->ipc.url, c->ctx->deadline_ms);
+		}
+		if (c->nonblocking)
+			return HANDOFF_WANT_POLLIN;
+		struct pollfd p = {ho_ipc_pollfd(c->ipc_sock), POLLIN, 0};
+		if (poll(&p, 1, (int)(c->deadline_ms - now)) < 0 &&
+		    errno != EINTR)
+			return ho_conn_fail(c, HANDOFF_EIO, "poll: %s",
+			    strerror(errno));
+	}
+}
+
+int
+ho_handshake_run(struct handoff_conn *c)
+{
+	int r;
+	for (;;) {
+		switch (c->state) {
+		case HO_CONN_HS_READ:
+			if (worth_sending(&c->in)) {
+				if (build_request(c) != 0)
+					return -1;
+				c->state = HO_CONN_HS_SEND;
+				break;
+			}
+			if (c->deadline_ms != 0 && ho_clock_ms() >= c->deadline_ms)
+				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+				    "the peer sent no complete handshake "
+				    "message within %u ms",
+				    c->ctx->deadline_ms);
+			r = ho_conn_fill(c);
+			if (r == 0)
+				return ho_conn_fail(c, HANDOFF_EEOF,
+				    "the peer closed the connection during "
+				    "the handshake");
+			if (r < 0)
+				return r;
+			break;
+		case HO_CONN_HS_SEND:
+			if (send_request(c) != 0)
+				return -1;
+			c->state = HO_CONN_HS_WAIT;
+			break;
+		case HO_CONN_HS_WAIT:
+			if ((r = wait_reply(c)) != 0)
+				return r;
+			break;
+		case HO_CONN_HS_WRITE:
+			if ((r = ho_conn_flush(c)) != 0)
+				return r;
+			c->state = c->after_write;
+			if (c->state == HO_CONN_HS_READ)
+				start_deadline(c);
+			else
+				c->deadline_ms = 0;
+			break;
+		case HO_CONN_OPEN:
+		case HO_CONN_CLOSED:
+			return 0;
+		case HO_CONN_FAILED:
+			return -1;
+		}
+	}
+}
+
+void
+ho_handshake_abandon(struct handoff_conn *c)
+{
+	if (c->ipc_sock < 0)
+		return;
+	int healthy = 0;
+	if (c->have_token && c->state != HO_CONN_HS_WAIT) {
+		/* Free the daemon's session now rather than at its idle
+		 * timeout.  Nobody waits for the answer: the socket's next
+		 * request supersedes it. */
+		struct ho_proto_buf b;
+		char err[HO_ERR_MAX];
+		ho_proto_begin(&b, HO_MSG_HS_ABORT);
+		ho_proto_put(&b, HO_F_TOKEN, c->token, sizeof(c->token));
+		if (ho_proto_finish(&b) == 0 &&
+		    ho_ipc_send(c->ipc_sock, b.buf, b.len, err, sizeof(err)) ==
+			0)
+			healthy = 1;
+		ho_proto_buf_free(&b);
+	}
+	ho_ipc_release(&c->ctx->ipc, c->ipc_sock, healthy);
+	c->ipc_sock = -1;
+	c->have_token = 0;
+	ho_wipe(c->token, sizeof(c->token));
+}

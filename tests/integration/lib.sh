@@ -1,0 +1,141 @@
+# lib.sh - shared helpers for handoff's integration tests (sourced).
+#
+# Each test gets a private temporary folder, a handoffd on an ipc:// path
+# inside it, and free 127.0.0.1 ports; everything it starts is killed and
+# the folder removed on exit, whatever happens.  Binaries come from the
+# environment CTest sets: HANDOFFD, HANDOFFCTL, HANDOFF_DEMO, TESTS_DIR.
+set -euo pipefail
+
+: "${HANDOFFD:?run through ctest (HANDOFFD unset)}"
+: "${HANDOFFCTL:?run through ctest}"
+: "${HANDOFF_DEMO:?run through ctest}"
+
+T=$(mktemp -d /tmp/handoff-test.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+PASSED=0
+DAEMON_URL="ipc://$T/handoffd.sock"
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+dump_logs() {
+	local f
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $(basename "$f") (last 30 lines)"
+		tail -n 30 "$f"
+	done
+}
+
+fail() {
+	echo "FAIL: $*"
+	dump_logs
+	echo "$PASSED passed, 1 failed"
+	exit 1
+}
+
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "ok $PASSED - $*"
+}
+
+finish() {
+	echo "$PASSED passed, 0 failed"
+}
+
+# free_port: prints a TCP port nobody listens on.
+free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+	local what=$1 secs=$2
+	shift 2
+	local end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || fail "timed out waiting for $what"
+		sleep 0.05
+	done
+}
+
+# make_cert NAME: ECDSA P-256 self-signed cert for localhost/127.0.0.1
+# in $T/NAME-cert.pem and $T/NAME-key.pem (made now, never committed).
+make_cert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/$1-key.pem" -out "$T/$1-cert.pem" -days 2 \
+		-subj "/CN=localhost" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+}
+
+# write_config [EXTRA DAEMON LINES...]: a config with one profile
+# "default" using $T/server-*.pem; extra lines go into [daemon].
+write_config() {
+	[ -f "$T/server-cert.pem" ] || make_cert server
+	{
+		echo "[daemon]"
+		echo "listen = $DAEMON_URL"
+		echo "workers = 2"
+		local line
+		for line in "$@"; do echo "$line"; done
+		echo
+		echo "[profile default]"
+		echo "certificate = $T/server-cert.pem"
+		echo "key = $T/server-key.pem"
+	} >"$T/handoffd.conf"
+}
+
+# start_daemon [HANDOFFD ARGS...]: runs handoffd on $T/handoffd.conf.
+start_daemon() {
+	[ -f "$T/handoffd.conf" ] || write_config
+	$HANDOFFD --foreground --config "$T/handoffd.conf" "$@" \
+		>>"$T/handoffd.log" 2>&1 &
+	DAEMON_PID=$!
+	PIDS+=("$DAEMON_PID")
+	wait_for "handoffd to answer ping" 10 \
+		"$HANDOFFCTL" --daemon "$DAEMON_URL" ping
+}
+
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null || true
+	wait "$DAEMON_PID" 2>/dev/null || true
+}
+
+# start_demo [DEMO ARGS...]: handoff-demo serve on a free port ($PORT).
+start_demo() {
+	PORT=$(free_port)
+	$HANDOFF_DEMO serve --port "$PORT" --daemon "$DAEMON_URL" "$@" \
+		>>"$T/demo.log" 2>&1 &
+	DEMO_PID=$!
+	PIDS+=("$DEMO_PID")
+	wait_for "handoff-demo to listen on $PORT" 10 \
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
+}
+
+stop_demo() {
+	kill "$DEMO_PID" 2>/dev/null || true
+	wait "$DEMO_PID" 2>/dev/null || true
+}
+
+# stat_value NAME: one counter from `handoffctl stats`.
+stat_value() {
+	"$HANDOFFCTL" --daemon "$DAEMON_URL" stats | awk -v k="$1" '$1 == k {print $2}'
+}
