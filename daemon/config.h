@@ -30,21 +30,21 @@ enum ho_log_level {
 /* One [profile NAME] section.  Paths are as written in the file. */
 struct ho_profile_config {
 	char name[HO_PROFILE_NAME_MAX];
-	char *certificate;  /* PEM chain, leaf first (required) */
-	char *key;          /* PEM private key (required) */
-	char *priority;     /* GnuTLS priority string, NULL = default */
+	char *certificate;       /* PEM chain, leaf first (required) */
+	char *key;               /* PEM private key (required) */
+	char *priority;          /* GnuTLS priority string, NULL = default */
 	char *alpn[HO_MAX_ALPN]; /* protocols in preference order */
 	int alpn_count;
 	enum ho_client_auth client_auth;
-	char *trust;        /* PEM CA file for client certificates */
-	int line;           /* line of the section header, for messages */
+	char *trust; /* PEM CA file for client certificates */
+	int line;    /* line of the section header, for messages */
 };
 
 struct ho_config {
-	char *listen;              /* nanomsg URL, NULL = default path */
-	int workers;               /* 0 = number of CPUs */
+	char *listen;                /* nanomsg URL, NULL = default path */
+	int workers;                 /* 0 = number of CPUs */
 	unsigned session_timeout_ms; /* idle session lifetime */
-	unsigned max_sessions;     /* open sessions before "busy" */
+	unsigned max_sessions;       /* open sessions before "busy" */
 	enum ho_log_level log_level;
 	struct ho_profile_config profiles[HO_MAX_PROFILES];
 	int profile_count;
@@ -64,13 +64,13 @@ void ho_config_defaults(struct ho_config *cfg);
  * Reads an INI file into cfg (which holds defaults already).  Returns 0,
  * or -1 with "FILE:LINE: reason" (or "FILE: reason") written to err.
  */
-int ho_config_load(struct ho_config *cfg, const char *path, char *err,
-    size_t errlen);
+int ho_config_load(
+    struct ho_config *cfg, const char *path, char *err, size_t errlen);
 
 /* Checks cross-field rules (a profile has certificate and key, trust is
  * set when client_auth is not none).  Returns 0 or -1 with err filled. */
-int ho_config_check(const struct ho_config *cfg, const char *path,
-    char *err, size_t errlen);
+int ho_config_check(
+    const struct ho_config *cfg, const char *path, char *err, size_t errlen);
 
 /* Frees every string the config owns and zeroes it. */
 void ho_config_free(struct ho_config *cfg);

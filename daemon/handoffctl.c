@@ -19,10 +19,11 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: handoffctl [-d|--daemon URL] [-t|--timeout MS] "
-		   "ping|stats\n"
-		   "The URL defaults to $%s, else the daemon's default "
-		   "path.  See handoffctl(8).\n",
+	fprintf(f,
+	    "usage: handoffctl [-d|--daemon URL] [-t|--timeout MS] "
+	    "ping|stats\n"
+	    "The URL defaults to $%s, else the daemon's default "
+	    "path.  See handoffctl(8).\n",
 	    HANDOFF_DAEMON_ENV);
 }
 
@@ -42,10 +43,10 @@ exchange(const char *url, int timeout_ms, int type, void **reply)
 		    nn_strerror(nn_errno()));
 		return -1;
 	}
-	nn_setsockopt(s, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms,
-	    sizeof(timeout_ms));
-	nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms,
-	    sizeof(timeout_ms));
+	nn_setsockopt(
+	    s, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
+	nn_setsockopt(
+	    s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
 	if (nn_connect(s, url) < 0) {
 		fprintf(stderr, "handoffctl: cannot connect to %s: %s\n", url,
 		    nn_strerror(nn_errno()));
@@ -87,8 +88,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"daemon", required_argument, NULL, 'd'},
 	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	char url[1024] = "";
 	int timeout_ms = 2000, c;
 	const char *env = getenv(HANDOFF_DAEMON_ENV);
@@ -98,23 +98,18 @@ main(int argc, char **argv)
 		handoff_default_daemon_url(url, sizeof(url));
 	while ((c = getopt_long(argc, argv, "d:t:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			snprintf(url, sizeof(url), "%s", optarg);
-			break;
+		case 'd': snprintf(url, sizeof(url), "%s", optarg); break;
 		case 't':
 			timeout_ms = atoi(optarg);
 			if (timeout_ms <= 0) {
-				fprintf(stderr, "handoffctl: --timeout takes "
-						"a positive number of ms\n");
+				fprintf(stderr,
+				    "handoffctl: --timeout takes "
+				    "a positive number of ms\n");
 				return 2;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind + 1 != argc) {
@@ -149,11 +144,11 @@ main(int argc, char **argv)
 		if (type == HO_MSG_PING) {
 			char version[HO_PROTO_MAX_STR + 1] = "?";
 			uint64_t up = 0;
-			ho_proto_get_str(&m, HO_F_DAEMON_VERSION, version,
-			    sizeof(version));
+			ho_proto_get_str(
+			    &m, HO_F_DAEMON_VERSION, version, sizeof(version));
 			ho_proto_get_u64(&m, HO_F_UPTIME_MS, &up);
-			printf("handoffd %s at %s, up %llu.%03llu s\n", version,
-			    url, (unsigned long long)(up / 1000),
+			printf("handoffd %s at %s, up %llu.%03llu s\n",
+			    version, url, (unsigned long long)(up / 1000),
 			    (unsigned long long)(up % 1000));
 		} else {
 			const struct ho_proto_field *f = &m.f[HO_F_STATS_TEXT];

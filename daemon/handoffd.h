@@ -64,8 +64,8 @@ void ho_stats_latency(struct ho_stats *st, uint64_t us);
 /* Latency at quantile q (0..1) in microseconds, 0 if no samples. */
 uint64_t ho_stats_quantile(const struct ho_stats *st, double q);
 /* Writes "name value" lines; returns the length written. */
-size_t ho_stats_format(const struct ho_stats *st, unsigned open_sessions,
-    char *buf, size_t len);
+size_t ho_stats_format(
+    const struct ho_stats *st, unsigned open_sessions, char *buf, size_t len);
 
 /* ---- profile.c -------------------------------------------------------- */
 
@@ -88,8 +88,8 @@ struct ho_profiles {
  * Returns 0, or -1 with a message naming the file and the reason. */
 int ho_profiles_load(struct ho_profiles *ps, const struct ho_config *cfg,
     char *err, size_t errlen);
-const struct ho_profile *ho_profile_find(const struct ho_profiles *ps,
-    const char *name, size_t name_len);
+const struct ho_profile *ho_profile_find(
+    const struct ho_profiles *ps, const char *name, size_t name_len);
 void ho_profiles_free(struct ho_profiles *ps);
 
 /* ---- selfsigned.c ----------------------------------------------------- */
@@ -118,18 +118,18 @@ void ho_bytes_free(struct ho_bytes *b);
 /* One handshake in progress. */
 struct ho_session {
 	uint8_t token[HO_PROTO_TOKEN_LEN];
-	struct ho_session *next;          /* hash chain */
+	struct ho_session *next; /* hash chain */
 	const struct ho_profile *profile;
-	gnutls_session_t tls;             /* NULL until the first step */
-	struct ho_bytes in;               /* peer bytes GnuTLS has not read */
-	struct ho_bytes out;              /* bytes GnuTLS wrote for the peer */
-	uint8_t secret_read[64];          /* TLS 1.3 application secrets */
+	gnutls_session_t tls;    /* NULL until the first step */
+	struct ho_bytes in;      /* peer bytes GnuTLS has not read */
+	struct ho_bytes out;     /* bytes GnuTLS wrote for the peer */
+	uint8_t secret_read[64]; /* TLS 1.3 application secrets */
 	uint8_t secret_write[64];
 	size_t secret_len;
-	uint16_t peer_record_limit;       /* from the ClientHello, 0 = none */
+	uint16_t peer_record_limit; /* from the ClientHello, 0 = none */
 	uint64_t last_used_ms;
-	int busy;                         /* a worker owns the session */
-	int abandoned;                    /* free it when the worker is done */
+	int busy;      /* a worker owns the session */
+	int abandoned; /* free it when the worker is done */
 };
 
 struct ho_session_table {
@@ -140,16 +140,16 @@ struct ho_session_table {
 
 int ho_sessions_init(struct ho_session_table *t, unsigned expected);
 /* Creates a session with a fresh random token and inserts it. */
-struct ho_session *ho_session_new(struct ho_session_table *t,
-    const struct ho_profile *profile);
+struct ho_session *ho_session_new(
+    struct ho_session_table *t, const struct ho_profile *profile);
 /* Finds by token (constant-time comparison); NULL if none. */
-struct ho_session *ho_session_find(struct ho_session_table *t,
-    const uint8_t *token);
+struct ho_session *ho_session_find(
+    struct ho_session_table *t, const uint8_t *token);
 /* Unlinks and frees (wiping its buffers and GnuTLS state). */
 void ho_session_destroy(struct ho_session_table *t, struct ho_session *s);
 /* Destroys idle sessions older than timeout; returns how many. */
-unsigned ho_sessions_expire(struct ho_session_table *t, uint64_t now_ms,
-    uint64_t timeout_ms);
+unsigned ho_sessions_expire(
+    struct ho_session_table *t, uint64_t now_ms, uint64_t timeout_ms);
 void ho_sessions_free(struct ho_session_table *t);
 
 /* ---- handshake.c (runs on worker threads) ----------------------------- */

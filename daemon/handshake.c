@@ -92,8 +92,8 @@ secret_cb(gnutls_session_t tls, gnutls_record_encryption_level_t level,
 }
 
 static int
-record_limit_ext(void *ctx, unsigned tls_id, const unsigned char *data,
-    unsigned size)
+record_limit_ext(
+    void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
 {
 	struct ho_session *s = ctx;
 	if (tls_id == EXT_RECORD_SIZE_LIMIT && size == 2)
@@ -123,19 +123,20 @@ session_setup(struct ho_session *s)
 		return ret;
 	gnutls_session_set_ptr(s->tls, s);
 	if ((ret = gnutls_priority_set(s->tls, p->priority)) < 0 ||
-	    (ret = gnutls_credentials_set(s->tls, GNUTLS_CRD_CERTIFICATE,
-		 p->cred)) < 0 ||
-	    (ret = gnutls_session_ticket_enable_server(s->tls,
-		 &ticket_key)) < 0)
+	    (ret = gnutls_credentials_set(
+	         s->tls, GNUTLS_CRD_CERTIFICATE, p->cred)) < 0 ||
+	    (ret = gnutls_session_ticket_enable_server(s->tls, &ticket_key)) <
+	        0)
 		return ret;
 	if (p->alpn_count > 0 &&
 	    (ret = gnutls_alpn_set_protocols(s->tls, p->alpn,
-		 (unsigned)p->alpn_count, GNUTLS_ALPN_SERVER_PRECEDENCE)) < 0)
+	         (unsigned)p->alpn_count, GNUTLS_ALPN_SERVER_PRECEDENCE)) < 0)
 		return ret;
 	if (p->client_auth != HO_CLIENT_AUTH_NONE)
 		gnutls_certificate_server_set_request(s->tls,
-		    p->client_auth == HO_CLIENT_AUTH_REQUIRE ? GNUTLS_CERT_REQUIRE
-							      : GNUTLS_CERT_REQUEST);
+		    p->client_auth == HO_CLIENT_AUTH_REQUIRE
+		        ? GNUTLS_CERT_REQUIRE
+		        : GNUTLS_CERT_REQUEST);
 	gnutls_transport_set_ptr(s->tls, s);
 	gnutls_transport_set_pull_function(s->tls, pull);
 	gnutls_transport_set_push_function(s->tls, push);
@@ -144,8 +145,8 @@ session_setup(struct ho_session *s)
 	 * session's idle timeout bounds it instead. */
 	gnutls_handshake_set_timeout(s->tls, 0);
 	gnutls_handshake_set_secret_function(s->tls, secret_cb);
-	gnutls_handshake_set_hook_function(s->tls, GNUTLS_HANDSHAKE_CLIENT_HELLO,
-	    GNUTLS_HOOK_PRE, client_hello_hook);
+	gnutls_handshake_set_hook_function(s->tls,
+	    GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_PRE, client_hello_hook);
 	return 0;
 }
 
@@ -157,14 +158,11 @@ negotiated_suite(gnutls_session_t tls)
 	if (gnutls_protocol_get_version(tls) != GNUTLS_TLS1_3)
 		return 0;
 	switch (gnutls_cipher_get(tls)) {
-	case GNUTLS_CIPHER_AES_128_GCM:
-		return HO_TLS_AES_128_GCM_SHA256;
-	case GNUTLS_CIPHER_AES_256_GCM:
-		return HO_TLS_AES_256_GCM_SHA384;
+	case GNUTLS_CIPHER_AES_128_GCM: return HO_TLS_AES_128_GCM_SHA256;
+	case GNUTLS_CIPHER_AES_256_GCM: return HO_TLS_AES_256_GCM_SHA384;
 	case GNUTLS_CIPHER_CHACHA20_POLY1305:
 		return HO_TLS_CHACHA20_POLY1305_SHA256;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -178,7 +176,8 @@ put_output(struct ho_session *s, struct ho_proto_buf *b)
 }
 
 static void
-begin_reply(struct ho_step_result *res, int type, const struct ho_proto_msg *req)
+begin_reply(
+    struct ho_step_result *res, int type, const struct ho_proto_msg *req)
 {
 	uint64_t id;
 	ho_proto_begin(&res->reply, type);
@@ -197,9 +196,9 @@ fail(struct ho_session *s, int gnutls_err, int code, const char *text,
 		if (s->tls != NULL)
 			gnutls_alert_send_appropriate(s->tls, gnutls_err);
 		snprintf(res->reason, sizeof(res->reason), "%s",
-		    gnutls_strerror_name(gnutls_err) ? gnutls_strerror_name(
-							    gnutls_err)
-						     : "GNUTLS_E_UNKNOWN");
+		    gnutls_strerror_name(gnutls_err)
+		        ? gnutls_strerror_name(gnutls_err)
+		        : "GNUTLS_E_UNKNOWN");
 		if (gnutls_err == GNUTLS_E_FATAL_ALERT_RECEIVED)
 			snprintf(msg, sizeof(msg),
 			    "TLS handshake failed in handoffd: %s (%s)",
@@ -226,15 +225,15 @@ put_direction(struct ho_session *s, int read, struct ho_proto_buf *b)
 {
 	gnutls_datum_t mac, iv, key;
 	unsigned char seq[8];
-	int ret = gnutls_record_get_state(s->tls, read ? 1 : 0, &mac, &iv,
-	    &key, seq);
+	int ret = gnutls_record_get_state(
+	    s->tls, read ? 1 : 0, &mac, &iv, &key, seq);
 	if (ret < 0)
 		return ret;
 	uint64_t seqnum = 0;
 	for (int i = 0; i < 8; i++)
 		seqnum = (seqnum << 8) | seq[i];
-	ho_proto_put(b, read ? HO_F_READ_KEY : HO_F_WRITE_KEY, key.data,
-	    key.size);
+	ho_proto_put(
+	    b, read ? HO_F_READ_KEY : HO_F_WRITE_KEY, key.data, key.size);
 	ho_proto_put(b, read ? HO_F_READ_IV : HO_F_WRITE_IV, iv.data, iv.size);
 	ho_proto_put_u64(b, read ? HO_F_READ_SEQ : HO_F_WRITE_SEQ, seqnum);
 	ho_proto_put(b, read ? HO_F_READ_SECRET : HO_F_WRITE_SECRET,
@@ -250,8 +249,8 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 	if (suite == 0 || s->secret_len == 0) {
 		/* The priority string let through something the caller's
 		 * record layer cannot run: end the connection cleanly. */
-		gnutls_alert_send(s->tls, GNUTLS_AL_FATAL,
-		    GNUTLS_A_HANDSHAKE_FAILURE);
+		gnutls_alert_send(
+		    s->tls, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
 		fail(s, 0, HANDOFF_EUNSUPPORTED,
 		    "negotiated a protocol or cipher the caller's record "
 		    "layer does not run (check the profile's priority string)",
@@ -292,9 +291,8 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 }
 
 void
-ho_handshake_step(struct ho_session *s, const uint8_t *input,
-    size_t input_len, const struct ho_proto_msg *req,
-    struct ho_step_result *res)
+ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
+    const struct ho_proto_msg *req, struct ho_step_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	int ret;
@@ -310,15 +308,16 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input,
 	/* Non-fatal results (a warning alert) mean "call again". */
 	do {
 		ret = gnutls_handshake(s->tls);
-	} while (ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret));
+	} while (
+	    ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret));
 
 	if (ret == 0) {
 		done(s, req, res);
 	} else if (ret == GNUTLS_E_AGAIN) {
 		res->outcome = HO_STEP_CONTINUE;
 		begin_reply(res, HO_MSG_HS_CONTINUE, req);
-		ho_proto_put(&res->reply, HO_F_TOKEN, s->token,
-		    sizeof(s->token));
+		ho_proto_put(
+		    &res->reply, HO_F_TOKEN, s->token, sizeof(s->token));
 		put_output(s, &res->reply);
 	} else {
 		fail(s, ret, HANDOFF_EHANDSHAKE, NULL, req, res);
@@ -329,7 +328,8 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input,
 		res->outcome = HO_STEP_FAILED;
 		snprintf(res->reason, sizeof(res->reason), "reply_too_big");
 		begin_reply(res, HO_MSG_ERROR, req);
-		ho_proto_put_u32(&res->reply, HO_F_ERROR_CODE, HANDOFF_EINTERNAL);
+		ho_proto_put_u32(
+		    &res->reply, HO_F_ERROR_CODE, HANDOFF_EINTERNAL);
 		ho_proto_put_str(&res->reply, HO_F_ERROR_TEXT,
 		    "handshake output does not fit in one message");
 	}

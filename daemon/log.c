@@ -35,8 +35,8 @@ ho_log_init(int foreground, int level)
 void
 ho_log(int level, const char *fmt, ...)
 {
-	static const int syslog_prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO,
-	    LOG_DEBUG};
+	static const int syslog_prio[] = {
+	    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	static const char *names[] = {"error", "warning", "info", "debug"};
 	if (level > log_level)
 		return;

@@ -52,37 +52,22 @@ parse_options(int argc, char **argv, struct options *o)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"check", no_argument, NULL, 't'},
 	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "c:l:fvtVh", longopts, NULL)) !=
-	    -1) {
+	while (
+	    (c = getopt_long(argc, argv, "c:l:fvtVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'f':
-			o->foreground = 1;
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 't':
-			o->check = 1;
-			break;
+		case 'c': o->config = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'f': o->foreground = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 't': o->check = 1; break;
 		case 'V':
 			printf("handoffd %s\n", HANDOFF_VERSION_STRING);
 			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			exit(2);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
 		}
 	}
 	if (optind < argc) {
@@ -139,7 +124,8 @@ default_listen(char *url, size_t len, char *err, size_t errlen)
 	    (st.st_mode & 0007) != 0) {
 		snprintf(err, errlen,
 		    "runtime directory %s must belong to this user and not "
-		    "be world-accessible (chmod 700 it)", dir);
+		    "be world-accessible (chmod 700 it)",
+		    dir);
 		return -1;
 	}
 	return 0;
@@ -201,8 +187,8 @@ main(int argc, char **argv)
 	set_worker_count(cfg.workers);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
-	if (ho_server_start(&daemon, uv_default_loop(), &cfg, &profiles,
-		listen) != 0)
+	if (ho_server_start(
+	        &daemon, uv_default_loop(), &cfg, &profiles, listen) != 0)
 		goto out;
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	ho_log_info("stopped");

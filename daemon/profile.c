@@ -12,16 +12,16 @@
 #include "handoffd.h"
 
 static int
-load_one(struct ho_profile *p, const struct ho_profile_config *pc,
-    char *err, size_t errlen)
+load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
+    size_t errlen)
 {
 	int ret;
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	p->client_auth = pc->client_auth;
 	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
 		goto gnutls_fail;
-	ret = gnutls_certificate_set_x509_key_file2(p->cred, pc->certificate,
-	    pc->key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	ret = gnutls_certificate_set_x509_key_file2(
+	    p->cred, pc->certificate, pc->key, GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (ret < 0) {
 		snprintf(err, errlen,
 		    "profile %s: cannot load certificate %s with key %s: %s "
@@ -31,8 +31,8 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc,
 		return -1;
 	}
 	if (pc->trust != NULL) {
-		ret = gnutls_certificate_set_x509_trust_file(p->cred,
-		    pc->trust, GNUTLS_X509_FMT_PEM);
+		ret = gnutls_certificate_set_x509_trust_file(
+		    p->cred, pc->trust, GNUTLS_X509_FMT_PEM);
 		if (ret <= 0) {
 			snprintf(err, errlen,
 			    "profile %s: no CA certificates loaded from "
@@ -59,7 +59,8 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc,
 	p->alpn_count = pc->alpn_count;
 	return 0;
 gnutls_fail:
-	snprintf(err, errlen, "profile %s: %s", pc->name, gnutls_strerror(ret));
+	snprintf(
+	    err, errlen, "profile %s: %s", pc->name, gnutls_strerror(ret));
 	return -1;
 }
 
@@ -76,15 +77,16 @@ ho_profiles_load(struct ho_profiles *ps, const struct ho_config *cfg,
 	for (int i = 0; i < cfg->profile_count; i++) {
 		/* Count it first so a failed half-load is freed too. */
 		ps->count++;
-		if (load_one(&ps->list[i], &cfg->profiles[i], err, errlen) != 0)
+		if (load_one(&ps->list[i], &cfg->profiles[i], err, errlen) !=
+		    0)
 			return -1;
 	}
 	return 0;
 }
 
 const struct ho_profile *
-ho_profile_find(const struct ho_profiles *ps, const char *name,
-    size_t name_len)
+ho_profile_find(
+    const struct ho_profiles *ps, const char *name, size_t name_len)
 {
 	for (int i = 0; i < ps->count; i++) {
 		if (strlen(ps->list[i].name) == name_len &&

@@ -21,15 +21,15 @@
 #include "paths.h"
 
 static int
-write_file(const char *path, const gnutls_datum_t *d, mode_t mode,
-    char *err, size_t errlen)
+write_file(const char *path, const gnutls_datum_t *d, mode_t mode, char *err,
+    size_t errlen)
 {
 	char tmp[1100];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	size_t off = 0;
@@ -47,8 +47,8 @@ write_file(const char *path, const gnutls_datum_t *d, mode_t mode,
 		off += (size_t)n;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot save %s: %s", path,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "cannot save %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -56,8 +56,7 @@ write_file(const char *path, const gnutls_datum_t *d, mode_t mode,
 }
 
 static int
-generate(const char *cert_path, const char *key_path, char *err,
-    size_t errlen)
+generate(const char *cert_path, const char *key_path, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -68,36 +67,36 @@ generate(const char *cert_path, const char *key_path, char *err,
 
 	if ((ret = gnutls_x509_privkey_init(&key)) < 0 ||
 	    (ret = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-		 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
+	         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
 	    (ret = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
 	    (ret = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
 		goto out;
 	serial[0] &= 0x7f; /* a positive serial number */
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) <
-		0 ||
+	        0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
-	    (ret = gnutls_x509_crt_set_expiration_time(crt,
-		 now + 3650 * 86400L)) < 0 ||
-	    (ret = gnutls_x509_crt_set_dn_by_oid(crt,
-		 GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9)) < 0 ||
-	    (ret = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME,
-		 "localhost", 9, GNUTLS_FSAN_SET)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(
+	         crt, now + 3650 * 86400L)) < 0 ||
+	    (ret = gnutls_x509_crt_set_dn_by_oid(
+	         crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9)) < 0 ||
 	    (ret = gnutls_x509_crt_set_subject_alt_name(crt,
-		 GNUTLS_SAN_IPADDRESS, "\x7f\x00\x00\x01", 4,
-		 GNUTLS_FSAN_APPEND)) < 0 ||
+	         GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET)) < 0 ||
+	    (ret = gnutls_x509_crt_set_subject_alt_name(crt,
+	         GNUTLS_SAN_IPADDRESS, "\x7f\x00\x00\x01", 4,
+	         GNUTLS_FSAN_APPEND)) < 0 ||
 	    (ret = gnutls_x509_crt_set_key(crt, key)) < 0 ||
 	    (ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
-	    (ret = gnutls_x509_crt_set_key_usage(crt,
-		 GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
-	    (ret = gnutls_x509_crt_set_key_purpose_oid(crt,
-		 GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
-	    (ret = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256,
-		 0)) < 0 ||
-	    (ret = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM,
-		 &key_pem)) < 0 ||
-	    (ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,
-		 &crt_pem)) < 0)
+	    (ret = gnutls_x509_crt_set_key_usage(
+	         crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key_purpose_oid(
+	         crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
+	    (ret = gnutls_x509_crt_sign2(
+	         crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
+	    (ret = gnutls_x509_privkey_export2(
+	         key, GNUTLS_X509_FMT_PEM, &key_pem)) < 0 ||
+	    (ret = gnutls_x509_crt_export2(
+	         crt, GNUTLS_X509_FMT_PEM, &crt_pem)) < 0)
 		goto out;
 	/* Key first: a certificate without its key would be useless. */
 	if (write_file(key_path, &key_pem, 0600, err, errlen) == 0 &&
@@ -106,8 +105,10 @@ generate(const char *cert_path, const char *key_path, char *err,
 	ret = 0;
 out:
 	if (ret < 0)
-		snprintf(err, errlen, "cannot generate the default "
-		    "certificate: %s", gnutls_strerror(ret));
+		snprintf(err, errlen,
+		    "cannot generate the default "
+		    "certificate: %s",
+		    gnutls_strerror(ret));
 	if (key_pem.data) {
 		gnutls_memset(key_pem.data, 0, key_pem.size);
 		gnutls_free(key_pem.data);
@@ -127,8 +128,8 @@ ho_selfsigned_ensure(const char *state_dir, char *cert_path, char *key_path,
 		    state_dir, strerror(errno));
 		return -1;
 	}
-	int a = snprintf(cert_path, path_len, "%s/default-cert.pem",
-	    state_dir);
+	int a =
+	    snprintf(cert_path, path_len, "%s/default-cert.pem", state_dir);
 	int b = snprintf(key_path, path_len, "%s/default-key.pem", state_dir);
 	if (a < 0 || b < 0 || (size_t)a >= path_len || (size_t)b >= path_len) {
 		snprintf(err, errlen, "state directory path too long: %s",
@@ -137,7 +138,7 @@ ho_selfsigned_ensure(const char *state_dir, char *cert_path, char *key_path,
 	}
 	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
 		return 0;
-	ho_log_info("generating the default self-signed certificate in %s",
-	    state_dir);
+	ho_log_info(
+	    "generating the default self-signed certificate in %s", state_dir);
 	return generate(cert_path, key_path, err, errlen);
 }

@@ -29,14 +29,14 @@ struct ho_daemon {
 	uv_loop_t *loop;
 	const struct ho_config *cfg;
 	const struct ho_profiles *profiles;
-	int sock;                   /* nanomsg socket */
-	uv_poll_t rcv_poll;         /* on NN_RCVFD */
-	uv_timer_t sweep_timer;     /* idle-session expiry */
-	uv_timer_t grace_timer;     /* shutdown deadline */
+	int sock;               /* nanomsg socket */
+	uv_poll_t rcv_poll;     /* on NN_RCVFD */
+	uv_timer_t sweep_timer; /* idle-session expiry */
+	uv_timer_t grace_timer; /* shutdown deadline */
 	uv_signal_t sig_term, sig_int;
 	struct ho_session_table sessions;
 	struct ho_stats stats;
-	unsigned inflight;          /* steps queued or running */
+	unsigned inflight; /* steps queued or running */
 	int stopping;
 	int closed;
 };
@@ -46,16 +46,15 @@ struct ho_work {
 	uv_work_t req;
 	struct ho_daemon *d;
 	struct ho_session *session;
-	void *control;          /* routing header, owned until the reply */
-	void *body;             /* the request frame (nanomsg buffer) */
+	void *control;           /* routing header, owned until the reply */
+	void *body;              /* the request frame (nanomsg buffer) */
 	struct ho_proto_msg msg; /* points into body */
 	uint64_t started_us;
 	struct ho_step_result result;
 };
 
 static void
-send_reply(struct ho_daemon *d, void **control, const uint8_t *buf,
-    size_t len)
+send_reply(struct ho_daemon *d, void **control, const uint8_t *buf, size_t len)
 {
 	struct nn_iovec iov = {(void *)buf, len};
 	struct nn_msghdr hdr;
@@ -219,7 +218,8 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 		name = (const char *)msg->f[HO_F_PROFILE].ptr;
 		name_len = msg->f[HO_F_PROFILE].len;
 	}
-	const struct ho_profile *p = ho_profile_find(d->profiles, name, name_len);
+	const struct ho_profile *p =
+	    ho_profile_find(d->profiles, name, name_len);
 	if (p == NULL) {
 		char text[400];
 		snprintf(text, sizeof(text),
@@ -279,8 +279,8 @@ handle_step(struct ho_daemon *d, void **control, void **body,
 }
 
 static void
-handle_abort(struct ho_daemon *d, void **control,
-    const struct ho_proto_msg *msg)
+handle_abort(
+    struct ho_daemon *d, void **control, const struct ho_proto_msg *msg)
 {
 	struct ho_session *s = lookup(d, control, msg);
 	if (s == NULL)
@@ -295,24 +295,24 @@ handle_abort(struct ho_daemon *d, void **control,
 }
 
 static void
-handle_ping(struct ho_daemon *d, void **control,
-    const struct ho_proto_msg *msg)
+handle_ping(
+    struct ho_daemon *d, void **control, const struct ho_proto_msg *msg)
 {
 	struct ho_proto_buf b;
 	ho_proto_begin(&b, HO_MSG_PONG);
 	ho_proto_put_str(&b, HO_F_DAEMON_VERSION, HANDOFF_VERSION_STRING);
-	ho_proto_put_u64(&b, HO_F_UPTIME_MS,
-	    ho_now_ms() - d->stats.started_ms);
+	ho_proto_put_u64(
+	    &b, HO_F_UPTIME_MS, ho_now_ms() - d->stats.started_ms);
 	reply_simple(d, control, msg, &b);
 }
 
 static void
-handle_stats(struct ho_daemon *d, void **control,
-    const struct ho_proto_msg *msg)
+handle_stats(
+    struct ho_daemon *d, void **control, const struct ho_proto_msg *msg)
 {
 	char text[4096];
-	size_t n = ho_stats_format(&d->stats, d->sessions.count, text,
-	    sizeof(text));
+	size_t n =
+	    ho_stats_format(&d->stats, d->sessions.count, text, sizeof(text));
 	struct ho_proto_buf b;
 	ho_proto_begin(&b, HO_MSG_STATS_REPLY);
 	ho_proto_put(&b, HO_F_STATS_TEXT, text, n);
@@ -338,21 +338,11 @@ dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
 		return;
 	}
 	switch (msg.type) {
-	case HO_MSG_PING:
-		handle_ping(d, &control, &msg);
-		break;
-	case HO_MSG_STATS:
-		handle_stats(d, &control, &msg);
-		break;
-	case HO_MSG_HS_START:
-		handle_start(d, &control, &body, &msg);
-		break;
-	case HO_MSG_HS_STEP:
-		handle_step(d, &control, &body, &msg);
-		break;
-	case HO_MSG_HS_ABORT:
-		handle_abort(d, &control, &msg);
-		break;
+	case HO_MSG_PING: handle_ping(d, &control, &msg); break;
+	case HO_MSG_STATS: handle_stats(d, &control, &msg); break;
+	case HO_MSG_HS_START: handle_start(d, &control, &body, &msg); break;
+	case HO_MSG_HS_STEP: handle_step(d, &control, &body, &msg); break;
+	case HO_MSG_HS_ABORT: handle_abort(d, &control, &msg); break;
 	default:
 		d->stats.bad_requests++;
 		reply_error(d, &control, &msg, HANDOFF_EPROTO,
@@ -397,8 +387,8 @@ static void
 on_sweep(uv_timer_t *t)
 {
 	struct ho_daemon *d = t->data;
-	unsigned n = ho_sessions_expire(&d->sessions, ho_now_ms(),
-	    d->cfg->session_timeout_ms);
+	unsigned n = ho_sessions_expire(
+	    &d->sessions, ho_now_ms(), d->cfg->session_timeout_ms);
 	if (n > 0) {
 		d->stats.sessions_expired += n;
 		ho_log_debug("expired %u idle sessions", n);
@@ -431,7 +421,8 @@ on_grace_expired(uv_timer_t *t)
 {
 	struct ho_daemon *d = t->data;
 	ho_log_warning("%u handshake steps still running after %d ms; "
-	    "exiting without them", d->inflight, SHUTDOWN_GRACE_MS);
+	               "exiting without them",
+	    d->inflight, SHUTDOWN_GRACE_MS);
 	/* Workers cannot be cancelled: leave the loop, main exits. */
 	uv_stop(d->loop);
 }
@@ -444,9 +435,10 @@ on_signal(uv_signal_t *h, int signum)
 		return;
 	d->stopping = 1;
 	ho_log_info("signal %d: refusing new sessions, finishing %u running "
-	    "steps", signum, d->inflight);
-	uv_timer_start(&d->grace_timer, on_grace_expired, SHUTDOWN_GRACE_MS,
-	    0);
+	            "steps",
+	    signum, d->inflight);
+	uv_timer_start(
+	    &d->grace_timer, on_grace_expired, SHUTDOWN_GRACE_MS, 0);
 	maybe_finish_shutdown(d);
 }
 
@@ -460,11 +452,11 @@ open_socket(struct ho_daemon *d, const char *url)
 		return -1;
 	}
 	int maxsize = HO_PROTO_MAX_MSG;
-	nn_setsockopt(d->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize,
-	    sizeof(maxsize));
+	nn_setsockopt(
+	    d->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
 	if (nn_bind(d->sock, url) < 0) {
 		ho_log_error("cannot listen on %s: %s (is another handoffd "
-		    "running there, and does its directory exist?)",
+		             "running there, and does its directory exist?)",
 		    url, nn_strerror(nn_errno()));
 		return -1;
 	}
@@ -513,8 +505,8 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	d->sig_term.data = d->sig_int.data = d;
 	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
-	ho_log_info("listening on %s with %d profile(s)", listen_url,
-	    profiles->count);
+	ho_log_info(
+	    "listening on %s with %d profile(s)", listen_url, profiles->count);
 	return 0;
 }
 

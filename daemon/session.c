@@ -141,15 +141,16 @@ ho_session_destroy(struct ho_session_table *t, struct ho_session *s)
 }
 
 unsigned
-ho_sessions_expire(struct ho_session_table *t, uint64_t now_ms,
-    uint64_t timeout_ms)
+ho_sessions_expire(
+    struct ho_session_table *t, uint64_t now_ms, uint64_t timeout_ms)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < t->nbuckets; i++) {
 		struct ho_session **pp = &t->buckets[i];
 		while (*pp != NULL) {
 			struct ho_session *s = *pp;
-			if (!s->busy && now_ms - s->last_used_ms >= timeout_ms) {
+			if (!s->busy &&
+			    now_ms - s->last_used_ms >= timeout_ms) {
 				*pp = s->next;
 				t->count--;
 				session_free(s);

@@ -85,8 +85,8 @@ ho_stats_quantile(const struct ho_stats *st, double q)
 }
 
 size_t
-ho_stats_format(const struct ho_stats *st, unsigned open_sessions,
-    char *buf, size_t len)
+ho_stats_format(
+    const struct ho_stats *st, unsigned open_sessions, char *buf, size_t len)
 {
 	size_t off = 0;
 #define PUT(...)                                                              \

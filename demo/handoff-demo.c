@@ -51,7 +51,8 @@ read_request(struct handoff_conn *conn)
 	char buf[8192];
 	size_t len = 0;
 	while (len < sizeof(buf) - 1) {
-		ssize_t n = handoff_read(conn, buf + len, sizeof(buf) - 1 - len);
+		ssize_t n =
+		    handoff_read(conn, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			return -1;
 		len += (size_t)n;
@@ -83,11 +84,11 @@ serve_http(struct handoff_conn *conn)
 		return -1;
 	const char *alpn = handoff_conn_alpn(conn);
 	const char *sni = handoff_conn_servername(conn);
-	int blen = snprintf(body, sizeof(body),
-	    "handoff-demo: %s %s%s%s%s%s%s\n", handoff_conn_version(conn),
-	    handoff_conn_cipher(conn), alpn ? " alpn=" : "", alpn ? alpn : "",
-	    sni ? " sni=" : "", sni ? sni : "",
-	    handoff_conn_resumed(conn) ? " resumed" : "");
+	int blen =
+	    snprintf(body, sizeof(body), "handoff-demo: %s %s%s%s%s%s%s\n",
+	        handoff_conn_version(conn), handoff_conn_cipher(conn),
+	        alpn ? " alpn=" : "", alpn ? alpn : "", sni ? " sni=" : "",
+	        sni ? sni : "", handoff_conn_resumed(conn) ? " resumed" : "");
 	int rlen = snprintf(resp, sizeof(resp),
 	    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
@@ -104,7 +105,8 @@ serve_echo(struct handoff_conn *conn)
 		if (n == 0)
 			return 0;
 		if (n < 0)
-			return handoff_conn_errno(conn) == HANDOFF_EEOF ? 0 : -1;
+			return handoff_conn_errno(conn) == HANDOFF_EEOF ? 0
+			                                                : -1;
 		if (write_all(conn, buf, (size_t)n) != 0)
 			return -1;
 	}
@@ -170,8 +172,7 @@ serve(int argc, char **argv)
 	    {"daemon", required_argument, NULL, 'd'},
 	    {"profile", required_argument, NULL, 'P'},
 	    {"deadline", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct server srv = {NULL, 0};
 	int port = 0, c;
 	struct handoff_config *cfg = handoff_config_new();
@@ -183,28 +184,16 @@ serve(int argc, char **argv)
 	    -1) {
 		int bad = 0;
 		switch (c) {
-		case 'p':
-			port = atoi(optarg);
-			break;
-		case 'e':
-			srv.echo = 1;
-			break;
-		case 'd':
-			bad = handoff_config_set_daemon(cfg, optarg);
-			break;
-		case 'P':
-			bad = handoff_config_set_profile(cfg, optarg);
-			break;
+		case 'p': port = atoi(optarg); break;
+		case 'e': srv.echo = 1; break;
+		case 'd': bad = handoff_config_set_daemon(cfg, optarg); break;
+		case 'P': bad = handoff_config_set_profile(cfg, optarg); break;
 		case 't':
-			bad = handoff_config_set_deadline_ms(cfg,
-			    (unsigned)atoi(optarg));
+			bad = handoff_config_set_deadline_ms(
+			    cfg, (unsigned)atoi(optarg));
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 		if (bad) {
 			fprintf(stderr, "handoff-demo: %s\n",
@@ -225,8 +214,10 @@ serve(int argc, char **argv)
 	}
 	int lfd = listen_on(port);
 	if (lfd < 0) {
-		fprintf(stderr, "handoff-demo: cannot listen on 127.0.0.1:%d: "
-				"%s\n", port, strerror(errno));
+		fprintf(stderr,
+		    "handoff-demo: cannot listen on 127.0.0.1:%d: "
+		    "%s\n",
+		    port, strerror(errno));
 		return 1;
 	}
 	printf("handoff-demo: serving %s on https://127.0.0.1:%d/\n",

@@ -94,11 +94,11 @@ HANDOFF_EXPORT void handoff_config_free(struct handoff_config *config);
  * The daemon's nanomsg URL (copied).  Default: $HANDOFF_DAEMON, else the
  * daemon's default path (see handoff_default_daemon_url()).
  */
-HANDOFF_EXPORT int handoff_config_set_daemon(struct handoff_config *config,
-    const char *url);
+HANDOFF_EXPORT int handoff_config_set_daemon(
+    struct handoff_config *config, const char *url);
 /* The daemon profile to use (copied).  Default: "default". */
-HANDOFF_EXPORT int handoff_config_set_profile(struct handoff_config *config,
-    const char *profile);
+HANDOFF_EXPORT int handoff_config_set_profile(
+    struct handoff_config *config, const char *profile);
 /* Longest wait for the daemon or the peer during a handshake. */
 HANDOFF_EXPORT int handoff_config_set_deadline_ms(
     struct handoff_config *config, unsigned int ms);
@@ -136,8 +136,8 @@ HANDOFF_EXPORT const char *handoff_ctx_error(struct handoff_ctx *ctx);
  * HANDOFF_WANT_POLLIN/POLLOUT.  Returns 0 and sets *conn, or -1 with the
  * reason in handoff_ctx_error().
  */
-HANDOFF_EXPORT int handoff_accept_socket(struct handoff_ctx *ctx,
-    struct handoff_conn **conn, int fd);
+HANDOFF_EXPORT int handoff_accept_socket(
+    struct handoff_ctx *ctx, struct handoff_conn **conn, int fd);
 
 /*
  * Runs the handshake.  Returns 0 once it is complete, -1 on failure (see
@@ -157,16 +157,16 @@ HANDOFF_EXPORT int handoff_conn_poll_timeout(struct handoff_conn *conn);
  * Reads up to len bytes of application data.  Returns the count, 0 when
  * the peer sent close_notify, -1 on error, or HANDOFF_WANT_*.
  */
-HANDOFF_EXPORT ssize_t handoff_read(struct handoff_conn *conn, void *buf,
-    size_t len);
+HANDOFF_EXPORT ssize_t handoff_read(
+    struct handoff_conn *conn, void *buf, size_t len);
 
 /*
  * Writes len bytes of application data (split into records).  Returns
  * len, -1 on error, or HANDOFF_WANT_*: then call again with the same
  * buffer and length.
  */
-HANDOFF_EXPORT ssize_t handoff_write(struct handoff_conn *conn,
-    const void *buf, size_t len);
+HANDOFF_EXPORT ssize_t handoff_write(
+    struct handoff_conn *conn, const void *buf, size_t len);
 
 /* Asks for a TLS 1.3 KeyUpdate: the write key changes and the peer is
  * asked to change its key too.  Takes effect with the next write. */
@@ -192,8 +192,7 @@ HANDOFF_EXPORT int handoff_conn_errno(struct handoff_conn *conn);
 HANDOFF_EXPORT const char *handoff_conn_version(struct handoff_conn *conn);
 HANDOFF_EXPORT const char *handoff_conn_cipher(struct handoff_conn *conn);
 HANDOFF_EXPORT const char *handoff_conn_alpn(struct handoff_conn *conn);
-HANDOFF_EXPORT const char *handoff_conn_servername(
-    struct handoff_conn *conn);
+HANDOFF_EXPORT const char *handoff_conn_servername(struct handoff_conn *conn);
 /* 1 if the handshake resumed an earlier session, 0 if not. */
 HANDOFF_EXPORT int handoff_conn_resumed(struct handoff_conn *conn);
 

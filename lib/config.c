@@ -14,10 +14,11 @@ handoff_config_new(void)
 	if (c == NULL)
 		return NULL;
 	const char *env = getenv(HANDOFF_DAEMON_ENV);
-	if (env != NULL && env[0] != '\0' && strlen(env) < sizeof(c->daemon_url))
+	if (env != NULL && env[0] != '\0' &&
+	    strlen(env) < sizeof(c->daemon_url))
 		snprintf(c->daemon_url, sizeof(c->daemon_url), "%s", env);
-	else if (handoff_default_daemon_url(c->daemon_url,
-		     sizeof(c->daemon_url)) != 0)
+	else if (handoff_default_daemon_url(
+	             c->daemon_url, sizeof(c->daemon_url)) != 0)
 		c->daemon_url[0] = '\0';
 	snprintf(c->profile, sizeof(c->profile), "default");
 	c->deadline_ms = HANDOFF_DEFAULT_DEADLINE_MS;
@@ -33,8 +34,9 @@ handoff_config_free(struct handoff_config *config)
 int
 handoff_config_set_daemon(struct handoff_config *config, const char *url)
 {
-	if (url == NULL || (strncmp(url, "ipc://", 6) != 0 &&
-			       strncmp(url, "tcp://", 6) != 0)) {
+	if (url == NULL ||
+	    (strncmp(url, "ipc://", 6) != 0 &&
+	        strncmp(url, "tcp://", 6) != 0)) {
 		snprintf(config->err, sizeof(config->err),
 		    "daemon URL must start with ipc:// or tcp://");
 		return -1;
@@ -50,8 +52,7 @@ handoff_config_set_daemon(struct handoff_config *config, const char *url)
 }
 
 int
-handoff_config_set_profile(struct handoff_config *config,
-    const char *profile)
+handoff_config_set_profile(struct handoff_config *config, const char *profile)
 {
 	if (profile == NULL || profile[0] == '\0' ||
 	    strlen(profile) > HO_PROTO_MAX_STR) {

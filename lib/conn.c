@@ -150,8 +150,8 @@ wait_socket(struct handoff_conn *c, short events)
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
-			return ho_conn_fail(c, HANDOFF_EIO, "poll: %s",
-			    strerror(errno));
+			return ho_conn_fail(
+			    c, HANDOFF_EIO, "poll: %s", strerror(errno));
 	}
 }
 
@@ -161,8 +161,8 @@ ho_conn_fill(struct handoff_conn *c)
 	if (ho_buf_reserve(&c->in, IN_BUF_SIZE / 2) != 0)
 		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
 	for (;;) {
-		ssize_t n = read(c->fd, c->in.ptr + c->in.len,
-		    c->in.cap - c->in.len);
+		ssize_t n =
+		    read(c->fd, c->in.ptr + c->in.len, c->in.cap - c->in.len);
 		if (n >= 0) {
 			c->in.len += (size_t)n;
 			return (int)n;
@@ -183,8 +183,8 @@ int
 ho_conn_flush(struct handoff_conn *c)
 {
 	while (ho_buf_used(&c->out) > 0) {
-		ssize_t n = write(c->fd, c->out.ptr + c->out.off,
-		    ho_buf_used(&c->out));
+		ssize_t n = write(
+		    c->fd, c->out.ptr + c->out.off, ho_buf_used(&c->out));
 		if (n > 0) {
 			ho_buf_consume(&c->out, (size_t)n);
 			continue;
@@ -207,8 +207,8 @@ ho_conn_flush(struct handoff_conn *c)
 /* ---- records ---------------------------------------------------------- */
 
 int
-ho_conn_seal(struct handoff_conn *c, uint8_t type, const uint8_t *p,
-    size_t len)
+ho_conn_seal(
+    struct handoff_conn *c, uint8_t type, const uint8_t *p, size_t len)
 {
 	size_t need = ho_rec_sealed_len(&c->rec, len, 0);
 	size_t out_len;
@@ -256,8 +256,8 @@ send_key_update(struct handoff_conn *c, uint8_t request_update)
 	if (ho_conn_seal(c, HO_CT_HANDSHAKE, msg, sizeof(msg)) != 0)
 		return -1;
 	if (ho_rec_update(&c->rec, HO_REC_WRITE) != 0)
-		return ho_conn_fail(c, HANDOFF_EINTERNAL,
-		    "cannot derive the next write key");
+		return ho_conn_fail(
+		    c, HANDOFF_EINTERNAL, "cannot derive the next write key");
 	return 0;
 }
 
@@ -267,7 +267,8 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
 		if (len < 4)
-			return fail_alert(c, ALERT_DECODE_ERROR, HANDOFF_ERECORD,
+			return fail_alert(c, ALERT_DECODE_ERROR,
+			    HANDOFF_ERECORD,
 			    "peer sent a truncated handshake message");
 		size_t mlen = (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
 		if (mlen > len - 4)
@@ -281,7 +282,8 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 			    "peer sent an unexpected handshake message after "
 			    "the handshake");
 		if (mlen != 1 || p[4] > 1)
-			return fail_alert(c, ALERT_DECODE_ERROR, HANDOFF_ERECORD,
+			return fail_alert(c, ALERT_DECODE_ERROR,
+			    HANDOFF_ERECORD,
 			    "peer sent a malformed KeyUpdate");
 		if (ho_rec_update(&c->rec, HO_REC_READ) != 0)
 			return ho_conn_fail(c, HANDOFF_EINTERNAL,
@@ -318,8 +320,8 @@ on_alert(struct handoff_conn *c, const uint8_t *p, size_t len)
 	case ALERT_INTERNAL_ERROR: name = "internal_error"; break;
 	default: name = "alert"; break;
 	}
-	return ho_conn_fail(c, HANDOFF_EALERT,
-	    "peer sent fatal alert %s (%u)", name, p[1]);
+	return ho_conn_fail(
+	    c, HANDOFF_EALERT, "peer sent fatal alert %s (%u)", name, p[1]);
 }
 
 /* Reads and opens the next record; leaves application data in c->plain.
@@ -335,7 +337,8 @@ next_record(struct handoff_conn *c)
 			if (body > HO_REC_MAX_BODY)
 				return fail_alert(c, ALERT_RECORD_OVERFLOW,
 				    HANDOFF_ERECORD,
-				    "peer sent a record longer than TLS allows");
+				    "peer sent a record longer than TLS "
+				    "allows");
 			if (used >= HO_REC_HEADER_LEN + body)
 				break;
 		}
@@ -359,8 +362,7 @@ next_record(struct handoff_conn *c)
 	 * which happens after it has been returned. */
 	ho_buf_consume(&c->in, rec_len);
 	switch (r) {
-	case 0:
-		break;
+	case 0: break;
 	case HO_REC_E_BAD_MAC:
 		return fail_alert(c, ALERT_BAD_RECORD_MAC, HANDOFF_ERECORD,
 		    "a record from the peer failed authentication "
@@ -380,10 +382,8 @@ next_record(struct handoff_conn *c)
 		c->plain = plain;
 		c->plain_len = plain_len;
 		return 0;
-	case HO_CT_ALERT:
-		return on_alert(c, plain, plain_len);
-	case HO_CT_HANDSHAKE:
-		return post_handshake(c, plain, plain_len);
+	case HO_CT_ALERT: return on_alert(c, plain, plain_len);
+	case HO_CT_HANDSHAKE: return post_handshake(c, plain, plain_len);
 	default:
 		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
 		    "peer sent a record of an unexpected content type");
@@ -436,7 +436,8 @@ seal_batch(struct handoff_conn *c, const uint8_t *buf, size_t len)
 		size_t n = len - taken;
 		if (n > c->max_plain)
 			n = c->max_plain;
-		if (ho_conn_seal(c, HO_CT_APPLICATION_DATA, buf + taken, n) != 0)
+		if (ho_conn_seal(c, HO_CT_APPLICATION_DATA, buf + taken, n) !=
+		    0)
 			return -1;
 		taken += n;
 	}
@@ -450,8 +451,8 @@ handoff_write(struct handoff_conn *c, const void *buf, size_t len)
 	if (r != 0)
 		return r;
 	if (c->state != HO_CONN_OPEN)
-		return ho_conn_fail(c, HANDOFF_ESTATE,
-		    "handoff_write after handoff_close");
+		return ho_conn_fail(
+		    c, HANDOFF_ESTATE, "handoff_write after handoff_close");
 	if ((r = ho_conn_flush(c)) != 0)
 		return r;
 	if (c->write_pending > 0) {
@@ -469,8 +470,8 @@ handoff_write(struct handoff_conn *c, const void *buf, size_t len)
 		return 0;
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = seal_batch(c, (const uint8_t *)buf + done,
-		    len - done);
+		ssize_t n =
+		    seal_batch(c, (const uint8_t *)buf + done, len - done);
 		if (n < 0)
 			return -1;
 		done += (size_t)n;
@@ -518,8 +519,8 @@ handoff_close(struct handoff_conn *c)
 /* ---- lifecycle and info ----------------------------------------------- */
 
 int
-handoff_accept_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
-    int fd)
+handoff_accept_socket(
+    struct handoff_ctx *ctx, struct handoff_conn **conn, int fd)
 {
 	if (conn == NULL || fd < 0) {
 		snprintf(ctx->err, sizeof(ctx->err),

@@ -8,8 +8,7 @@ handoff_strerror(int err)
 {
 	switch (err) {
 #define HANDOFF_X(name, num, text)                                            \
-	case num:                                                             \
-		return text;
+	case num: return text;
 		HANDOFF_ERRNO_MAP(HANDOFF_X)
 #undef HANDOFF_X
 	}
@@ -21,8 +20,7 @@ handoff_err_name(int err)
 {
 	switch (err) {
 #define HANDOFF_X(name, num, text)                                            \
-	case num:                                                             \
-		return "HANDOFF_E" #name;
+	case num: return "HANDOFF_E" #name;
 		HANDOFF_ERRNO_MAP(HANDOFF_X)
 #undef HANDOFF_X
 	}

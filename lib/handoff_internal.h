@@ -47,8 +47,8 @@ int ho_ipc_acquire(struct ho_ipc_pool *pool, char *err, size_t errlen);
 /* healthy = 0 closes the socket instead of keeping it. */
 void ho_ipc_release(struct ho_ipc_pool *pool, int sock, int healthy);
 /* Sends a frame; 0 or -1 with err. */
-int ho_ipc_send(int sock, const uint8_t *buf, size_t len, char *err,
-    size_t errlen);
+int ho_ipc_send(
+    int sock, const uint8_t *buf, size_t len, char *err, size_t errlen);
 /* Receives without blocking: length and *msg (nn_freemsg it), 0 if
  * nothing yet, -1 on error. */
 int ho_ipc_try_recv(int sock, void **msg);
@@ -86,42 +86,42 @@ ho_buf_used(const struct ho_buf *b)
 }
 
 enum ho_conn_state {
-	HO_CONN_HS_READ,   /* need bytes from the peer */
-	HO_CONN_HS_SEND,   /* a request for the daemon is ready */
-	HO_CONN_HS_WAIT,   /* waiting for the daemon's reply */
-	HO_CONN_HS_WRITE,  /* flushing daemon output to the peer */
-	HO_CONN_OPEN,      /* handshake done, records flow */
-	HO_CONN_CLOSED,    /* close_notify sent */
-	HO_CONN_FAILED     /* an error ended the connection */
+	HO_CONN_HS_READ,  /* need bytes from the peer */
+	HO_CONN_HS_SEND,  /* a request for the daemon is ready */
+	HO_CONN_HS_WAIT,  /* waiting for the daemon's reply */
+	HO_CONN_HS_WRITE, /* flushing daemon output to the peer */
+	HO_CONN_OPEN,     /* handshake done, records flow */
+	HO_CONN_CLOSED,   /* close_notify sent */
+	HO_CONN_FAILED    /* an error ended the connection */
 };
 
 struct handoff_conn {
 	struct handoff_ctx *ctx;
-	int fd;                 /* the caller's socket, never closed here */
-	int nonblocking;        /* fd has O_NONBLOCK */
+	int fd;          /* the caller's socket, never closed here */
+	int nonblocking; /* fd has O_NONBLOCK */
 	enum ho_conn_state state;
 	enum ho_conn_state after_write; /* state once out is flushed */
 
 	/* handshake */
-	int ipc_sock;           /* held REQ socket, -1 if none */
+	int ipc_sock; /* held REQ socket, -1 if none */
 	uint8_t token[HO_PROTO_TOKEN_LEN];
 	int have_token;
 	uint64_t request_id;
 	struct ho_proto_buf request; /* built, not yet sent */
-	uint64_t deadline_ms;   /* of the current wait, 0 = none */
-	int failed_after_write; /* HS_WRITE then FAILED (alert flush) */
+	uint64_t deadline_ms;        /* of the current wait, 0 = none */
+	int failed_after_write;      /* HS_WRITE then FAILED (alert flush) */
 
 	/* records */
-	struct ho_buf in;       /* bytes from the peer */
-	struct ho_buf out;      /* bytes for the peer */
+	struct ho_buf in;  /* bytes from the peer */
+	struct ho_buf out; /* bytes for the peer */
 	struct ho_rec rec;
-	uint8_t *plain;         /* decrypted data not yet returned */
+	uint8_t *plain; /* decrypted data not yet returned */
 	size_t plain_len;
-	size_t record_used;     /* bytes of in the open record occupies */
-	size_t max_plain;       /* largest plaintext per record we send */
-	size_t write_pending;   /* bytes committed by a WANT_POLLOUT write */
-	int peer_closed;        /* close_notify received */
-	int rekey_pending;      /* send KeyUpdate(update_requested) */
+	size_t record_used;   /* bytes of in the open record occupies */
+	size_t max_plain;     /* largest plaintext per record we send */
+	size_t write_pending; /* bytes committed by a WANT_POLLOUT write */
+	int peer_closed;      /* close_notify received */
+	int rekey_pending;    /* send KeyUpdate(update_requested) */
 
 	/* info */
 	char version[16];
@@ -154,8 +154,8 @@ int ho_handshake_run(struct handoff_conn *c);
 void ho_handshake_abandon(struct handoff_conn *c);
 
 /* Seals one record into c->out (conn.c). */
-int ho_conn_seal(struct handoff_conn *c, uint8_t type, const uint8_t *p,
-    size_t len);
+int ho_conn_seal(
+    struct handoff_conn *c, uint8_t type, const uint8_t *p, size_t len);
 /* Sends a fatal alert, best effort, and marks the connection failed. */
 void ho_conn_send_alert(struct handoff_conn *c, uint8_t desc);
 

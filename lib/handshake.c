@@ -77,8 +77,8 @@ send_request(struct handoff_conn *c)
 		if (c->ipc_sock < 0)
 			return ho_conn_fail(c, HANDOFF_ENODAEMON, "%s", err);
 	}
-	int r = ho_ipc_send(c->ipc_sock, c->request.buf, c->request.len, err,
-	    sizeof(err));
+	int r = ho_ipc_send(
+	    c->ipc_sock, c->request.buf, c->request.len, err, sizeof(err));
 	ho_proto_buf_free(&c->request);
 	if (r != 0) {
 		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
@@ -108,16 +108,17 @@ install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
 	if (ho_rec_init(&c->rec, version, suite) != 0)
 		return ho_conn_fail(c, HANDOFF_EUNSUPPORTED,
 		    "handoffd negotiated cipher suite 0x%04x, which this "
-		    "library's record layer does not run", suite);
+		    "library's record layer does not run",
+		    suite);
 	const struct ho_proto_field *rs = &f[HO_F_READ_SECRET];
 	const struct ho_proto_field *ws = &f[HO_F_WRITE_SECRET];
 	if (ho_rec_set_keys(&c->rec, HO_REC_READ, f[HO_F_READ_KEY].ptr,
-		f[HO_F_READ_KEY].len, f[HO_F_READ_IV].ptr, f[HO_F_READ_IV].len,
-		rs->present ? rs->ptr : NULL, rs->len, rseq) != 0 ||
+	        f[HO_F_READ_KEY].len, f[HO_F_READ_IV].ptr, f[HO_F_READ_IV].len,
+	        rs->present ? rs->ptr : NULL, rs->len, rseq) != 0 ||
 	    ho_rec_set_keys(&c->rec, HO_REC_WRITE, f[HO_F_WRITE_KEY].ptr,
-		f[HO_F_WRITE_KEY].len, f[HO_F_WRITE_IV].ptr,
-		f[HO_F_WRITE_IV].len, ws->present ? ws->ptr : NULL, ws->len,
-		wseq) != 0)
+	        f[HO_F_WRITE_KEY].len, f[HO_F_WRITE_IV].ptr,
+	        f[HO_F_WRITE_IV].len, ws->present ? ws->ptr : NULL, ws->len,
+	        wseq) != 0)
 		return ho_conn_fail(c, HANDOFF_EPROTO,
 		    "handoffd sent keys of the wrong size for %s",
 		    ho_rec_suite_name(suite));
@@ -125,8 +126,8 @@ install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
 	    version == HO_TLS13 ? "TLSv1.3" : "TLSv1.2");
 	snprintf(c->cipher, sizeof(c->cipher), "%s", ho_rec_suite_name(suite));
 	ho_proto_get_str(m, HO_F_ALPN, c->alpn, sizeof(c->alpn));
-	ho_proto_get_str(m, HO_F_SERVER_NAME, c->servername,
-	    sizeof(c->servername));
+	ho_proto_get_str(
+	    m, HO_F_SERVER_NAME, c->servername, sizeof(c->servername));
 	uint8_t resumed = 0;
 	ho_proto_get_u8(m, HO_F_RESUMED, &resumed);
 	c->resumed = resumed != 0;
@@ -157,7 +158,8 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 	int err = ho_proto_parse(buf, len, &m);
 	if (err != 0)
 		return ho_conn_fail(c, HANDOFF_EPROTO,
-		    "malformed reply from handoffd: %s", ho_proto_strerror(err));
+		    "malformed reply from handoffd: %s",
+		    ho_proto_strerror(err));
 	uint64_t id = 0;
 	ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id);
 	if (m.type != HO_MSG_ERROR && id != c->request_id)
@@ -181,7 +183,8 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 		if (install_keys(c, &m) != 0)
 			return -1;
 		if (l->present && ho_buf_append(&c->in, l->ptr, l->len) != 0)
-			return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
+			return ho_conn_fail(
+			    c, HANDOFF_ENOMEM, "out of memory");
 		c->after_write = HO_CONN_OPEN;
 		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 1);
 		c->ipc_sock = -1;
@@ -245,8 +248,8 @@ wait_reply(struct handoff_conn *c)
 		struct pollfd p = {ho_ipc_pollfd(c->ipc_sock), POLLIN, 0};
 		if (poll(&p, 1, (int)(c->deadline_ms - now)) < 0 &&
 		    errno != EINTR)
-			return ho_conn_fail(c, HANDOFF_EIO, "poll: %s",
-			    strerror(errno));
+			return ho_conn_fail(
+			    c, HANDOFF_EIO, "poll: %s", strerror(errno));
 	}
 }
 
@@ -263,7 +266,8 @@ ho_handshake_run(struct handoff_conn *c)
 				c->state = HO_CONN_HS_SEND;
 				break;
 			}
-			if (c->deadline_ms != 0 && ho_clock_ms() >= c->deadline_ms)
+			if (c->deadline_ms != 0 &&
+			    ho_clock_ms() >= c->deadline_ms)
 				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
 				    "the peer sent no complete handshake "
 				    "message within %u ms",
@@ -295,10 +299,8 @@ ho_handshake_run(struct handoff_conn *c)
 				c->deadline_ms = 0;
 			break;
 		case HO_CONN_OPEN:
-		case HO_CONN_CLOSED:
-			return 0;
-		case HO_CONN_FAILED:
-			return -1;
+		case HO_CONN_CLOSED: return 0;
+		case HO_CONN_FAILED: return -1;
 		}
 	}
 }
@@ -319,7 +321,7 @@ ho_handshake_abandon(struct handoff_conn *c)
 		ho_proto_put(&b, HO_F_TOKEN, c->token, sizeof(c->token));
 		if (ho_proto_finish(&b) == 0 &&
 		    ho_ipc_send(c->ipc_sock, b.buf, b.len, err, sizeof(err)) ==
-			0)
+		        0)
 			healthy = 1;
 		ho_proto_buf_free(&b);
 	}

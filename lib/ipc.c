@@ -52,8 +52,8 @@ open_socket(const char *url, char *err, size_t errlen)
 	int never = INT_MAX;
 	nn_setsockopt(s, NN_REQ, NN_REQ_RESEND_IVL, &never, sizeof(never));
 	int maxsize = HO_PROTO_MAX_MSG;
-	nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize,
-	    sizeof(maxsize));
+	nn_setsockopt(
+	    s, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
 	if (nn_connect(s, url) < 0) {
 		snprintf(err, errlen, "cannot connect to handoffd at %s: %s",
 		    url, nn_strerror(nn_errno()));
@@ -110,8 +110,7 @@ ho_ipc_release(struct ho_ipc_pool *pool, int sock, int healthy)
 }
 
 int
-ho_ipc_send(int sock, const uint8_t *buf, size_t len, char *err,
-    size_t errlen)
+ho_ipc_send(int sock, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
 	/* A REQ socket queues the request even with no daemon connected,
 	 * so this does not block; the reply's deadline catches a dead

@@ -32,8 +32,8 @@ ho_default_runtime_dir(char *buf, size_t len)
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (xdg != NULL && xdg[0] == '/')
 		return fmt(buf, len, "%s/handoff", xdg, 0);
-	return fmt(buf, len, "/tmp/handoff-%lu", NULL,
-	    (unsigned long)geteuid());
+	return fmt(
+	    buf, len, "/tmp/handoff-%lu", NULL, (unsigned long)geteuid());
 }
 
 int

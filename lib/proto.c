@@ -26,24 +26,15 @@ static int
 kind_allows(int kind, size_t len)
 {
 	switch (kind) {
-	case HO_KIND_U8:
-		return len == 1;
-	case HO_KIND_U16:
-		return len == 2;
-	case HO_KIND_U32:
-		return len == 4;
-	case HO_KIND_U64:
-		return len == 8;
-	case HO_KIND_TOKEN:
-		return len == HO_PROTO_TOKEN_LEN;
-	case HO_KIND_STR:
-		return len >= 1 && len <= HO_PROTO_MAX_STR;
-	case HO_KIND_TEXT:
-		return len <= HO_PROTO_MAX_TEXT;
-	case HO_KIND_BYTES:
-		return len <= HO_PROTO_MAX_BYTES;
-	case HO_KIND_SECRET:
-		return len >= 1 && len <= 64;
+	case HO_KIND_U8: return len == 1;
+	case HO_KIND_U16: return len == 2;
+	case HO_KIND_U32: return len == 4;
+	case HO_KIND_U64: return len == 8;
+	case HO_KIND_TOKEN: return len == HO_PROTO_TOKEN_LEN;
+	case HO_KIND_STR: return len >= 1 && len <= HO_PROTO_MAX_STR;
+	case HO_KIND_TEXT: return len <= HO_PROTO_MAX_TEXT;
+	case HO_KIND_BYTES: return len <= HO_PROTO_MAX_BYTES;
+	case HO_KIND_SECRET: return len >= 1 && len <= 64;
 	}
 	return 0;
 }
@@ -128,11 +119,9 @@ const char *
 ho_proto_strerror(int err)
 {
 	switch (err) {
-	case 0:
-		return "no error";
+	case 0: return "no error";
 #define X(name, num, text)                                                    \
-	case num:                                                             \
-		return text;
+	case num: return text;
 		HO_PROTO_ERR_MAP(X)
 #undef X
 	}
@@ -144,8 +133,7 @@ ho_proto_msg_name(int type)
 {
 	switch (type) {
 #define X(name, num, text)                                                    \
-	case num:                                                             \
-		return text;
+	case num: return text;
 		HO_PROTO_MSG_MAP(X)
 #undef X
 	}
@@ -202,8 +190,8 @@ ho_proto_get_u64(const struct ho_proto_msg *m, int field, uint64_t *v)
 }
 
 int
-ho_proto_get_str(const struct ho_proto_msg *m, int field, char *out,
-    size_t outcap)
+ho_proto_get_str(
+    const struct ho_proto_msg *m, int field, char *out, size_t outcap)
 {
 	if (field <= 0 || field >= HO_F_COUNT || !m->f[field].present ||
 	    m->f[field].len >= outcap)

@@ -64,14 +64,14 @@ enum ho_proto_kind {
  * parsed message is a plain array indexed by field number.
  */
 #define HO_PROTO_FIELD_MAP(X)                                                 \
-	X(TOKEN, 1, HO_KIND_TOKEN)       /* session token */                 \
-	X(PROFILE, 2, HO_KIND_STR)       /* profile name */                  \
-	X(ROLE, 3, HO_KIND_U8)           /* HO_ROLE_* */                     \
-	X(INPUT, 4, HO_KIND_BYTES)       /* bytes from the peer */           \
-	X(OUTPUT, 5, HO_KIND_BYTES)      /* bytes for the peer */            \
-	X(LEFTOVER, 6, HO_KIND_BYTES)    /* peer bytes after the handshake */\
-	X(VERSION, 7, HO_KIND_U16)       /* TLS version, 0x0304 */           \
-	X(SUITE, 8, HO_KIND_U16)         /* IANA cipher suite number */      \
+	X(TOKEN, 1, HO_KIND_TOKEN)    /* session token */                     \
+	X(PROFILE, 2, HO_KIND_STR)    /* profile name */                      \
+	X(ROLE, 3, HO_KIND_U8)        /* HO_ROLE_* */                         \
+	X(INPUT, 4, HO_KIND_BYTES)    /* bytes from the peer */               \
+	X(OUTPUT, 5, HO_KIND_BYTES)   /* bytes for the peer */                \
+	X(LEFTOVER, 6, HO_KIND_BYTES) /* peer bytes after the handshake */    \
+	X(VERSION, 7, HO_KIND_U16)    /* TLS version, 0x0304 */               \
+	X(SUITE, 8, HO_KIND_U16)      /* IANA cipher suite number */          \
 	X(READ_KEY, 9, HO_KIND_SECRET)                                        \
 	X(READ_IV, 10, HO_KIND_SECRET)                                        \
 	X(READ_SEQ, 11, HO_KIND_U64)                                          \
@@ -80,22 +80,22 @@ enum ho_proto_kind {
 	X(WRITE_IV, 14, HO_KIND_SECRET)                                       \
 	X(WRITE_SEQ, 15, HO_KIND_U64)                                         \
 	X(WRITE_SECRET, 16, HO_KIND_SECRET)                                   \
-	X(ALPN, 17, HO_KIND_STR)         /* negotiated protocol */           \
-	X(SERVER_NAME, 18, HO_KIND_STR)  /* SNI from the ClientHello */      \
-	X(RESUMED, 19, HO_KIND_U8)       /* 1 if resumed */                  \
-	X(RECORD_LIMIT, 20, HO_KIND_U16) /* peer's plaintext limit */        \
-	X(ERROR_CODE, 21, HO_KIND_U32)   /* a HANDOFF_E* number */           \
-	X(ERROR_TEXT, 22, HO_KIND_TEXT)  /* what went wrong, in words */     \
+	X(ALPN, 17, HO_KIND_STR)         /* negotiated protocol */            \
+	X(SERVER_NAME, 18, HO_KIND_STR)  /* SNI from the ClientHello */       \
+	X(RESUMED, 19, HO_KIND_U8)       /* 1 if resumed */                   \
+	X(RECORD_LIMIT, 20, HO_KIND_U16) /* peer's plaintext limit */         \
+	X(ERROR_CODE, 21, HO_KIND_U32)   /* a HANDOFF_E* number */            \
+	X(ERROR_TEXT, 22, HO_KIND_TEXT)  /* what went wrong, in words */      \
 	X(DAEMON_VERSION, 23, HO_KIND_STR)                                    \
 	X(UPTIME_MS, 24, HO_KIND_U64)                                         \
-	X(STATS_TEXT, 25, HO_KIND_TEXT)  /* "name value" lines */            \
-	X(REQUEST_ID, 26, HO_KIND_U64)   /* echoed back in the reply */
+	X(STATS_TEXT, 25, HO_KIND_TEXT) /* "name value" lines */              \
+	X(REQUEST_ID, 26, HO_KIND_U64)  /* echoed back in the reply */
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,
 	HO_PROTO_FIELD_MAP(X)
 #undef X
-	HO_F_COUNT /* one past the highest field number */
+	    HO_F_COUNT /* one past the highest field number */
 };
 
 enum ho_role { HO_ROLE_SERVER = 1, HO_ROLE_CLIENT = 2 };
@@ -151,8 +151,8 @@ int ho_proto_get_u16(const struct ho_proto_msg *m, int field, uint16_t *v);
 int ho_proto_get_u32(const struct ho_proto_msg *m, int field, uint32_t *v);
 int ho_proto_get_u64(const struct ho_proto_msg *m, int field, uint64_t *v);
 /* Copies a STR/TEXT field into out (NUL-terminated); -1 if absent/too long. */
-int ho_proto_get_str(const struct ho_proto_msg *m, int field, char *out,
-    size_t outcap);
+int ho_proto_get_str(
+    const struct ho_proto_msg *m, int field, char *out, size_t outcap);
 
 /*
  * A message being built.  The builder owns buf; call ho_proto_buf_free()
@@ -168,8 +168,8 @@ struct ho_proto_buf {
 };
 
 void ho_proto_begin(struct ho_proto_buf *b, int type);
-void ho_proto_put(struct ho_proto_buf *b, int field, const void *p,
-    size_t len);
+void ho_proto_put(
+    struct ho_proto_buf *b, int field, const void *p, size_t len);
 void ho_proto_put_u8(struct ho_proto_buf *b, int field, uint8_t v);
 void ho_proto_put_u16(struct ho_proto_buf *b, int field, uint16_t v);
 void ho_proto_put_u32(struct ho_proto_buf *b, int field, uint32_t v);

@@ -48,13 +48,13 @@
 #define HO_REC_MAX_OVERHEAD (HO_REC_HEADER_LEN + 8 + 1 + 16)
 
 /* Errors from ho_rec_*; each maps to the alert the caller must send. */
-#define HO_REC_E_BAD_MAC (-1)   /* authentication failed: bad_record_mac */
-#define HO_REC_E_OVERFLOW (-2)  /* record too large: record_overflow */
-#define HO_REC_E_DECODE (-3)    /* malformed record: decode_error or
-				   unexpected_message (all-zero inner) */
-#define HO_REC_E_SEQ (-4)       /* sequence number would wrap: rekey/close */
-#define HO_REC_E_INTERNAL (-5)  /* crypto backend failure, bad arguments */
-#define HO_REC_E_SPACE (-6)     /* output buffer too small */
+#define HO_REC_E_BAD_MAC (-1)  /* authentication failed: bad_record_mac */
+#define HO_REC_E_OVERFLOW (-2) /* record too large: record_overflow */
+/* malformed record: decode_error, or unexpected_message (all-zero inner) */
+#define HO_REC_E_DECODE (-3)
+#define HO_REC_E_SEQ (-4)      /* sequence number would wrap: rekey/close */
+#define HO_REC_E_INTERNAL (-5) /* crypto backend failure, bad arguments */
+#define HO_REC_E_SPACE (-6)    /* output buffer too small */
 
 enum ho_rec_dir_id { HO_REC_READ = 0, HO_REC_WRITE = 1 };
 
@@ -63,24 +63,25 @@ struct ho_rec_dir {
 	gnutls_aead_cipher_hd_t aead; /* keyed AEAD handle, NULL if unset */
 	uint8_t key[32];
 	size_t key_len;
-	uint8_t iv[12];   /* TLS 1.3/ChaCha: 12-byte IV; TLS 1.2 GCM: 4-byte salt */
+	uint8_t
+	    iv[12]; /* TLS 1.3/ChaCha: 12-byte IV; TLS 1.2 GCM: 4-byte salt */
 	size_t iv_len;
 	uint8_t secret[48]; /* TLS 1.3 traffic secret (for KeyUpdate) */
 	size_t secret_len;
-	uint64_t seq;       /* next record's sequence number */
-	uint64_t records;   /* records since this key was installed */
+	uint64_t seq;     /* next record's sequence number */
+	uint64_t records; /* records since this key was installed */
 };
 
 /* A record layer: one per connection. */
 struct ho_rec {
-	uint16_t version;                /* HO_TLS12 or HO_TLS13 */
-	uint16_t suite;                  /* IANA number, see above */
+	uint16_t version; /* HO_TLS12 or HO_TLS13 */
+	uint16_t suite;   /* IANA number, see above */
 	gnutls_cipher_algorithm_t cipher;
-	gnutls_mac_algorithm_t hash;     /* suite hash, for HKDF (TLS 1.3) */
-	size_t key_len;                  /* expected key length */
-	size_t iv_len;                   /* expected IV (or salt) length */
-	int explicit_nonce;              /* TLS 1.2 AES-GCM: 8-byte nonce */
-	struct ho_rec_dir dir[2];        /* indexed by enum ho_rec_dir_id */
+	gnutls_mac_algorithm_t hash; /* suite hash, for HKDF (TLS 1.3) */
+	size_t key_len;              /* expected key length */
+	size_t iv_len;               /* expected IV (or salt) length */
+	int explicit_nonce;          /* TLS 1.2 AES-GCM: 8-byte nonce */
+	struct ho_rec_dir dir[2];    /* indexed by enum ho_rec_dir_id */
 };
 
 /* Sets version and suite.  Returns 0, or HO_REC_E_INTERNAL if the pair is
@@ -116,8 +117,8 @@ int ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain,
  * *plain and *plain_len point into rec.  Advances the read sequence number
  * only on success.  Returns 0 or a HO_REC_E_* code.
  */
-int ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len,
-    uint8_t *type, uint8_t **plain, size_t *plain_len);
+int ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
+    uint8_t **plain, size_t *plain_len);
 
 /* TLS 1.3 KeyUpdate for one direction: secret' = HKDF-Expand-Label(secret,
  * "traffic upd", "", Hash.len), key and IV re-derived, seq = 0.
