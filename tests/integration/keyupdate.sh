@@ -13,11 +13,16 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
 	# No -quiet: s_client only takes command letters without it.
 	(echo "before-$suite"; sleep 0.5; echo K; sleep 0.5; echo k;
 	 sleep 0.5; echo "after-$suite"; sleep 1) |
-		timeout 20 openssl s_client -connect "127.0.0.1:$PORT" \
+		timeout 20 openssl s_client -msg -connect "127.0.0.1:$PORT" \
 			-servername localhost -tls1_3 -ciphersuites "$suite" \
 			-CAfile "$CA" >"$T/ku.out" 2>"$T/s_client.log" || true
 	grep -q "KEYUPDATE" "$T/ku.out" "$T/s_client.log" ||
 		fail "s_client did not send a KeyUpdate ($suite)"
+	# -msg shows each handshake message: ">>>" sent, "<<<" received.
+	# `K` asks for update_requested, so the library must answer with
+	# its own KeyUpdate.
+	grep -q "<<< TLS 1.3, Handshake \[length 0005\], KeyUpdate" "$T/ku.out" ||
+		fail "the library did not answer update_requested with a KeyUpdate ($suite)"
 	grep -q "^before-$suite" "$T/ku.out" ||
 		fail "no echo before the KeyUpdate ($suite): $(tail -5 "$T/ku.out")"
 	grep -q "^after-$suite" "$T/ku.out" ||
