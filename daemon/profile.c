@@ -5,11 +5,27 @@
  * file's name: a key that cannot be read, a certificate that does not
  * match its key, a priority string GnuTLS refuses.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handoffd.h"
+
+/* Names the unreadable file, which GnuTLS's own message does not. */
+static int
+check_readable(const char *profile, const char *what, const char *path,
+    char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (f != NULL) {
+		fclose(f);
+		return 0;
+	}
+	snprintf(err, errlen, "profile %s: cannot read %s file %s: %s",
+	    profile, what, path, strerror(errno));
+	return -1;
+}
 
 static int
 load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
@@ -18,6 +34,13 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	int ret;
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	p->client_auth = pc->client_auth;
+	if (check_readable(
+	        pc->name, "certificate", pc->certificate, err, errlen) != 0 ||
+	    check_readable(pc->name, "key", pc->key, err, errlen) != 0 ||
+	    (pc->trust != NULL &&
+	        check_readable(pc->name, "trust", pc->trust, err, errlen) !=
+	            0))
+		return -1;
 	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
 		goto gnutls_fail;
 	ret = gnutls_certificate_set_x509_key_file2(

@@ -70,6 +70,7 @@ struct ho_rec_dir {
 	size_t secret_len;
 	uint64_t seq;     /* next record's sequence number */
 	uint64_t records; /* records since this key was installed */
+	int exhausted;    /* seq 2^64-1 was used: no record may follow */
 };
 
 /* A record layer: one per connection. */

@@ -1,0 +1,370 @@
+/*
+ * config.c - reads handoffd's INI file with libinih, strictly.
+ *
+ * Debian's libinih does not pass line numbers to the handler, so the
+ * handler records why it refused a line and returns 0; ini_parse() then
+ * returns that line's number and the message becomes "FILE:LINE: why".
+ * Every refusal names the key and says what would be accepted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Keys seen in the current section, to refuse duplicates. */
+#define MAX_KEYS 32
+
+struct parse_state {
+	struct ho_config *cfg;
+	char why[512];
+	char section[128];
+	char seen[MAX_KEYS][32];
+	int seen_count;
+	struct ho_profile_config *profile; /* NULL in [daemon] */
+};
+
+void
+ho_config_defaults(struct ho_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = 0;
+	cfg->session_timeout_ms = HO_DEFAULT_SESSION_TIMEOUT_MS;
+	cfg->max_sessions = HO_DEFAULT_MAX_SESSIONS;
+	cfg->log_level = HO_LOG_INFO;
+}
+
+int
+ho_config_parse_client_auth(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return HO_CLIENT_AUTH_NONE;
+	if (strcmp(s, "request") == 0)
+		return HO_CLIENT_AUTH_REQUEST;
+	if (strcmp(s, "require") == 0)
+		return HO_CLIENT_AUTH_REQUIRE;
+	return -1;
+}
+
+int
+ho_config_parse_log_level(const char *s)
+{
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static int refuse(struct parse_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+refuse(struct parse_state *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->why, sizeof(st->why), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* A whole number in [min, max] with nothing after it. */
+static int
+parse_number(const char *v, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+number_key(struct parse_state *st, const char *key, const char *value,
+    long min, long max, long *out)
+{
+	if (parse_number(value, min, max, out) != 0)
+		return refuse(st,
+		    "%s = \"%s\": expected a whole number from %ld to %ld",
+		    key, value, min, max);
+	return 1;
+}
+
+static int
+daemon_key(struct parse_state *st, const char *key, const char *value)
+{
+	struct ho_config *cfg = st->cfg;
+	long n;
+	if (strcmp(key, "listen") == 0) {
+		if (strncmp(value, "ipc://", 6) != 0 &&
+		    strncmp(value, "tcp://", 6) != 0)
+			return refuse(st,
+			    "listen = \"%s\": expected an ipc:// or tcp:// "
+			    "nanomsg URL",
+			    value);
+		free(cfg->listen);
+		cfg->listen = strdup(value);
+		return cfg->listen != NULL;
+	}
+	if (strcmp(key, "workers") == 0) {
+		if (!number_key(st, key, value, 1, 1024, &n))
+			return 0;
+		cfg->workers = (int)n;
+		return 1;
+	}
+	if (strcmp(key, "session_timeout") == 0) {
+		if (!number_key(st, key, value, 1, 3600, &n))
+			return 0;
+		cfg->session_timeout_ms = (unsigned)n * 1000u;
+		return 1;
+	}
+	if (strcmp(key, "max_sessions") == 0) {
+		if (!number_key(st, key, value, 1, 1000000, &n))
+			return 0;
+		cfg->max_sessions = (unsigned)n;
+		return 1;
+	}
+	if (strcmp(key, "log_level") == 0) {
+		int level = ho_config_parse_log_level(value);
+		if (level < 0)
+			return refuse(st,
+			    "log_level = \"%s\": expected error, warning, "
+			    "info or debug",
+			    value);
+		cfg->log_level = (enum ho_log_level)level;
+		return 1;
+	}
+	return refuse(st,
+	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
+	    "session_timeout, max_sessions, log_level)",
+	    key);
+}
+
+static int
+set_string(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = strdup(value);
+	return *slot != NULL;
+}
+
+static int
+parse_alpn(
+    struct parse_state *st, struct ho_profile_config *p, const char *value)
+{
+	const char *s = value;
+	while (*s != '\0') {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		while (len > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > 255)
+			return refuse(st,
+			    "alpn = \"%s\": each protocol must be 1 to 255 "
+			    "bytes, separated by commas",
+			    value);
+		if (p->alpn_count == HO_MAX_ALPN)
+			return refuse(st,
+			    "alpn = \"%s\": at most %d protocols", value,
+			    HO_MAX_ALPN);
+		p->alpn[p->alpn_count] = strndup(s, len);
+		if (p->alpn[p->alpn_count] == NULL)
+			return 0;
+		p->alpn_count++;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	return 1;
+}
+
+static int
+profile_key(struct parse_state *st, const char *key, const char *value)
+{
+	struct ho_profile_config *p = st->profile;
+	if (strcmp(key, "certificate") == 0)
+		return set_string(&p->certificate, value);
+	if (strcmp(key, "key") == 0)
+		return set_string(&p->key, value);
+	if (strcmp(key, "priority") == 0)
+		return set_string(&p->priority, value);
+	if (strcmp(key, "trust") == 0)
+		return set_string(&p->trust, value);
+	if (strcmp(key, "alpn") == 0)
+		return parse_alpn(st, p, value);
+	if (strcmp(key, "client_auth") == 0) {
+		int mode = ho_config_parse_client_auth(value);
+		if (mode < 0)
+			return refuse(st,
+			    "client_auth = \"%s\": expected none, request or "
+			    "require",
+			    value);
+		p->client_auth = (enum ho_client_auth)mode;
+		return 1;
+	}
+	return refuse(st,
+	    "unknown key \"%s\" in [%s] (known: certificate, key, priority, "
+	    "alpn, client_auth, trust)",
+	    key, st->section);
+}
+
+static int
+valid_profile_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= HO_PROFILE_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		        c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Called for the first key of every section: sets up where keys go. */
+static int
+enter_section(struct parse_state *st, const char *section)
+{
+	snprintf(st->section, sizeof(st->section), "%s", section);
+	st->seen_count = 0;
+	st->profile = NULL;
+	if (strcmp(section, "daemon") == 0)
+		return 1;
+	if (strncmp(section, "profile ", 8) != 0)
+		return refuse(st,
+		    "unknown section [%s] (expected [daemon] or "
+		    "[profile NAME])",
+		    section);
+	const char *name = section + 8;
+	if (!valid_profile_name(name))
+		return refuse(st,
+		    "profile name \"%s\" must be 1 to %d letters, digits, "
+		    "'.', '_' or '-'",
+		    name, HO_PROFILE_NAME_MAX - 1);
+	struct ho_config *cfg = st->cfg;
+	for (int i = 0; i < cfg->profile_count; i++) {
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return refuse(
+			    st, "profile \"%s\" is defined twice", name);
+	}
+	if (cfg->profile_count == HO_MAX_PROFILES)
+		return refuse(st, "more than %d profiles", HO_MAX_PROFILES);
+	st->profile = &cfg->profiles[cfg->profile_count++];
+	memset(st->profile, 0, sizeof(*st->profile));
+	snprintf(st->profile->name, sizeof(st->profile->name), "%s", name);
+	return 1;
+}
+
+static int
+handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_state *st = user;
+	if (strcmp(section, st->section) != 0 || st->section[0] == '\0') {
+		if (!enter_section(st, section))
+			return 0;
+	}
+	for (int i = 0; i < st->seen_count; i++) {
+		if (strcmp(st->seen[i], key) == 0)
+			return refuse(
+			    st, "%s is given twice in [%s]", key, section);
+	}
+	if (st->seen_count < MAX_KEYS)
+		snprintf(st->seen[st->seen_count++], sizeof(st->seen[0]), "%s",
+		    key);
+	if (value == NULL || value[0] == '\0')
+		return refuse(st, "%s has no value", key);
+	int ok = st->profile ? profile_key(st, key, value)
+	                     : daemon_key(st, key, value);
+	if (!ok && st->why[0] == '\0')
+		snprintf(st->why, sizeof(st->why), "out of memory");
+	return ok;
+}
+
+int
+ho_config_load(
+    struct ho_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct parse_state st;
+	memset(&st, 0, sizeof(st));
+	st.cfg = cfg;
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(
+		    err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	int line = ini_parse_file(f, handler, &st);
+	fclose(f);
+	if (line == 0)
+		return 0;
+	if (st.why[0] == '\0') /* inih's own syntax error */
+		snprintf(st.why, sizeof(st.why),
+		    "not valid INI (expected [section] or key = value)");
+	snprintf(err, errlen, "%s:%d: %s", path, line, st.why);
+	return -1;
+}
+
+int
+ho_config_check(
+    const struct ho_config *cfg, const char *path, char *err, size_t errlen)
+{
+	for (int i = 0; i < cfg->profile_count; i++) {
+		const struct ho_profile_config *p = &cfg->profiles[i];
+		const char *missing = p->certificate == NULL ? "certificate"
+		    : p->key == NULL                         ? "key"
+		                                             : NULL;
+		if (missing != NULL) {
+			snprintf(err, errlen,
+			    "%s: [profile %s] has no %s = line", path, p->name,
+			    missing);
+			return -1;
+		}
+		if (p->client_auth != HO_CLIENT_AUTH_NONE &&
+		    p->trust == NULL) {
+			snprintf(err, errlen,
+			    "%s: [profile %s] sets client_auth but no trust "
+			    "file to verify client certificates with",
+			    path, p->name);
+			return -1;
+		}
+	}
+	if (cfg->profile_count == 0) {
+		snprintf(err, errlen,
+		    "%s: no [profile NAME] section: handoffd has nothing to "
+		    "serve",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ho_config_free(struct ho_config *cfg)
+{
+	free(cfg->listen);
+	for (int i = 0; i < cfg->profile_count; i++) {
+		struct ho_profile_config *p = &cfg->profiles[i];
+		free(p->certificate);
+		free(p->key);
+		free(p->priority);
+		free(p->trust);
+		for (int j = 0; j < p->alpn_count; j++)
+			free(p->alpn[j]);
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}
