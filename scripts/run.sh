@@ -27,12 +27,14 @@ for _ in $(seq 1 100); do
 done
 "$build/handoffctl" ping
 
-"$build/handoff-demo" serve --port "$port" &
+log=$(mktemp)
+"$build/handoff-demo" serve --port "$port" > >(tee "$log") &
 pids+=($!)
 for _ in $(seq 1 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+	grep -q serving "$log" && break
 	sleep 0.1
 done
+rm -f "$log"
 
 if [ "$(id -u)" -eq 0 ]; then
 	state=/var/lib/handoff
@@ -47,7 +49,7 @@ echo "handoffd is doing the TLS handshakes for handoff-demo. Try:"
 echo "  $line"
 echo
 echo "\$ $line"
-$line
+$line -sS
 echo
 "$build/handoffctl" stats
 [ $once -eq 1 ] && exit 0

@@ -127,7 +127,7 @@ start_demo() {
 	DEMO_PID=$!
 	PIDS+=("$DEMO_PID")
 	wait_for "handoff-demo to listen on $PORT" 10 \
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
+		grep -q "serving .*:$PORT/" "$T/demo.log"
 }
 
 stop_demo() {
