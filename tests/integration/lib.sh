@@ -49,7 +49,18 @@ pass() {
 	echo "ok $PASSED - $*"
 }
 
+# finish: stops everything, fails if a sanitizer reported anything in a
+# log (in sanitizer builds), then prints the closing count.
 finish() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	if grep -lE "ERROR: (Address|Leak|Thread)Sanitizer|runtime error:" \
+		"$T"/*.log >/dev/null 2>&1; then
+		fail "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' "$T"/*.log)"
+	fi
 	echo "$PASSED passed, 0 failed"
 }
 
