@@ -295,6 +295,44 @@ handler(void *user, const char *section, const char *key, const char *value)
 	return ok;
 }
 
+/*
+ * inih reports keys, not section headers, so a repeated section would
+ * pass unseen.  This first pass reads the headers with their line numbers
+ * and refuses duplicates.
+ */
+static int
+scan_sections(FILE *f, const char *path, char *err, size_t errlen)
+{
+	char line[1024], seen[HO_MAX_PROFILES + 1][128];
+	int count = 0, lineno = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		char *end = strchr(s, ']');
+		if (*s != '[' || end == NULL)
+			continue; /* not a header; inih judges the syntax */
+		*end = '\0';
+		for (int i = 0; i < count; i++) {
+			if (strcmp(seen[i], s + 1) == 0) {
+				snprintf(err, errlen,
+				    "%s:%d: section [%s] appears twice", path,
+				    lineno, s + 1);
+				return -1;
+			}
+		}
+		if (count == HO_MAX_PROFILES + 1) {
+			snprintf(err, errlen, "%s:%d: more than %d profiles",
+			    path, lineno, HO_MAX_PROFILES);
+			return -1;
+		}
+		snprintf(seen[count++], sizeof(seen[0]), "%s", s + 1);
+	}
+	rewind(f);
+	return 0;
+}
+
 int
 ho_config_load(
     struct ho_config *cfg, const char *path, char *err, size_t errlen)
@@ -306,6 +344,10 @@ ho_config_load(
 	if (f == NULL) {
 		snprintf(
 		    err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (scan_sections(f, path, err, errlen) != 0) {
+		fclose(f);
 		return -1;
 	}
 	int line = ini_parse_file(f, handler, &st);

@@ -288,6 +288,10 @@ ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
 		if (ct_len > HO_REC_MAX_PLAIN + 1)
 			return HO_REC_E_OVERFLOW;
 	} else {
+		/* TLS 1.2's AAD carries the negotiated version, not the
+		 * header's: check the header's here. */
+		if (rec[1] != 3 || rec[2] != 3)
+			return HO_REC_E_DECODE;
 		size_t extra = r->explicit_nonce ? TLS12_EXPLICIT_NONCE : 0;
 		if (body < extra + TAG_LEN)
 			return HO_REC_E_BAD_MAC;

@@ -3,7 +3,7 @@
 # API listed in LIST: nothing internal leaks, nothing public is missing.
 set -euo pipefail
 lib=$1 list=$2
-actual=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u)
+actual=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {sub(/@.*/, "", $3); print $3}' | sort -u)
 if ! diff -u "$list" <(echo "$actual"); then
 	echo "FAIL: exported symbols of $lib differ from $list (- expected, + actual)"
 	echo "0 passed, 1 failed"
