@@ -161,6 +161,10 @@ ho_conn_fill(struct handoff_conn *c)
 	if (ho_buf_reserve(&c->in, IN_BUF_SIZE / 2) != 0)
 		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
 	for (;;) {
+		/* A blocking read would ignore the deadline: wait first. */
+		if (!c->nonblocking && c->deadline_ms != 0 &&
+		    wait_socket(c, POLLIN) != 0)
+			return -1;
 		ssize_t n =
 		    read(c->fd, c->in.ptr + c->in.len, c->in.cap - c->in.len);
 		if (n >= 0) {
@@ -183,6 +187,9 @@ int
 ho_conn_flush(struct handoff_conn *c)
 {
 	while (ho_buf_used(&c->out) > 0) {
+		if (!c->nonblocking && c->deadline_ms != 0 &&
+		    wait_socket(c, POLLOUT) != 0)
+			return -1;
 		ssize_t n = write(
 		    c->fd, c->out.ptr + c->out.off, ho_buf_used(&c->out));
 		if (n > 0) {
