@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# daemon_robust.sh - handoffd under bad and heavy requests: malformed
+# frames are refused without harm, a full session table answers "busy" at
+# once and recovers when idle sessions expire, tokens reveal nothing,
+# SIGTERM exits cleanly, and handshakes still work throughout.
+source "$TESTS_DIR/integration/lib.sh"
+: "${IPC_PROBE:?run through ctest}"
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+write_config "max_sessions = 50" "session_timeout = 1"
+start_daemon
+start_demo
+CA="$T/server-cert.pem"
+curl_ok() {
+	timeout 10 curl -sS --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1" \
+		"https://localhost:$PORT/" | grep -q "TLSv1.3"
+}
+
+before=$(rss_kib "$DAEMON_PID")
+out=$("$IPC_PROBE" "$DAEMON_URL" malformed 20000) || fail "malformed: $out"
+after=$(rss_kib "$DAEMON_PID")
+[ $((after - before)) -lt 20480 ] ||
+	fail "daemon RSS grew from $before to $after KiB on malformed frames"
+bad=$(stat_value bad_requests)
+[ "$bad" -ge 20000 ] || fail "bad_requests is $bad after 20000 malformed frames"
+pass "$out; RSS $before -> $after KiB"
+curl_ok || fail "handshake failed after malformed frames"
+pass "handshakes still work after malformed frames"
+
+out=$("$IPC_PROBE" "$DAEMON_URL" fill 50) || fail "fill: $out"
+[ "$(stat_value open_sessions)" -eq 50 ] || fail "open_sessions is not 50"
+[ "$(stat_value busy_refusals)" -ge 1 ] || fail "busy_refusals not counted"
+pass "$out"
+
+wait_for "idle sessions to expire" 10 \
+	bash -c "[ \"\$('$HANDOFFCTL' --daemon '$DAEMON_URL' stats | awk '/^open_sessions/ {print \$2}')\" -eq 0 ]"
+[ "$(stat_value sessions_expired)" -ge 50 ] || fail "sessions_expired < 50"
+curl_ok || fail "no handshake after the table emptied"
+pass "idle sessions expired; the daemon serves again"
+
+out=$("$IPC_PROBE" "$DAEMON_URL" bad-token) || fail "bad-token: $out"
+pass "unknown token refused: $out"
+out=$("$IPC_PROBE" "$DAEMON_URL" expired 2) || fail "expired: $out"
+pass "$out"
+out=$("$IPC_PROBE" "$DAEMON_URL" abort) || fail "abort: $out"
+pass "$out"
+
+stop_demo
+start=$(date +%s%N)
+kill -TERM "$DAEMON_PID"
+rc=0
+wait "$DAEMON_PID" || rc=$?
+elapsed=$((($(date +%s%N) - start) / 1000000))
+[ "$rc" -eq 0 ] || fail "handoffd exited $rc on SIGTERM"
+[ "$elapsed" -lt 5000 ] || fail "SIGTERM took $elapsed ms"
+grep -q "stopped" "$T/handoffd.log" || fail "no 'stopped' line in the log"
+pass "SIGTERM: exit 0 after $elapsed ms"
+
+start_daemon
+start_demo
+curl_ok || fail "no handshake after restarting the daemon"
+pass "restarted daemon serves handshakes"
+finish

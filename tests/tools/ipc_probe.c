@@ -1,0 +1,247 @@
+/*
+ * ipc_probe.c - speaks the raw wire protocol to a running handoffd, for
+ * the robustness tests.
+ *
+ *   ipc_probe URL malformed N     N malformed frames: each must get an
+ *                                 ERROR with HANDOFF_EPROTO; then PING
+ *   ipc_probe URL fill N          N sessions opened with empty input, then
+ *                                 one more START must get HANDOFF_EBUSY
+ *   ipc_probe URL bad-token       STEP with a random token: ESESSION
+ *   ipc_probe URL expired SECS    START, wait SECS, STEP: ESESSION with
+ *                                 the very words bad-token gets
+ *   ipc_probe URL abort           START, ABORT (OK), STEP (ESESSION)
+ *
+ * Exits 0 when the daemon behaved, 1 with a message when it did not.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "handoff.h"
+#include "proto.h"
+
+static const char *url;
+
+static void
+die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ipc_probe: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static int
+open_req(void)
+{
+	int s = nn_socket(AF_SP, NN_REQ), ms = 2000;
+	if (s < 0 || nn_connect(s, url) < 0)
+		die("cannot connect to %s", url);
+	nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &ms, sizeof(ms));
+	nn_setsockopt(s, NN_SOL_SOCKET, NN_SNDTIMEO, &ms, sizeof(ms));
+	return s;
+}
+
+/* One request, one reply (parsed into *m; *raw must be nn_freemsg'd). */
+static void
+exchange(
+    int s, const void *buf, size_t len, struct ho_proto_msg *m, void **raw)
+{
+	if (nn_send(s, buf, len, 0) < 0)
+		die("send failed: %s", nn_strerror(nn_errno()));
+	int n = nn_recv(s, raw, NN_MSG, 0);
+	if (n < 0)
+		die("no reply within 2 s: %s", nn_strerror(nn_errno()));
+	int err = ho_proto_parse(*raw, (size_t)n, m);
+	if (err != 0)
+		die("unparsable reply: %s", ho_proto_strerror(err));
+}
+
+static void
+expect_error(
+    const struct ho_proto_msg *m, uint32_t code, char *text, size_t textlen)
+{
+	uint32_t got = 0;
+	if (m->type != HO_MSG_ERROR ||
+	    ho_proto_get_u32(m, HO_F_ERROR_CODE, &got) != 0 || got != code) {
+		fprintf(stderr, "ipc_probe: expected %s, got %s %s\n",
+		    handoff_err_name((int)code), ho_proto_msg_name(m->type),
+		    handoff_err_name((int)got));
+		exit(1);
+	}
+	if (text != NULL &&
+	    ho_proto_get_str(m, HO_F_ERROR_TEXT, text, textlen) != 0)
+		die("%s error without text", handoff_err_name((int)code));
+}
+
+static void
+send_built(int s, struct ho_proto_buf *b, struct ho_proto_msg *m, void **raw)
+{
+	if (ho_proto_finish(b) != 0)
+		die("cannot build request: %s", ho_proto_strerror(b->err));
+	exchange(s, b->buf, b->len, m, raw);
+	ho_proto_buf_free(b);
+}
+
+/* START with empty input; returns the session token. */
+static void
+start(int s, uint8_t *token)
+{
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	ho_proto_begin(&b, HO_MSG_HS_START);
+	ho_proto_put(&b, HO_F_INPUT, "", 0);
+	send_built(s, &b, &m, &raw);
+	if (m.type != HO_MSG_HS_CONTINUE || !m.f[HO_F_TOKEN].present)
+		die("START answered %s, not continue",
+		    ho_proto_msg_name(m.type));
+	memcpy(token, m.f[HO_F_TOKEN].ptr, HO_PROTO_TOKEN_LEN);
+	nn_freemsg(raw);
+}
+
+static void
+step(int s, const uint8_t *token, char *text, size_t textlen)
+{
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	ho_proto_begin(&b, HO_MSG_HS_STEP);
+	ho_proto_put(&b, HO_F_TOKEN, token, HO_PROTO_TOKEN_LEN);
+	ho_proto_put(&b, HO_F_INPUT, "\x16\x03\x01\x00", 4);
+	send_built(s, &b, &m, &raw);
+	expect_error(&m, HANDOFF_ESESSION, text, textlen);
+	nn_freemsg(raw);
+}
+
+/* Malformed frame number i (many kinds, cycling). */
+static size_t
+malformed(unsigned i, uint8_t *buf, size_t cap)
+{
+	static const uint8_t good[] = {
+	    'H', 'O', 'F', 'F', 1, HO_MSG_PING, 0, 0};
+	memcpy(buf, good, sizeof(good));
+	size_t len = sizeof(good);
+	switch (i % 10) {
+	case 0: /* random bytes */
+		len = 1 + (size_t)rand() % (cap - 1);
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)rand();
+		buf[0] = 'X';
+		return len;
+	case 1: return 3;                  /* truncated header */
+	case 2: buf[0] = 'h'; return len;  /* bad magic */
+	case 3: buf[4] = 9; return len;    /* unknown version */
+	case 4: buf[5] = 0x7f; return len; /* unknown type */
+	case 5: buf[7] = 1; return len;    /* flags */
+	case 6:                            /* field past the end */
+		memcpy(buf + len, "\x00\x04\x00\x00\x10\x00xx", 8);
+		return len + 8;
+	case 7: /* unknown field */
+		memcpy(buf + len, "\x00\x63\x00\x00\x00\x01x", 7);
+		return len + 7;
+	case 8: /* token of the wrong size */
+		memcpy(buf + len, "\x00\x01\x00\x00\x00\x03" "abc", 9);
+		return len + 9;
+	default: /* a reply type sent as a request */
+		buf[5] = HO_MSG_PONG;
+		return len;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr,
+		    "usage: ipc_probe URL malformed N | fill N | "
+		    "bad-token | expired SECS | abort\n");
+		return 2;
+	}
+	url = argv[1];
+	const char *cmd = argv[2];
+	int s = open_req();
+	struct ho_proto_msg m;
+	void *raw;
+	uint8_t token[HO_PROTO_TOKEN_LEN];
+	char text[HO_PROTO_MAX_TEXT + 1], text2[HO_PROTO_MAX_TEXT + 1];
+
+	if (strcmp(cmd, "malformed") == 0 && argc == 4) {
+		static uint8_t buf[4096];
+		unsigned n = (unsigned)atoi(argv[3]);
+		srand(42);
+		for (unsigned i = 0; i < n; i++) {
+			size_t len = malformed(i, buf, sizeof(buf));
+			exchange(s, buf, len, &m, &raw);
+			expect_error(&m, HANDOFF_EPROTO, NULL, 0);
+			nn_freemsg(raw);
+		}
+		struct ho_proto_buf b;
+		ho_proto_begin(&b, HO_MSG_PING);
+		send_built(s, &b, &m, &raw);
+		if (m.type != HO_MSG_PONG)
+			die("PING after malformed frames got %s",
+			    ho_proto_msg_name(m.type));
+		nn_freemsg(raw);
+		printf("%u malformed frames refused with HANDOFF_EPROTO; ping "
+		       "ok\n",
+		    n);
+	} else if (strcmp(cmd, "fill") == 0 && argc == 4) {
+		int n = atoi(argv[3]);
+		for (int i = 0; i < n; i++)
+			start(s, token);
+		struct ho_proto_buf b;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ho_proto_begin(&b, HO_MSG_HS_START);
+		ho_proto_put(&b, HO_F_INPUT, "", 0);
+		send_built(s, &b, &m, &raw);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		expect_error(&m, HANDOFF_EBUSY, text, sizeof(text));
+		nn_freemsg(raw);
+		printf("%d sessions open; the next START was refused busy in "
+		       "%.1f ms: %s\n",
+		    n,
+		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		        (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		    text);
+	} else if (strcmp(cmd, "bad-token") == 0) {
+		gnutls_rnd(GNUTLS_RND_NONCE, token, sizeof(token));
+		step(s, token, text, sizeof(text));
+		printf("%s\n", text);
+	} else if (strcmp(cmd, "expired") == 0 && argc == 4) {
+		start(s, token);
+		sleep((unsigned)atoi(argv[3]));
+		step(s, token, text, sizeof(text));
+		gnutls_rnd(GNUTLS_RND_NONCE, token, sizeof(token));
+		step(s, token, text2, sizeof(text2));
+		if (strcmp(text, text2) != 0)
+			die("expired and unknown tokens get different words: "
+			    "%s",
+			    text);
+		printf("expired token refused with the same words as an "
+		       "unknown one\n");
+	} else if (strcmp(cmd, "abort") == 0) {
+		start(s, token);
+		struct ho_proto_buf b;
+		ho_proto_begin(&b, HO_MSG_HS_ABORT);
+		ho_proto_put(&b, HO_F_TOKEN, token, sizeof(token));
+		send_built(s, &b, &m, &raw);
+		if (m.type != HO_MSG_OK)
+			die("ABORT answered %s", ho_proto_msg_name(m.type));
+		nn_freemsg(raw);
+		step(s, token, text, sizeof(text));
+		printf("aborted session is gone\n");
+	} else {
+		fprintf(stderr, "ipc_probe: bad command\n");
+		return 2;
+	}
+	nn_close(s);
+	return 0;
+}
