@@ -161,9 +161,10 @@ HANDOFF_EXPORT ssize_t handoff_read(
     struct handoff_conn *conn, void *buf, size_t len);
 
 /*
- * Writes len bytes of application data (split into records).  Returns
- * len, -1 on error, or HANDOFF_WANT_*: then call again with the same
- * buffer and length.
+ * Writes application data (split into records).  Returns the number of
+ * bytes taken: all len on a blocking socket, possibly fewer on a
+ * non-blocking one.  Returns -1 on error, or HANDOFF_WANT_*: then call
+ * again with the same buffer and length.
  */
 HANDOFF_EXPORT ssize_t handoff_write(
     struct handoff_conn *conn, const void *buf, size_t len);
