@@ -20,8 +20,13 @@ curl_ok() {
 before=$(rss_kib "$DAEMON_PID")
 out=$("$IPC_PROBE" "$DAEMON_URL" malformed 20000) || fail "malformed: $out"
 after=$(rss_kib "$DAEMON_PID")
-[ $((after - before)) -lt 20480 ] ||
-	fail "daemon RSS grew from $before to $after KiB on malformed frames"
+if ldd "$HANDOFFD" | grep -q libasan; then
+	# ASan holds freed memory in quarantine: RSS says nothing there.
+	echo "SKIP: RSS bound not checked in a sanitizer build ($before -> $after KiB)"
+else
+	[ $((after - before)) -lt 20480 ] ||
+		fail "daemon RSS grew from $before to $after KiB on malformed frames"
+fi
 bad=$(stat_value bad_requests)
 [ "$bad" -ge 20000 ] || fail "bad_requests is $bad after 20000 malformed frames"
 pass "$out; RSS $before -> $after KiB"
