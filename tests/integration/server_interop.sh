@@ -78,6 +78,24 @@ ok=$(grep -l "handoff-demo: TLSv1.3" "$T"/par.* | wc -l)
 [ "$ok" -eq 20 ] || fail "only $ok of 20 concurrent curls succeeded: $(cat "$T"/par.* | grep -v TLSv1.3 | head -3)"
 pass "20 concurrent curl handshakes"
 
+# A session made through one caller process resumes through another:
+# the session-ticket key lives in the daemon, not in the callers.
+HTTP_PORT_1=$HTTP_PORT
+start_demo
+HTTP_PORT_2=$PORT
+printf "$REQ" | timeout 20 openssl s_client -quiet -sess_out "$T/sess.pem" \
+	-connect "127.0.0.1:$HTTP_PORT_1" -servername localhost -tls1_3 \
+	-CAfile "$CA" >"$T/first.out" 2>&1 || true
+out=$(printf "$REQ" | timeout 20 openssl s_client -sess_in "$T/sess.pem" \
+	-connect "127.0.0.1:$HTTP_PORT_2" -servername localhost -tls1_3 \
+	-CAfile "$CA" -ign_eof 2>&1) || true
+grep -q "^Reused, TLSv1.3" <<<"$out" ||
+	fail "no resumption across caller processes: $(grep -E '^(New|Reused)' <<<"$out")"
+grep -q "handoff-demo: TLSv1.3 .* resumed" <<<"$out" ||
+	fail "the caller was not told the session resumed"
+[ "$(stat_value handshakes_resumed)" -ge 1 ] || fail "handshakes_resumed not counted"
+pass "TLS 1.3 session from one caller process resumed through another"
+
 completed=$(stat_value handshakes_completed)
 [ "${completed:-0}" -ge 32 ] ||
 	fail "handoffctl stats reports $completed completed handshakes, expected >= 32"
