@@ -15,6 +15,8 @@
 #include <gnutls/gnutls.h>
 #include <uv.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "proto.h"
 
@@ -29,10 +31,6 @@ void ho_log(int level, const char *fmt, ...)
 #define ho_log_warning(...) ho_log(HO_LOG_WARNING, __VA_ARGS__)
 #define ho_log_info(...) ho_log(HO_LOG_INFO, __VA_ARGS__)
 #define ho_log_debug(...) ho_log(HO_LOG_DEBUG, __VA_ARGS__)
-
-/* Monotonic clock. */
-uint64_t ho_now_ms(void);
-uint64_t ho_now_us(void);
 
 /* ---- stats.c ---------------------------------------------------------- */
 
@@ -104,25 +102,14 @@ int ho_selfsigned_ensure(const char *state_dir, char *cert_path,
 
 /* ---- session.c -------------------------------------------------------- */
 
-/* A growable byte buffer owned by a session; wiped when freed. */
-struct ho_bytes {
-	uint8_t *ptr;
-	size_t len;
-	size_t off; /* bytes already consumed from the front */
-	size_t cap;
-};
-
-int ho_bytes_append(struct ho_bytes *b, const void *p, size_t n);
-void ho_bytes_free(struct ho_bytes *b);
-
 /* One handshake in progress. */
 struct ho_session {
 	uint8_t token[HO_PROTO_TOKEN_LEN];
 	struct ho_session *next; /* hash chain */
 	const struct ho_profile *profile;
 	gnutls_session_t tls;    /* NULL until the first step */
-	struct ho_bytes in;      /* peer bytes GnuTLS has not read */
-	struct ho_bytes out;     /* bytes GnuTLS wrote for the peer */
+	struct ho_buf in;        /* peer bytes GnuTLS has not read */
+	struct ho_buf out;       /* bytes GnuTLS wrote for the peer */
 	uint8_t secret_read[64]; /* TLS 1.3 application secrets */
 	uint8_t secret_write[64];
 	size_t secret_len;

@@ -52,14 +52,14 @@ static ssize_t
 pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct ho_session *s = ptr;
-	size_t avail = s->in.len - s->in.off;
+	size_t avail = ho_buf_used(&s->in);
 	if (avail == 0) {
 		gnutls_transport_set_errno(s->tls, EAGAIN);
 		return -1;
 	}
 	size_t n = len < avail ? len : avail;
-	memcpy(buf, s->in.ptr + s->in.off, n);
-	s->in.off += n;
+	memcpy(buf, ho_buf_data(&s->in), n);
+	ho_buf_consume(&s->in, n);
 	return (ssize_t)n;
 }
 
@@ -67,7 +67,7 @@ static ssize_t
 push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
 	struct ho_session *s = ptr;
-	if (ho_bytes_append(&s->out, buf, len) != 0) {
+	if (ho_buf_append(&s->out, buf, len) != 0) {
 		gnutls_transport_set_errno(s->tls, ENOMEM);
 		return -1;
 	}
@@ -169,10 +169,10 @@ negotiated_suite(gnutls_session_t tls)
 static void
 put_output(struct ho_session *s, struct ho_proto_buf *b)
 {
-	if (s->out.len > s->out.off)
-		ho_proto_put(b, HO_F_OUTPUT, s->out.ptr + s->out.off,
-		    s->out.len - s->out.off);
-	s->out.off = s->out.len;
+	if (ho_buf_used(&s->out) > 0)
+		ho_proto_put(b, HO_F_OUTPUT, ho_buf_data(&s->out),
+		    ho_buf_used(&s->out));
+	ho_buf_consume(&s->out, ho_buf_used(&s->out));
 }
 
 static void
@@ -272,9 +272,9 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 		return;
 	}
 	put_output(s, b);
-	if (s->in.len > s->in.off)
-		ho_proto_put(b, HO_F_LEFTOVER, s->in.ptr + s->in.off,
-		    s->in.len - s->in.off);
+	if (ho_buf_used(&s->in) > 0)
+		ho_proto_put(b, HO_F_LEFTOVER, ho_buf_data(&s->in),
+		    ho_buf_used(&s->in));
 	gnutls_datum_t alpn;
 	if (gnutls_alpn_get_selected_protocol(s->tls, &alpn) == 0 &&
 	    alpn.size > 0 && alpn.size <= HO_PROTO_MAX_STR)
@@ -300,7 +300,7 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
 		fail(s, ret, HANDOFF_EINTERNAL, NULL, req, res);
 		return;
 	}
-	if (ho_bytes_append(&s->in, input, input_len) != 0) {
+	if (ho_buf_append(&s->in, input, input_len) != 0) {
 		fail(s, 0, HANDOFF_ENOMEM, "handoffd is out of memory", req,
 		    res);
 		return;

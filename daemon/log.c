@@ -6,7 +6,6 @@
  */
 #include <stdio.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "handoffd.h"
 
@@ -51,18 +50,4 @@ ho_log(int level, const char *fmt, ...)
 		vsyslog(syslog_prio[level], fmt, ap);
 	}
 	va_end(ap);
-}
-
-uint64_t
-ho_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint64_t
-ho_now_ms(void)
-{
-	return ho_now_us() / 1000u;
 }

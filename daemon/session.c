@@ -16,46 +16,6 @@
 #include "wipe.h"
 
 int
-ho_bytes_append(struct ho_bytes *b, const void *p, size_t n)
-{
-	if (n == 0)
-		return 0;
-	if (b->off > 0 && b->off == b->len) {
-		b->off = 0; /* everything consumed: start over */
-		b->len = 0;
-	}
-	if (b->len + n > b->cap) {
-		/* Compact, then grow; the old copy is wiped. */
-		size_t live = b->len - b->off;
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < live + n)
-			cap *= 2;
-		uint8_t *q = malloc(cap);
-		if (q == NULL)
-			return -1;
-		if (live > 0)
-			memcpy(q, b->ptr + b->off, live);
-		ho_bytes_free(b);
-		b->ptr = q;
-		b->cap = cap;
-		b->len = live;
-	}
-	memcpy(b->ptr + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-void
-ho_bytes_free(struct ho_bytes *b)
-{
-	if (b->ptr != NULL) {
-		ho_wipe(b->ptr, b->cap);
-		free(b->ptr);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-int
 ho_sessions_init(struct ho_session_table *t, unsigned expected)
 {
 	size_t n = 64;
@@ -121,8 +81,8 @@ static void
 session_free(struct ho_session *s)
 {
 	ho_handshake_free(s);
-	ho_bytes_free(&s->in);
-	ho_bytes_free(&s->out);
+	ho_buf_free(&s->in);
+	ho_buf_free(&s->out);
 	ho_wipe(s, sizeof(*s));
 	free(s);
 }

@@ -34,74 +34,6 @@
 #define ALERT_USER_CANCELED 90
 #define HS_KEY_UPDATE 24
 
-uint64_t
-ho_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* ---- buffers ---------------------------------------------------------- */
-
-int
-ho_buf_reserve(struct ho_buf *b, size_t n)
-{
-	if (b->cap - b->len >= n)
-		return 0;
-	if (b->off > 0) { /* slide live bytes to the front first */
-		size_t used = b->len - b->off;
-		memmove(b->ptr, b->ptr + b->off, used);
-		b->off = 0;
-		b->len = used;
-		if (b->cap - b->len >= n)
-			return 0;
-	}
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap - b->len < n)
-		cap *= 2;
-	uint8_t *p = malloc(cap);
-	if (p == NULL)
-		return -1;
-	if (b->len > 0)
-		memcpy(p, b->ptr, b->len);
-	if (b->ptr != NULL) {
-		ho_wipe(b->ptr, b->cap);
-		free(b->ptr);
-	}
-	b->ptr = p;
-	b->cap = cap;
-	return 0;
-}
-
-int
-ho_buf_append(struct ho_buf *b, const void *p, size_t n)
-{
-	if (ho_buf_reserve(b, n) != 0)
-		return -1;
-	memcpy(b->ptr + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-void
-ho_buf_consume(struct ho_buf *b, size_t n)
-{
-	b->off += n;
-	if (b->off >= b->len)
-		b->off = b->len = 0;
-}
-
-void
-ho_buf_free(struct ho_buf *b)
-{
-	if (b->ptr != NULL) {
-		ho_wipe(b->ptr, b->cap);
-		free(b->ptr);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
 /* ---- errors ----------------------------------------------------------- */
 
 int
@@ -137,7 +69,7 @@ wait_socket(struct handoff_conn *c, short events)
 	for (;;) {
 		int timeout = -1;
 		if (c->deadline_ms != 0) {
-			uint64_t now = ho_clock_ms();
+			uint64_t now = ho_now_ms();
 			if (now >= c->deadline_ms)
 				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
 				    "the peer did not %s within %u ms",
@@ -190,8 +122,8 @@ ho_conn_flush(struct handoff_conn *c)
 		if (!c->nonblocking && c->deadline_ms != 0 &&
 		    wait_socket(c, POLLOUT) != 0)
 			return -1;
-		ssize_t n = write(
-		    c->fd, c->out.ptr + c->out.off, ho_buf_used(&c->out));
+		ssize_t n =
+		    write(c->fd, ho_buf_data(&c->out), ho_buf_used(&c->out));
 		if (n > 0) {
 			ho_buf_consume(&c->out, (size_t)n);
 			continue;
@@ -338,7 +270,7 @@ next_record(struct handoff_conn *c)
 {
 	for (;;) {
 		size_t used = ho_buf_used(&c->in);
-		const uint8_t *h = c->in.ptr + c->in.off;
+		const uint8_t *h = ho_buf_data(&c->in);
 		if (used >= HO_REC_HEADER_LEN) {
 			size_t body = (size_t)h[3] << 8 | h[4];
 			if (body > HO_REC_MAX_BODY)
@@ -552,7 +484,7 @@ handoff_accept_socket(
 	c->ipc_sock = -1;
 	c->max_plain = HO_REC_MAX_PLAIN;
 	/* The first wait (for the ClientHello) has a deadline too. */
-	c->deadline_ms = ho_clock_ms() + ctx->deadline_ms;
+	c->deadline_ms = ho_now_ms() + ctx->deadline_ms;
 	*conn = c;
 	return 0;
 }
@@ -576,7 +508,7 @@ handoff_conn_poll_timeout(struct handoff_conn *c)
 {
 	if (c->deadline_ms == 0)
 		return -1;
-	uint64_t now = ho_clock_ms();
+	uint64_t now = ho_now_ms();
 	return now >= c->deadline_ms ? 0 : (int)(c->deadline_ms - now);
 }
 

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "handoff.h"
 #include "proto.h"
 #include "record.h"
@@ -67,24 +69,6 @@ struct handoff_ctx {
 
 /* ---- conn.c / handshake.c --------------------------------------------- */
 
-/* A simple byte buffer: data lives in [off, len). */
-struct ho_buf {
-	uint8_t *ptr;
-	size_t off;
-	size_t len;
-	size_t cap;
-};
-
-int ho_buf_reserve(struct ho_buf *b, size_t n);
-int ho_buf_append(struct ho_buf *b, const void *p, size_t n);
-void ho_buf_consume(struct ho_buf *b, size_t n);
-void ho_buf_free(struct ho_buf *b);
-static inline size_t
-ho_buf_used(const struct ho_buf *b)
-{
-	return b->len - b->off;
-}
-
 enum ho_conn_state {
 	HO_CONN_HS_READ,  /* need bytes from the peer */
 	HO_CONN_HS_SEND,  /* a request for the daemon is ready */
@@ -137,9 +121,6 @@ struct handoff_conn {
 /* Records an error on the connection; returns -1 for tail calls. */
 int ho_conn_fail(struct handoff_conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Milliseconds on the monotonic clock. */
-uint64_t ho_clock_ms(void);
 
 /* Reads what the socket has into c->in.  Returns bytes read, 0 at EOF,
  * HANDOFF_WANT_POLLIN, or -1 (error recorded).  Blocking sockets wait

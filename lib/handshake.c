@@ -26,7 +26,7 @@
 static int
 worth_sending(const struct ho_buf *in)
 {
-	const uint8_t *p = in->ptr + in->off;
+	const uint8_t *p = ho_buf_data(in);
 	size_t n = ho_buf_used(in);
 	if (n < HO_REC_HEADER_LEN)
 		return 0;
@@ -40,7 +40,7 @@ worth_sending(const struct ho_buf *in)
 static void
 start_deadline(struct handoff_conn *c)
 {
-	c->deadline_ms = ho_clock_ms() + c->ctx->deadline_ms;
+	c->deadline_ms = ho_now_ms() + c->ctx->deadline_ms;
 }
 
 static int
@@ -59,7 +59,7 @@ build_request(struct handoff_conn *c)
 	size_t n = ho_buf_used(&c->in);
 	if (n > HO_PROTO_MAX_BYTES)
 		n = HO_PROTO_MAX_BYTES;
-	ho_proto_put(b, HO_F_INPUT, c->in.ptr + c->in.off, n);
+	ho_proto_put(b, HO_F_INPUT, ho_buf_data(&c->in), n);
 	ho_buf_consume(&c->in, n);
 	if (ho_proto_finish(b) != 0)
 		return ho_conn_fail(c, HANDOFF_EINTERNAL,
@@ -232,7 +232,7 @@ wait_reply(struct handoff_conn *c)
 			    "lost the connection to handoffd at %s",
 			    c->ctx->ipc.url);
 		}
-		uint64_t now = ho_clock_ms();
+		uint64_t now = ho_now_ms();
 		if (now >= c->deadline_ms) {
 			/* Closing the socket drops the late reply, if any. */
 			ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
@@ -267,7 +267,7 @@ ho_handshake_run(struct handoff_conn *c)
 				break;
 			}
 			if (c->deadline_ms != 0 &&
-			    ho_clock_ms() >= c->deadline_ms)
+			    ho_now_ms() >= c->deadline_ms)
 				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
 				    "the peer sent no complete handshake "
 				    "message within %u ms",

@@ -146,6 +146,19 @@ stop_demo() {
 	wait "$DEMO_PID" 2>/dev/null || true
 }
 
+# gnutls_priority SUITE: a gnutls-cli priority string that offers only
+# the given TLS 1.3 suite (IANA name).
+gnutls_priority() {
+	local cipher
+	case $1 in
+	TLS_AES_128_GCM_SHA256) cipher=AES-128-GCM ;;
+	TLS_AES_256_GCM_SHA384) cipher=AES-256-GCM ;;
+	TLS_CHACHA20_POLY1305_SHA256) cipher=CHACHA20-POLY1305 ;;
+	*) fail "no gnutls name for $1" ;;
+	esac
+	echo "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+$cipher"
+}
+
 # stat_value NAME: one counter from `handoffctl stats`.
 stat_value() {
 	"$HANDOFFCTL" --daemon "$DAEMON_URL" stats | awk -v k="$1" '$1 == k {print $2}'

@@ -14,11 +14,6 @@ NB_PID=$!
 PIDS+=("$NB_PID")
 wait_for "nb_echo_server to listen" 10 grep -q listening "$T/nb.log"
 
-declare -A GNUTLS_NAME=(
-	[TLS_AES_128_GCM_SHA256]=AES-128-GCM
-	[TLS_AES_256_GCM_SHA384]=AES-256-GCM
-	[TLS_CHACHA20_POLY1305_SHA256]=CHACHA20-POLY1305
-)
 for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
 	TLS_CHACHA20_POLY1305_SHA256; do
 	# gnutls-cli sends close_notify when its input ends, which ends the
@@ -26,7 +21,7 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
 	(echo "first-$suite"; sleep 0.3; echo "second-$suite"; sleep 0.3;
 	 echo "third-$suite"; sleep 0.3) |
 		timeout 20 gnutls-cli --logfile="$T/gnutls-cli.log" \
-			--priority "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+${GNUTLS_NAME[$suite]}" \
+			--priority "$(gnutls_priority "$suite")" \
 			--x509cafile "$CA" --sni-hostname localhost \
 			--verify-hostname localhost -p "$PORT" 127.0.0.1 \
 			>"$T/out" 2>>"$T/gnutls-cli.log" || true

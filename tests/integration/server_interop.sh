@@ -14,11 +14,6 @@ ECHO_PORT=$PORT
 CA="$T/server-cert.pem"
 REQ='GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'
 
-declare -A GNUTLS_NAME=(
-	[TLS_AES_128_GCM_SHA256]=AES-128-GCM
-	[TLS_AES_256_GCM_SHA384]=AES-256-GCM
-	[TLS_CHACHA20_POLY1305_SHA256]=CHACHA20-POLY1305
-)
 
 for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
 	TLS_CHACHA20_POLY1305_SHA256; do
@@ -34,7 +29,7 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
 		fail "server name not reported to the caller: $out"
 	pass "openssl s_client, $suite"
 
-	prio="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+${GNUTLS_NAME[$suite]}"
+	prio=$(gnutls_priority "$suite")
 	out=$( (printf "$REQ"; sleep 1) | timeout 20 gnutls-cli \
 		--priority "$prio" --x509cafile "$CA" \
 		--sni-hostname localhost --verify-hostname localhost \
