@@ -227,11 +227,15 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 		if (ho_rec_update(&c->rec, HO_REC_READ) != 0)
 			return ho_conn_fail(c, HANDOFF_EINTERNAL,
 			    "cannot derive the next read key");
-		/* update_requested: answer with our own KeyUpdate unless
-		 * one is already on its way. */
-		if (p[4] == 1 && !c->rekey_pending &&
-		    send_key_update(c, 0) != 0)
-			return -1;
+		/* update_requested: answer with a KeyUpdate now.  If the
+		 * caller had asked for one too, this is it, and it asks the
+		 * peer in turn. */
+		if (p[4] == 1) {
+			int ask = c->rekey_pending;
+			c->rekey_pending = 0;
+			if (send_key_update(c, (uint8_t)ask) != 0)
+				return -1;
+		}
 		p += 4 + mlen;
 		len -= 4 + mlen;
 	}
@@ -430,9 +434,14 @@ handoff_write(struct handoff_conn *c, const void *buf, size_t len)
 int
 handoff_conn_rekey(struct handoff_conn *c)
 {
-	if (c->state != HO_CONN_OPEN || c->rec.version != HO_TLS13)
-		return ho_conn_fail(c, HANDOFF_ESTATE,
+	if (c->state != HO_CONN_OPEN || c->rec.version != HO_TLS13) {
+		/* A misplaced call, not a broken connection: report it
+		 * without failing the connection. */
+		c->errnum = HANDOFF_ESTATE;
+		snprintf(c->err, sizeof(c->err),
 		    "KeyUpdate needs an open TLS 1.3 connection");
+		return -1;
+	}
 	c->rekey_pending = 1;
 	return 0;
 }
