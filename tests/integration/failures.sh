@@ -32,6 +32,11 @@ grep -q "start handoffd" "$T/demo.log" ||
 grep -q "HANDOFF_ENODAEMON" "$T/demo.log" || fail "wrong error code"
 [ "$elapsed" -lt 3000 ] || fail "no-daemon error took ${elapsed} ms"
 pass "no daemon: clear error naming the socket after ${elapsed} ms"
+rc=0
+out=$("$HANDOFFCTL" --daemon "$DAEMON_URL" ping 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && grep -q "no handoffd socket at $T/handoffd.sock" <<<"$out" ||
+	fail "handoffctl without a daemon: exit $rc, $out"
+pass "handoffctl without a daemon: $out"
 stop_demo
 : >"$T/demo.log"
 
