@@ -10,7 +10,7 @@ packages=(
 	# real peers and tools used by the tests
 	gnutls-bin openssl curl procps util-linux
 	# libFuzzer target
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-format
 )
 
 missing=()

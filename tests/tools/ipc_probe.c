@@ -147,7 +147,10 @@ malformed(unsigned i, uint8_t *buf, size_t cap)
 		memcpy(buf + len, "\x00\x63\x00\x00\x00\x01x", 7);
 		return len + 7;
 	case 8: /* token of the wrong size */
-		memcpy(buf + len, "\x00\x01\x00\x00\x00\x03" "abc", 9);
+		memcpy(buf + len,
+		    "\x00\x01\x00\x00\x00\x03"
+		    "abc",
+		    9);
 		return len + 9;
 	default: /* a reply type sent as a request */
 		buf[5] = HO_MSG_PONG;
