@@ -311,10 +311,12 @@ ho_handshake_abandon(struct handoff_conn *c)
 	if (c->ipc_sock < 0)
 		return;
 	int healthy = 0;
-	if (c->have_token && c->state != HO_CONN_HS_WAIT) {
+	if (c->have_token) {
 		/* Free the daemon's session now rather than at its idle
-		 * timeout.  Nobody waits for the answer: the socket's next
-		 * request supersedes it. */
+		 * timeout.  Nobody waits for the answer: on a REQ socket a
+		 * new request supersedes an outstanding one (a step still
+		 * running is dropped by the daemon when it ends), and the
+		 * socket's next request supersedes this one. */
 		struct ho_proto_buf b;
 		char err[HO_ERR_MAX];
 		ho_proto_begin(&b, HO_MSG_HS_ABORT);
