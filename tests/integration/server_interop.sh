@@ -6,6 +6,14 @@
 # the echo server; handoffctl sees the handshakes.
 source "$TESTS_DIR/integration/lib.sh"
 
+write_config
+cat >>"$T/handoffd.conf" <<CONF
+
+[profile web]
+certificate = $T/server-cert.pem
+key = $T/server-key.pem
+alpn = h2, http/1.1
+CONF
 start_daemon
 start_demo
 HTTP_PORT=$PORT
@@ -72,6 +80,17 @@ for p in "${pids[@]}"; do wait "$p" || true; done
 ok=$(grep -l "handoff-demo: TLSv1.3" "$T"/par.* | wc -l)
 [ "$ok" -eq 20 ] || fail "only $ok of 20 concurrent curls succeeded: $(cat "$T"/par.* | grep -v TLSv1.3 | head -3)"
 pass "20 concurrent curl handshakes"
+
+# ALPN from the profile reaches the caller (the demo prints it).
+start_demo --profile web
+out=$(timeout 20 curl -sS --http1.1 --cacert "$CA" \
+	--resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/" 2>&1) ||
+	fail "curl with ALPN failed: $out"
+grep -q "alpn=http/1.1" <<<"$out" || fail "ALPN not reported: $out"
+out=$(printf "$REQ" | timeout 20 openssl s_client -quiet -alpn h2 \
+	-connect "127.0.0.1:$PORT" -servername localhost -CAfile "$CA" 2>&1) || true
+grep -q "alpn=h2" <<<"$out" || fail "ALPN h2 not reported: $out"
+pass "ALPN negotiated in handoffd and reported to the caller (http/1.1, h2)"
 
 # A session made through one caller process resumes through another:
 # the session-ticket key lives in the daemon, not in the callers.
