@@ -41,6 +41,8 @@ ho_buf_reserve(struct ho_buf *b, size_t n)
 int
 ho_buf_append(struct ho_buf *b, const void *p, size_t n)
 {
+	if (n == 0) /* p may be NULL for an empty field */
+		return 0;
 	if (ho_buf_reserve(b, n) != 0)
 		return -1;
 	memcpy(b->ptr + b->len, p, n);
