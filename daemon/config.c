@@ -99,6 +99,14 @@ number_key(struct parse_state *st, const char *key, const char *value,
 }
 
 static int
+set_string(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = strdup(value);
+	return *slot != NULL;
+}
+
+static int
 daemon_key(struct parse_state *st, const char *key, const char *value)
 {
 	struct ho_config *cfg = st->cfg;
@@ -142,18 +150,12 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 		cfg->log_level = (enum ho_log_level)level;
 		return 1;
 	}
+	if (strcmp(key, "user") == 0)
+		return set_string(&cfg->user, value);
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
-	    "session_timeout, max_sessions, log_level)",
+	    "session_timeout, max_sessions, log_level, user)",
 	    key);
-}
-
-static int
-set_string(char **slot, const char *value)
-{
-	free(*slot);
-	*slot = strdup(value);
-	return *slot != NULL;
 }
 
 static int
@@ -399,6 +401,7 @@ void
 ho_config_free(struct ho_config *cfg)
 {
 	free(cfg->listen);
+	free(cfg->user);
 	for (int i = 0; i < cfg->profile_count; i++) {
 		struct ho_profile_config *p = &cfg->profiles[i];
 		free(p->certificate);

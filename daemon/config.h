@@ -46,6 +46,7 @@ struct ho_config {
 	unsigned session_timeout_ms; /* idle session lifetime */
 	unsigned max_sessions;       /* open sessions before "busy" */
 	enum ho_log_level log_level;
+	char *user; /* drop to this user after start, or NULL */
 	struct ho_profile_config profiles[HO_MAX_PROFILES];
 	int profile_count;
 };

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <gnutls/gnutls.h>
 #include <uv.h>
@@ -99,6 +100,16 @@ void ho_profiles_free(struct ho_profiles *ps);
  */
 int ho_selfsigned_ensure(const char *state_dir, char *cert_path,
     char *key_path, size_t path_len, char *err, size_t errlen);
+
+/* ---- privileges.c ----------------------------------------------------- */
+
+/* Checks that user exists, is not root, and that we run as root. */
+int ho_priv_lookup(
+    const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen);
+/* Gives the ipc socket (and own_dir, if not NULL) to uid:gid, then
+ * becomes that user for good.  Returns 0 or -1 with err. */
+int ho_priv_drop(const char *user, uid_t uid, gid_t gid,
+    const char *listen_url, const char *own_dir, char *err, size_t errlen);
 
 /* ---- session.c -------------------------------------------------------- */
 

@@ -168,6 +168,11 @@ main(int argc, char **argv)
 	}
 	ho_log_init(opt.foreground || opt.check,
 	    opt.verbose ? HO_LOG_DEBUG : (int)cfg.log_level);
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (cfg.user != NULL &&
+	    ho_priv_lookup(cfg.user, &uid, &gid, err, sizeof(err)) != 0)
+		goto fail;
 	if (ho_profiles_load(&profiles, &cfg, err, sizeof(err)) != 0)
 		goto fail;
 	if (opt.check) {
@@ -177,10 +182,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	const char *listen = opt.listen ? opt.listen : cfg.listen;
+	char runtime_dir[512] = "";
 	if (listen == NULL) {
 		if (default_listen(url, sizeof(url), err, sizeof(err)) != 0)
 			goto fail;
 		listen = url;
+		ho_default_runtime_dir(runtime_dir, sizeof(runtime_dir));
 	}
 	if (ho_handshake_global_init(err, sizeof(err)) != 0)
 		goto fail;
@@ -190,6 +197,12 @@ main(int argc, char **argv)
 	if (ho_server_start(
 	        &daemon, uv_default_loop(), &cfg, &profiles, listen) != 0)
 		goto out;
+	/* Keys are loaded and the socket is bound: root is no longer needed.
+	 */
+	if (cfg.user != NULL &&
+	    ho_priv_drop(cfg.user, uid, gid, listen,
+	        runtime_dir[0] ? runtime_dir : NULL, err, sizeof(err)) != 0)
+		goto fail;
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	ho_log_info("stopped");
 	rc = 0;

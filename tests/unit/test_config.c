@@ -66,6 +66,7 @@ test_full_file(void **state)
 	                      "session_timeout = 12\n"
 	                      "max_sessions = 500\n"
 	                      "log_level = debug\n"
+	                      "user = nobody\n"
 	                      "\n"
 	                      "[profile web-1]\n"
 	                      "certificate = /etc/c.pem\n"
@@ -84,6 +85,7 @@ test_full_file(void **state)
 	assert_int_equal(cfg.session_timeout_ms, 12000);
 	assert_int_equal(cfg.max_sessions, 500);
 	assert_int_equal(cfg.log_level, HO_LOG_DEBUG);
+	assert_string_equal(cfg.user, "nobody");
 	assert_int_equal(cfg.profile_count, 2);
 	struct ho_profile_config *p = &cfg.profiles[0];
 	assert_string_equal(p->name, "web-1");
