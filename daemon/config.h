@@ -53,10 +53,12 @@ struct ho_config {
 
 #define HO_DEFAULT_SESSION_TIMEOUT_MS 30000
 #define HO_DEFAULT_MAX_SESSIONS 10000
-/* TLS 1.3 only, and only the AEADs the caller's record layer runs. */
+/* TLS 1.3 and 1.2, only the AEADs the caller's record layer runs, and in
+ * TLS 1.2 only ECDHE key exchange (RSA key transport is opt-in). */
 #define HO_DEFAULT_PRIORITY                                                   \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-AES-128-CCM:-AES-256-CCM:"            \
-	"-AES-128-CCM-8:-AES-256-CCM-8"
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-"    \
+	"GCM:"                                                                \
+	"+AES-256-GCM:+CHACHA20-POLY1305:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 /* Fills cfg with the built-in defaults (no profiles). */
 void ho_config_defaults(struct ho_config *cfg);

@@ -150,18 +150,61 @@ session_setup(struct ho_session *s)
 	return 0;
 }
 
-/* Maps the negotiated cipher to a suite the caller's record layer runs;
- * 0 if it runs none. */
+/* TLS 1.2 suite for a key exchange and cipher; 0 if the record layer
+ * does not run it (CBC suites, DHE, RSA with ChaCha20). */
 static uint16_t
-negotiated_suite(gnutls_session_t tls)
+tls12_suite(gnutls_kx_algorithm_t kx, gnutls_cipher_algorithm_t cipher)
 {
-	if (gnutls_protocol_get_version(tls) != GNUTLS_TLS1_3)
-		return 0;
-	switch (gnutls_cipher_get(tls)) {
-	case GNUTLS_CIPHER_AES_128_GCM: return HO_TLS_AES_128_GCM_SHA256;
-	case GNUTLS_CIPHER_AES_256_GCM: return HO_TLS_AES_256_GCM_SHA384;
-	case GNUTLS_CIPHER_CHACHA20_POLY1305:
-		return HO_TLS_CHACHA20_POLY1305_SHA256;
+	static const struct {
+		gnutls_kx_algorithm_t kx;
+		gnutls_cipher_algorithm_t cipher;
+		uint16_t suite;
+	} map[] = {
+	    {GNUTLS_KX_ECDHE_ECDSA, GNUTLS_CIPHER_AES_128_GCM,
+	        HO_TLS_ECDHE_ECDSA_AES_128_GCM_SHA256},
+	    {GNUTLS_KX_ECDHE_ECDSA, GNUTLS_CIPHER_AES_256_GCM,
+	        HO_TLS_ECDHE_ECDSA_AES_256_GCM_SHA384},
+	    {GNUTLS_KX_ECDHE_ECDSA, GNUTLS_CIPHER_CHACHA20_POLY1305,
+	        HO_TLS_ECDHE_ECDSA_CHACHA20_POLY1305},
+	    {GNUTLS_KX_ECDHE_RSA, GNUTLS_CIPHER_AES_128_GCM,
+	        HO_TLS_ECDHE_RSA_AES_128_GCM_SHA256},
+	    {GNUTLS_KX_ECDHE_RSA, GNUTLS_CIPHER_AES_256_GCM,
+	        HO_TLS_ECDHE_RSA_AES_256_GCM_SHA384},
+	    {GNUTLS_KX_ECDHE_RSA, GNUTLS_CIPHER_CHACHA20_POLY1305,
+	        HO_TLS_ECDHE_RSA_CHACHA20_POLY1305},
+	    {GNUTLS_KX_RSA, GNUTLS_CIPHER_AES_128_GCM,
+	        HO_TLS_RSA_AES_128_GCM_SHA256},
+	    {GNUTLS_KX_RSA, GNUTLS_CIPHER_AES_256_GCM,
+	        HO_TLS_RSA_AES_256_GCM_SHA384},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].kx == kx && map[i].cipher == cipher)
+			return map[i].suite;
+	}
+	return 0;
+}
+
+/* Maps what was negotiated to a version and suite the caller's record
+ * layer runs; 0 if it runs none. */
+static uint16_t
+negotiated_suite(gnutls_session_t tls, uint16_t *version)
+{
+	gnutls_cipher_algorithm_t cipher = gnutls_cipher_get(tls);
+	switch (gnutls_protocol_get_version(tls)) {
+	case GNUTLS_TLS1_3:
+		*version = HO_TLS13;
+		switch (cipher) {
+		case GNUTLS_CIPHER_AES_128_GCM:
+			return HO_TLS_AES_128_GCM_SHA256;
+		case GNUTLS_CIPHER_AES_256_GCM:
+			return HO_TLS_AES_256_GCM_SHA384;
+		case GNUTLS_CIPHER_CHACHA20_POLY1305:
+			return HO_TLS_CHACHA20_POLY1305_SHA256;
+		default: return 0;
+		}
+	case GNUTLS_TLS1_2:
+		*version = HO_TLS12;
+		return tls12_suite(gnutls_kx_get(tls), cipher);
 	default: return 0;
 	}
 }
@@ -236,8 +279,9 @@ put_direction(struct ho_session *s, int read, struct ho_proto_buf *b)
 	    b, read ? HO_F_READ_KEY : HO_F_WRITE_KEY, key.data, key.size);
 	ho_proto_put(b, read ? HO_F_READ_IV : HO_F_WRITE_IV, iv.data, iv.size);
 	ho_proto_put_u64(b, read ? HO_F_READ_SEQ : HO_F_WRITE_SEQ, seqnum);
-	ho_proto_put(b, read ? HO_F_READ_SECRET : HO_F_WRITE_SECRET,
-	    read ? s->secret_read : s->secret_write, s->secret_len);
+	if (s->secret_len > 0) /* TLS 1.3 only */
+		ho_proto_put(b, read ? HO_F_READ_SECRET : HO_F_WRITE_SECRET,
+		    read ? s->secret_read : s->secret_write, s->secret_len);
 	return 0;
 }
 
@@ -245,8 +289,9 @@ static void
 done(struct ho_session *s, const struct ho_proto_msg *req,
     struct ho_step_result *res)
 {
-	uint16_t suite = negotiated_suite(s->tls);
-	if (suite == 0 || s->secret_len == 0) {
+	uint16_t version = 0;
+	uint16_t suite = negotiated_suite(s->tls, &version);
+	if (suite == 0 || (version == HO_TLS13 && s->secret_len == 0)) {
 		/* The priority string let through something the caller's
 		 * record layer cannot run: end the connection cleanly. */
 		gnutls_alert_send(
@@ -261,7 +306,7 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 	res->resumed = gnutls_session_is_resumed(s->tls) != 0;
 	begin_reply(res, HO_MSG_HS_DONE, req);
 	struct ho_proto_buf *b = &res->reply;
-	ho_proto_put_u16(b, HO_F_VERSION, HO_TLS13);
+	ho_proto_put_u16(b, HO_F_VERSION, version);
 	ho_proto_put_u16(b, HO_F_SUITE, suite);
 	int ret = put_direction(s, 1, b);
 	if (ret == 0)

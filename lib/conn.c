@@ -30,8 +30,9 @@
 #define ALERT_BAD_RECORD_MAC 20
 #define ALERT_RECORD_OVERFLOW 22
 #define ALERT_DECODE_ERROR 50
-#define ALERT_INTERNAL_ERROR 80
 #define ALERT_USER_CANCELED 90
+#define ALERT_NO_RENEGOTIATION 100
+#define HS_CLIENT_HELLO 1
 #define HS_KEY_UPDATE 24
 
 /* ---- errors ----------------------------------------------------------- */
@@ -200,7 +201,8 @@ send_key_update(struct handoff_conn *c, uint8_t request_update)
 	return 0;
 }
 
-/* Handshake messages after the handshake: only KeyUpdate in server role. */
+/* Handshake messages after the handshake: KeyUpdate (TLS 1.3), and a
+ * renegotiating ClientHello (TLS 1.2), which is refused. */
 static int
 post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 {
@@ -215,6 +217,17 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 			    HANDOFF_EUNSUPPORTED,
 			    "peer split a post-handshake message across "
 			    "records, which this library does not support");
+		if (p[0] == HS_CLIENT_HELLO && c->rec.version == HO_TLS12) {
+			/* Renegotiation: the keys live here, the handshake
+			 * code in the daemon, so it cannot happen.  Say so
+			 * (a warning) and carry on with the old keys. */
+			uint8_t alert[2] = {1, ALERT_NO_RENEGOTIATION};
+			if (ho_conn_seal(c, HO_CT_ALERT, alert, 2) != 0)
+				return -1;
+			p += 4 + mlen;
+			len -= 4 + mlen;
+			continue;
+		}
 		if (p[0] != HS_KEY_UPDATE || c->rec.version != HO_TLS13)
 			return fail_alert(c, ALERT_UNEXPECTED_MESSAGE,
 			    HANDOFF_ERECORD,
@@ -254,17 +267,13 @@ on_alert(struct handoff_conn *c, const uint8_t *p, size_t len)
 	}
 	if (p[1] == ALERT_USER_CANCELED)
 		return 0; /* a close_notify should follow */
-	const char *name = NULL;
-	switch (p[1]) {
-	case ALERT_UNEXPECTED_MESSAGE: name = "unexpected_message"; break;
-	case ALERT_BAD_RECORD_MAC: name = "bad_record_mac"; break;
-	case ALERT_RECORD_OVERFLOW: name = "record_overflow"; break;
-	case ALERT_DECODE_ERROR: name = "decode_error"; break;
-	case ALERT_INTERNAL_ERROR: name = "internal_error"; break;
-	default: name = "alert"; break;
-	}
-	return ho_conn_fail(
-	    c, HANDOFF_EALERT, "peer sent fatal alert %s (%u)", name, p[1]);
+	/* Also warning-level alerts other than the two above end the
+	 * connection: TLS 1.3 has no others, and TLS 1.2 peers send none
+	 * that matter after the handshake. */
+	const char *name =
+	    gnutls_alert_get_name((gnutls_alert_description_t)p[1]);
+	return ho_conn_fail(c, HANDOFF_EALERT, "peer sent alert %u: %s", p[1],
+	    name ? name : "unknown alert");
 }
 
 /* Reads and opens the next record; leaves application data in c->plain.
@@ -295,9 +304,14 @@ next_record(struct handoff_conn *c)
 	}
 	uint8_t *rec = c->in.ptr + c->in.off;
 	size_t rec_len = HO_REC_HEADER_LEN + ((size_t)rec[3] << 8 | rec[4]);
-	if (rec[0] != HO_CT_APPLICATION_DATA)
+	/* TLS 1.3 hides the real type inside; TLS 1.2 shows it outside. */
+	int outer_ok = c->rec.version == HO_TLS13
+	    ? rec[0] == HO_CT_APPLICATION_DATA
+	    : rec[0] >= HO_CT_ALERT && rec[0] <= HO_CT_APPLICATION_DATA;
+	if (!outer_ok)
 		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
-		    "peer sent an unprotected record after the handshake");
+		    "peer sent a record of an unexpected type after the "
+		    "handshake");
 	uint8_t type, *plain;
 	size_t plain_len;
 	int r = ho_rec_open(&c->rec, rec, rec_len, &type, &plain, &plain_len);

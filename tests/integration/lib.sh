@@ -97,6 +97,14 @@ make_cert() {
 		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 }
 
+# make_rsa_cert NAME: RSA-2048 self-signed cert, same names.
+make_rsa_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes \
+		-keyout "$T/$1-key.pem" -out "$T/$1-cert.pem" -days 2 \
+		-subj "/CN=localhost" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+}
+
 # write_config [EXTRA DAEMON LINES...]: a config with one profile
 # "default" using $T/server-*.pem; extra lines go into [daemon].
 write_config() {

@@ -25,8 +25,8 @@ pass "oversized record: $out"
 
 out=$(timeout 20 "$TLS_ATTACK_CLIENT" "$PORT" "$CA" alert) || fail "alert: $out"
 wait_for "the demo to report the peer's alert" 5 \
-	grep -q "peer sent fatal alert internal_error (80)" "$T/demo.log"
-pass "peer's fatal alert reported: $(grep -o 'peer sent fatal alert[^(]*([0-9]*)' "$T/demo.log" | head -1)"
+	grep -q "peer sent alert 80: Internal error" "$T/demo.log"
+pass "peer's fatal alert reported: $(grep -o "peer sent alert 80: [A-Za-z ]*" "$T/demo.log" | head -1)"
 
 "$HANDOFFCTL" --daemon "$DAEMON_URL" ping >/dev/null || fail "daemon gone"
 finish
