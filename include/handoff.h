@@ -170,7 +170,9 @@ HANDOFF_EXPORT ssize_t handoff_write(
     struct handoff_conn *conn, const void *buf, size_t len);
 
 /* Asks for a TLS 1.3 KeyUpdate: the write key changes and the peer is
- * asked to change its key too.  Takes effect with the next write. */
+ * asked to change its key too.  Takes effect with the next write.
+ * Returns -1 (HANDOFF_ESTATE, the connection stays usable) when the
+ * connection is not an open TLS 1.3 one. */
 HANDOFF_EXPORT int handoff_conn_rekey(struct handoff_conn *conn);
 
 /*
@@ -187,7 +189,8 @@ HANDOFF_EXPORT void handoff_conn_free(struct handoff_conn *conn);
 HANDOFF_EXPORT const char *handoff_conn_error(struct handoff_conn *conn);
 HANDOFF_EXPORT int handoff_conn_errno(struct handoff_conn *conn);
 
-/* After the handshake: "TLSv1.3", "TLS_AES_128_GCM_SHA256", the ALPN
+/* After the handshake: "TLSv1.3" or "TLSv1.2", the IANA suite name
+ * ("TLS_AES_128_GCM_SHA256"), the ALPN
  * protocol and the SNI server name (NULL when there is none).  The
  * strings live as long as the connection. */
 HANDOFF_EXPORT const char *handoff_conn_version(struct handoff_conn *conn);
