@@ -158,9 +158,11 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 	    key);
 }
 
+/* A comma-separated list into items[] (at most max, each 1..255 bytes);
+ * what names the key and its items in messages. */
 static int
-parse_alpn(
-    struct parse_state *st, struct ho_profile_config *p, const char *value)
+parse_list(struct parse_state *st, const char *key, const char *what,
+    const char *value, char **items, int *count, int max)
 {
 	const char *s = value;
 	while (*s != '\0') {
@@ -174,20 +176,52 @@ parse_alpn(
 			len--;
 		if (len == 0 || len > 255)
 			return refuse(st,
-			    "alpn = \"%s\": each protocol must be 1 to 255 "
-			    "bytes, separated by commas",
-			    value);
-		if (p->alpn_count == HO_MAX_ALPN)
-			return refuse(st,
-			    "alpn = \"%s\": at most %d protocols", value,
-			    HO_MAX_ALPN);
-		p->alpn[p->alpn_count] = strndup(s, len);
-		if (p->alpn[p->alpn_count] == NULL)
+			    "%s = \"%s\": each %s must be 1 to 255 bytes, "
+			    "separated by commas",
+			    key, value, what);
+		if (*count == max)
+			return refuse(st, "%s = \"%s\": at most %d %ss", key,
+			    value, max, what);
+		items[*count] = strndup(s, len);
+		if (items[*count] == NULL)
 			return 0;
-		p->alpn_count++;
+		(*count)++;
 		if (comma == NULL)
 			break;
 		s = comma + 1;
+	}
+	return 1;
+}
+
+/* Server names are host names, or "*." and a name for one more label. */
+static int
+valid_server_name(const char *n)
+{
+	const char *s = strncmp(n, "*.", 2) == 0 ? n + 2 : n;
+	if (*s == '\0' || *s == '.' || s[strlen(s) - 1] == '.')
+		return 0;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+parse_server_names(
+    struct parse_state *st, struct ho_profile_config *p, const char *value)
+{
+	if (!parse_list(st, "server_names", "name", value, p->server_names,
+	        &p->server_name_count, HO_MAX_SERVER_NAMES))
+		return 0;
+	for (int i = 0; i < p->server_name_count; i++) {
+		if (!valid_server_name(p->server_names[i]))
+			return refuse(st,
+			    "server_names: \"%s\" is not a host name or "
+			    "\"*.\" followed by one",
+			    p->server_names[i]);
 	}
 	return 1;
 }
@@ -205,7 +239,10 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 	if (strcmp(key, "trust") == 0)
 		return set_string(&p->trust, value);
 	if (strcmp(key, "alpn") == 0)
-		return parse_alpn(st, p, value);
+		return parse_list(st, key, "protocol", value, p->alpn,
+		    &p->alpn_count, HO_MAX_ALPN);
+	if (strcmp(key, "server_names") == 0)
+		return parse_server_names(st, p, value);
 	if (strcmp(key, "client_auth") == 0) {
 		int mode = ho_config_parse_client_auth(value);
 		if (mode < 0)
@@ -218,7 +255,7 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [%s] (known: certificate, key, priority, "
-	    "alpn, client_auth, trust)",
+	    "alpn, client_auth, trust, server_names)",
 	    key, st->section);
 }
 
@@ -410,6 +447,8 @@ ho_config_free(struct ho_config *cfg)
 		free(p->trust);
 		for (int j = 0; j < p->alpn_count; j++)
 			free(p->alpn[j]);
+		for (int j = 0; j < p->server_name_count; j++)
+			free(p->server_names[j]);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }

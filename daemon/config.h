@@ -13,6 +13,7 @@
 #define HO_MAX_PROFILES 64
 #define HO_PROFILE_NAME_MAX 64
 #define HO_MAX_ALPN 8
+#define HO_MAX_SERVER_NAMES 32
 
 enum ho_client_auth {
 	HO_CLIENT_AUTH_NONE = 0,
@@ -35,6 +36,10 @@ struct ho_profile_config {
 	char *priority;          /* GnuTLS priority string, NULL = default */
 	char *alpn[HO_MAX_ALPN]; /* protocols in preference order */
 	int alpn_count;
+	/* SNI names that select this profile: exact, or "*.example.com"
+	 * for exactly one more label. */
+	char *server_names[HO_MAX_SERVER_NAMES];
+	int server_name_count;
 	enum ho_client_auth client_auth;
 	char *trust; /* PEM CA file for client certificates */
 	int line;    /* line of the section header, for messages */

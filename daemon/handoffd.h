@@ -76,6 +76,8 @@ struct ho_profile {
 	gnutls_datum_t alpn[HO_MAX_ALPN];
 	int alpn_count;
 	enum ho_client_auth client_auth;
+	char *const *server_names; /* SNI names (owned by the config) */
+	int server_name_count;
 };
 
 struct ho_profiles {
@@ -89,6 +91,10 @@ int ho_profiles_load(struct ho_profiles *ps, const struct ho_config *cfg,
     char *err, size_t errlen);
 const struct ho_profile *ho_profile_find(
     const struct ho_profiles *ps, const char *name, size_t name_len);
+/* The profile whose server_names match an SNI host name (exact names
+ * first, then "*." wildcards), or NULL. */
+const struct ho_profile *ho_profile_for_name(
+    const struct ho_profiles *ps, const char *host);
 void ho_profiles_free(struct ho_profiles *ps);
 
 /* ---- selfsigned.c ----------------------------------------------------- */
@@ -116,9 +122,10 @@ int ho_priv_drop(const char *user, uid_t uid, gid_t gid,
 /* One handshake in progress. */
 struct ho_session {
 	uint8_t token[HO_PROTO_TOKEN_LEN];
-	struct ho_session *next; /* hash chain */
-	const struct ho_profile *profile;
-	gnutls_session_t tls;    /* NULL until the first step */
+	struct ho_session *next;            /* hash chain */
+	const struct ho_profile *profile;   /* current: may change by SNI */
+	const struct ho_profiles *profiles; /* all, for SNI selection */
+	gnutls_session_t tls;               /* NULL until the first step */
 	struct ho_buf in;        /* peer bytes GnuTLS has not read */
 	struct ho_buf out;       /* bytes GnuTLS wrote for the peer */
 	uint8_t secret_read[64]; /* TLS 1.3 application secrets */

@@ -21,6 +21,7 @@
 
 /* TLS extension number of record_size_limit (RFC 8449). */
 #define EXT_RECORD_SIZE_LIMIT 28
+#define EXT_SERVER_NAME 0
 
 /* One ticket key for the daemon's lifetime, shared by every session so a
  * session made through one caller resumes through any other. */
@@ -91,52 +92,87 @@ secret_cb(gnutls_session_t tls, gnutls_record_encryption_level_t level,
 	return 0;
 }
 
+/* Puts a profile's policy on the session: priorities, certificate,
+ * ALPN, client certificates. */
 static int
-record_limit_ext(
-    void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
+apply_profile(struct ho_session *s, const struct ho_profile *p)
 {
-	struct ho_session *s = ctx;
-	if (tls_id == EXT_RECORD_SIZE_LIMIT && size == 2)
-		s->peer_record_limit = (uint16_t)(data[0] << 8 | data[1]);
-	return 0;
-}
-
-/* Reads the peer's record_size_limit from the ClientHello: GnuTLS honours
- * it itself but does not report it, and the caller's record layer must. */
-static int
-client_hello_hook(gnutls_session_t tls, unsigned htype, unsigned when,
-    unsigned incoming, const gnutls_datum_t *msg)
-{
-	struct ho_session *s = gnutls_session_get_ptr(tls);
-	if (incoming && when == GNUTLS_HOOK_PRE)
-		gnutls_ext_raw_parse(s, record_limit_ext, msg,
-		    GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
-	return 0;
-}
-
-static int
-session_setup(struct ho_session *s)
-{
-	const struct ho_profile *p = s->profile;
-	int ret = gnutls_init(&s->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK);
-	if (ret < 0)
-		return ret;
-	gnutls_session_set_ptr(s->tls, s);
+	int ret;
 	if ((ret = gnutls_priority_set(s->tls, p->priority)) < 0 ||
 	    (ret = gnutls_credentials_set(
-	         s->tls, GNUTLS_CRD_CERTIFICATE, p->cred)) < 0 ||
-	    (ret = gnutls_session_ticket_enable_server(s->tls, &ticket_key)) <
-	        0)
+	         s->tls, GNUTLS_CRD_CERTIFICATE, p->cred)) < 0)
 		return ret;
 	if (p->alpn_count > 0 &&
 	    (ret = gnutls_alpn_set_protocols(s->tls, p->alpn,
 	         (unsigned)p->alpn_count, GNUTLS_ALPN_SERVER_PRECEDENCE)) < 0)
 		return ret;
-	if (p->client_auth != HO_CLIENT_AUTH_NONE)
-		gnutls_certificate_server_set_request(s->tls,
-		    p->client_auth == HO_CLIENT_AUTH_REQUIRE
-		        ? GNUTLS_CERT_REQUIRE
-		        : GNUTLS_CERT_REQUEST);
+	gnutls_certificate_server_set_request(s->tls,
+	    p->client_auth == HO_CLIENT_AUTH_REQUIRE ? GNUTLS_CERT_REQUIRE
+	        : p->client_auth == HO_CLIENT_AUTH_REQUEST
+	        ? GNUTLS_CERT_REQUEST
+	        : GNUTLS_CERT_IGNORE);
+	s->profile = p;
+	return 0;
+}
+
+/* What the ClientHello carries that GnuTLS does not report in time. */
+struct hello_facts {
+	struct ho_session *s;
+	char sni[256]; /* first host_name, "" if none */
+};
+
+static int
+hello_ext(void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
+{
+	struct hello_facts *h = ctx;
+	if (tls_id == EXT_RECORD_SIZE_LIMIT && size == 2)
+		h->s->peer_record_limit = (uint16_t)(data[0] << 8 | data[1]);
+	/* server_name: list length, then (type 0, length, name). */
+	if (tls_id == EXT_SERVER_NAME && size >= 5 && data[2] == 0) {
+		size_t len = (size_t)data[3] << 8 | data[4];
+		if (len > 0 && len < sizeof(h->sni) && len <= size - 5u) {
+			memcpy(h->sni, data + 5, len);
+			h->sni[len] = '\0';
+		}
+	}
+	return 0;
+}
+
+/*
+ * Runs before GnuTLS processes the ClientHello: notes the peer's
+ * record_size_limit (GnuTLS honours it but does not report it, and the
+ * caller's record layer must), and lets a profile that lists the SNI name
+ * take over from the caller's, before GnuTLS picks ciphers, certificate
+ * or ALPN protocol.
+ */
+static int
+client_hello_hook(gnutls_session_t tls, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct hello_facts h = {gnutls_session_get_ptr(tls), ""};
+	if (!incoming || when != GNUTLS_HOOK_PRE)
+		return 0;
+	gnutls_ext_raw_parse(
+	    &h, hello_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
+	if (h.sni[0] == '\0' || h.s->profiles == NULL)
+		return 0;
+	const struct ho_profile *p = ho_profile_for_name(h.s->profiles, h.sni);
+	if (p == NULL || p == h.s->profile)
+		return 0;
+	return apply_profile(h.s, p);
+}
+
+static int
+session_setup(struct ho_session *s)
+{
+	int ret = gnutls_init(&s->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK);
+	if (ret < 0)
+		return ret;
+	gnutls_session_set_ptr(s->tls, s);
+	if ((ret = apply_profile(s, s->profile)) < 0 ||
+	    (ret = gnutls_session_ticket_enable_server(s->tls, &ticket_key)) <
+	        0)
+		return ret;
 	gnutls_transport_set_ptr(s->tls, s);
 	gnutls_transport_set_pull_function(s->tls, pull);
 	gnutls_transport_set_push_function(s->tls, push);

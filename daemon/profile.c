@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "handoffd.h"
 
@@ -80,6 +81,8 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 		p->alpn[i].size = (unsigned)strlen(pc->alpn[i]);
 	}
 	p->alpn_count = pc->alpn_count;
+	p->server_names = pc->server_names;
+	p->server_name_count = pc->server_name_count;
 	return 0;
 gnutls_fail:
 	snprintf(
@@ -115,6 +118,31 @@ ho_profile_find(
 		if (strlen(ps->list[i].name) == name_len &&
 		    memcmp(ps->list[i].name, name, name_len) == 0)
 			return &ps->list[i];
+	}
+	return NULL;
+}
+
+const struct ho_profile *
+ho_profile_for_name(const struct ho_profiles *ps, const char *host)
+{
+	/* Exact names win over wildcards, whatever the profile order. */
+	for (int i = 0; i < ps->count; i++) {
+		for (int j = 0; j < ps->list[i].server_name_count; j++) {
+			if (strcasecmp(ps->list[i].server_names[j], host) == 0)
+				return &ps->list[i];
+		}
+	}
+	/* "*.example.com" covers exactly one more label. */
+	const char *dot = strchr(host, '.');
+	if (dot == NULL || dot == host)
+		return NULL;
+	for (int i = 0; i < ps->count; i++) {
+		for (int j = 0; j < ps->list[i].server_name_count; j++) {
+			const char *n = ps->list[i].server_names[j];
+			if (n[0] == '*' && n[1] == '.' &&
+			    strcasecmp(n + 1, dot) == 0)
+				return &ps->list[i];
+		}
 	}
 	return NULL;
 }

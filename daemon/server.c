@@ -230,6 +230,8 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 		return;
 	}
 	struct ho_session *s = ho_session_new(&d->sessions, p);
+	if (s != NULL)
+		s->profiles = d->profiles; /* SNI may pick another one */
 	if (s == NULL) {
 		reply_error(d, control, msg, HANDOFF_ENOMEM,
 		    "handoffd cannot create a session (out of memory)");

@@ -73,6 +73,7 @@ test_full_file(void **state)
 	                      "key = /etc/k.pem\n"
 	                      "priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\n"
 	                      "alpn = h2, http/1.1\n"
+	                      "server_names = www.example.com, *.example.org\n"
 	                      "client_auth = require\n"
 	                      "trust = /etc/ca.pem\n"
 	                      "[profile other]\n"
@@ -95,6 +96,8 @@ test_full_file(void **state)
 	assert_int_equal(p->alpn_count, 2);
 	assert_string_equal(p->alpn[0], "h2");
 	assert_string_equal(p->alpn[1], "http/1.1");
+	assert_int_equal(p->server_name_count, 2);
+	assert_string_equal(p->server_names[1], "*.example.org");
 	assert_int_equal(p->client_auth, HO_CLIENT_AUTH_REQUIRE);
 	assert_string_equal(p->trust, "/etc/ca.pem");
 	assert_string_equal(cfg.profiles[1].name, "other");
@@ -142,6 +145,12 @@ test_refusals(void **state)
 	refused("[daemon]\nworkers = 1\n[daemon]\nworkers = 2\n", 3,
 	    "appears twice");
 	refused("[profile bad name!]\nkey = k\n", 2, "profile name");
+	refused("[profile a]\ncertificate = c\nkey = k\nserver_names = "
+	        "a.example, bad name\n",
+	    4, "server_names");
+	refused("[profile a]\ncertificate = c\nkey = k\nserver_names = "
+	        "*.\n",
+	    4, "server_names");
 	refused("[profile a]\ncertificate = c\nkey = k\nalpn = h2,,x\n", 4,
 	    "alpn");
 	refused("[daemon]\nnot an ini line\n", 2, "not valid INI");
