@@ -200,6 +200,42 @@ HANDOFF_EXPORT const char *handoff_conn_servername(struct handoff_conn *conn);
 /* 1 if the handshake resumed an earlier session, 0 if not. */
 HANDOFF_EXPORT int handoff_conn_resumed(struct handoff_conn *conn);
 
+/* ---- key export ------------------------------------------------------- */
+
+/* One direction's record protection state. */
+struct handoff_key_state {
+	uint8_t key[32]; /* AEAD key, key_len bytes */
+	size_t key_len;  /* 16 or 32 */
+	uint8_t iv[12];  /* TLS 1.3 and ChaCha20: 12-byte IV; TLS 1.2
+	                    AES-GCM: the 4-byte salt (iv_len 4) */
+	size_t iv_len;
+	uint64_t seq;       /* sequence number of the next record */
+	uint8_t secret[48]; /* TLS 1.3 traffic secret (for KeyUpdate) */
+	size_t secret_len;  /* 0 in TLS 1.2 */
+};
+
+/* Everything a record layer of the caller's own (or kernel TLS) needs. */
+struct handoff_keys {
+	uint16_t version;      /* 0x0304 TLS 1.3, 0x0303 TLS 1.2 */
+	uint16_t cipher_suite; /* IANA number, e.g. 0x1301 */
+	size_t max_plaintext;  /* largest record plaintext the peer accepts */
+	struct handoff_key_state read;  /* peer -> us */
+	struct handoff_key_state write; /* us -> peer */
+};
+
+/*
+ * Copies the connection's keys into *keys and hands record protection
+ * over to the caller: from then on handoff_read() and handoff_write()
+ * fail with HANDOFF_ESTATE, handoff_close() sends nothing, and only
+ * handoff_conn_free() (and the info calls) may follow.  The handshake
+ * must be complete and nothing may be buffered: no unread bytes from the
+ * peer and no unsent bytes for it (else -1, HANDOFF_ESTATE, and the
+ * connection stays usable).  The caller owns *keys and MUST wipe it
+ * (explicit_bzero) when done.
+ */
+HANDOFF_EXPORT int handoff_conn_export_keys(
+    struct handoff_conn *conn, struct handoff_keys *keys);
+
 #ifdef __cplusplus
 }
 #endif

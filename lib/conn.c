@@ -355,6 +355,12 @@ ensure_open(struct handoff_conn *c)
 		return ho_handshake_run(c);
 	if (c->state == HO_CONN_FAILED)
 		return -1;
+	if (c->state == HO_CONN_EXPORTED) {
+		c->errnum = HANDOFF_ESTATE;
+		snprintf(c->err, sizeof(c->err),
+		    "the keys were exported: records are the caller's now");
+		return -1;
+	}
 	return 0;
 }
 
@@ -472,8 +478,9 @@ handoff_close(struct handoff_conn *c)
 		ho_handshake_abandon(c);
 		c->state = HO_CONN_CLOSED;
 		return 0;
-	} else if (c->state == HO_CONN_FAILED) {
-		return 0;
+	} else if (c->state == HO_CONN_FAILED ||
+	    c->state == HO_CONN_EXPORTED) {
+		return 0; /* nothing to send, or no keys to send it with */
 	}
 	return ho_conn_flush(c);
 }

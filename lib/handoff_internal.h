@@ -76,6 +76,7 @@ enum ho_conn_state {
 	HO_CONN_HS_WRITE, /* flushing daemon output to the peer */
 	HO_CONN_OPEN,     /* handshake done, records flow */
 	HO_CONN_CLOSED,   /* close_notify sent */
+	HO_CONN_EXPORTED, /* keys handed to the caller: no more records */
 	HO_CONN_FAILED    /* an error ended the connection */
 };
 

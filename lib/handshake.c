@@ -299,7 +299,8 @@ ho_handshake_run(struct handoff_conn *c)
 				c->deadline_ms = 0;
 			break;
 		case HO_CONN_OPEN:
-		case HO_CONN_CLOSED: return 0;
+		case HO_CONN_CLOSED:
+		case HO_CONN_EXPORTED: return 0;
 		case HO_CONN_FAILED: return -1;
 		}
 	}
