@@ -131,6 +131,7 @@ struct ho_session {
 	uint8_t secret_read[64]; /* TLS 1.3 application secrets */
 	uint8_t secret_write[64];
 	size_t secret_len;
+	char verify_reason[160];    /* why a client cert failed */
 	uint16_t peer_record_limit; /* from the ClientHello, 0 = none */
 	uint64_t last_used_ms;
 	int busy;      /* a worker owns the session */

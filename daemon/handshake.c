@@ -92,6 +92,32 @@ secret_cb(gnutls_session_t tls, gnutls_record_encryption_level_t level,
 	return 0;
 }
 
+/*
+ * Verifies a client certificate against the profile's trust file while
+ * the handshake runs, so a bad one gets its alert.  No certificate is
+ * fine here: GnuTLS itself refuses that when the profile requires one.
+ */
+static int
+verify_client(gnutls_session_t tls)
+{
+	struct ho_session *s = gnutls_session_get_ptr(tls);
+	unsigned n = 0, status = 0;
+	if (gnutls_certificate_get_peers(tls, &n) == NULL || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers2(tls, &status) < 0)
+		status = GNUTLS_CERT_INVALID;
+	if (status == 0)
+		return 0;
+	gnutls_datum_t text = {NULL, 0};
+	if (gnutls_certificate_verification_status_print(
+	        status, GNUTLS_CRT_X509, &text, 0) == 0) {
+		snprintf(s->verify_reason, sizeof(s->verify_reason), "%s",
+		    (const char *)text.data);
+		gnutls_free(text.data);
+	}
+	return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+}
+
 /* Puts a profile's policy on the session: priorities, certificate,
  * ALPN, client certificates. */
 static int
@@ -111,6 +137,8 @@ apply_profile(struct ho_session *s, const struct ho_profile *p)
 	        : p->client_auth == HO_CLIENT_AUTH_REQUEST
 	        ? GNUTLS_CERT_REQUEST
 	        : GNUTLS_CERT_IGNORE);
+	if (p->client_auth != HO_CLIENT_AUTH_NONE)
+		gnutls_session_set_verify_function(s->tls, verify_client);
 	s->profile = p;
 	return 0;
 }
@@ -283,6 +311,11 @@ fail(struct ho_session *s, int gnutls_err, int code, const char *text,
 			    "TLS handshake failed in handoffd: %s (%s)",
 			    gnutls_strerror(gnutls_err),
 			    gnutls_alert_get_name(gnutls_alert_get(s->tls)));
+		else if (s->verify_reason[0] != '\0')
+			snprintf(msg, sizeof(msg),
+			    "TLS handshake failed in handoffd: client "
+			    "certificate refused: %s",
+			    s->verify_reason);
 		else
 			snprintf(msg, sizeof(msg),
 			    "TLS handshake failed in handoffd: %s",
@@ -319,6 +352,26 @@ put_direction(struct ho_session *s, int read, struct ho_proto_buf *b)
 		ho_proto_put(b, read ? HO_F_READ_SECRET : HO_F_WRITE_SECRET,
 		    read ? s->secret_read : s->secret_write, s->secret_len);
 	return 0;
+}
+
+/* The peer's certificates, as TLS writes them: (u24 length, DER)*. */
+static void
+put_peer_chain(struct ho_session *s, struct ho_proto_buf *b)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s->tls, &n);
+	struct ho_buf chain = {0};
+	for (unsigned i = 0; certs != NULL && i < n; i++) {
+		uint8_t len[3] = {(uint8_t)(certs[i].size >> 16),
+		    (uint8_t)(certs[i].size >> 8), (uint8_t)certs[i].size};
+		if (ho_buf_append(&chain, len, 3) != 0 ||
+		    ho_buf_append(&chain, certs[i].data, certs[i].size) != 0)
+			break;
+	}
+	if (ho_buf_used(&chain) > 0)
+		ho_proto_put(b, HO_F_PEER_CHAIN, ho_buf_data(&chain),
+		    ho_buf_used(&chain));
+	ho_buf_free(&chain);
 }
 
 static void
@@ -366,6 +419,7 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 	if (gnutls_server_name_get(s->tls, name, &name_len, &type, 0) == 0 &&
 	    type == GNUTLS_NAME_DNS && name_len > 0 && name_len < sizeof(name))
 		ho_proto_put(b, HO_F_SERVER_NAME, name, name_len);
+	put_peer_chain(s, b);
 	ho_proto_put_u8(b, HO_F_RESUMED, (uint8_t)res->resumed);
 	if (s->peer_record_limit >= 64)
 		ho_proto_put_u16(b, HO_F_RECORD_LIMIT, s->peer_record_limit);

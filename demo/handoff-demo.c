@@ -84,11 +84,18 @@ serve_http(struct handoff_conn *conn)
 		return -1;
 	const char *alpn = handoff_conn_alpn(conn);
 	const char *sni = handoff_conn_servername(conn);
-	int blen =
-	    snprintf(body, sizeof(body), "handoff-demo: %s %s%s%s%s%s%s\n",
-	        handoff_conn_version(conn), handoff_conn_cipher(conn),
-	        alpn ? " alpn=" : "", alpn ? alpn : "", sni ? " sni=" : "",
-	        sni ? sni : "", handoff_conn_resumed(conn) ? " resumed" : "");
+	/* Client certificates (profiles with client_auth) are counted. */
+	size_t certs = 0, der_len;
+	while (handoff_conn_peer_cert(conn, certs, &der_len) != NULL)
+		certs++;
+	char client[64] = "";
+	if (certs > 0)
+		snprintf(client, sizeof(client), " client-certs=%zu", certs);
+	int blen = snprintf(body, sizeof(body),
+	    "handoff-demo: %s %s%s%s%s%s%s%s\n", handoff_conn_version(conn),
+	    handoff_conn_cipher(conn), alpn ? " alpn=" : "", alpn ? alpn : "",
+	    sni ? " sni=" : "", sni ? sni : "",
+	    handoff_conn_resumed(conn) ? " resumed" : "", client);
 	int rlen = snprintf(resp, sizeof(resp),
 	    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s",

@@ -199,6 +199,16 @@ HANDOFF_EXPORT const char *handoff_conn_alpn(struct handoff_conn *conn);
 HANDOFF_EXPORT const char *handoff_conn_servername(struct handoff_conn *conn);
 /* 1 if the handshake resumed an earlier session, 0 if not. */
 HANDOFF_EXPORT int handoff_conn_resumed(struct handoff_conn *conn);
+/*
+ * The index-th certificate the peer presented (0 = its own, then the
+ * chain it sent), DER-encoded, verified by handoffd against the profile's
+ * trust file; its length in *len.  NULL (and *len = 0) past the end, or
+ * when the peer sent none (client certificates are asked for only by
+ * profiles with client_auth = request or require).  Valid as long as the
+ * connection.
+ */
+HANDOFF_EXPORT const uint8_t *handoff_conn_peer_cert(
+    struct handoff_conn *conn, size_t index, size_t *len);
 
 /* ---- key export ------------------------------------------------------- */
 

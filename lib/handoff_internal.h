@@ -114,6 +114,7 @@ struct handoff_conn {
 	char alpn[HO_PROTO_MAX_STR + 1];
 	char servername[HO_PROTO_MAX_STR + 1];
 	int resumed;
+	struct ho_buf peer_chain; /* (u24 length, DER)* from the daemon */
 
 	int errnum;
 	char err[HO_ERR_MAX];

@@ -128,6 +128,10 @@ install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
 	ho_proto_get_str(m, HO_F_ALPN, c->alpn, sizeof(c->alpn));
 	ho_proto_get_str(
 	    m, HO_F_SERVER_NAME, c->servername, sizeof(c->servername));
+	const struct ho_proto_field *chain = &m->f[HO_F_PEER_CHAIN];
+	if (chain->present &&
+	    ho_buf_append(&c->peer_chain, chain->ptr, chain->len) != 0)
+		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
 	uint8_t resumed = 0;
 	ho_proto_get_u8(m, HO_F_RESUMED, &resumed);
 	c->resumed = resumed != 0;

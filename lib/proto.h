@@ -88,8 +88,9 @@ enum ho_proto_kind {
 	X(ERROR_TEXT, 22, HO_KIND_TEXT)  /* what went wrong, in words */      \
 	X(DAEMON_VERSION, 23, HO_KIND_STR)                                    \
 	X(UPTIME_MS, 24, HO_KIND_U64)                                         \
-	X(STATS_TEXT, 25, HO_KIND_TEXT) /* "name value" lines */              \
-	X(REQUEST_ID, 26, HO_KIND_U64)  /* echoed back in the reply */
+	X(STATS_TEXT, 25, HO_KIND_TEXT)  /* "name value" lines */             \
+	X(REQUEST_ID, 26, HO_KIND_U64)   /* echoed back in the reply */       \
+	X(PEER_CHAIN, 27, HO_KIND_BYTES) /* (u24 len, DER)*, leaf first */
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,
