@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # records.sh - the caller's record layer meets a misbehaving GnuTLS peer
 # after the hand-off: a forged record gets bad_record_mac, an oversized
-# one record_overflow, a peer's fatal alert becomes a clear error, and
-# 64 KiB round-trips intact.
+# one record_overflow, a peer's fatal alert becomes a clear error, the
+# peer's record_size_limit (RFC 8449) is honoured, and 64 KiB round-trips
+# intact.
 source "$TESTS_DIR/integration/lib.sh"
 : "${TLS_ATTACK_CLIENT:?run through ctest}"
 
@@ -12,6 +13,9 @@ CA="$T/server-cert.pem"
 
 out=$(timeout 20 "$TLS_ATTACK_CLIENT" "$PORT" "$CA" big) || fail "big: $out"
 pass "$out"
+
+out=$(timeout 20 "$TLS_ATTACK_CLIENT" "$PORT" "$CA" limit) || fail "limit: $out"
+pass "peer's record_size_limit honoured: $out"
 
 out=$(timeout 20 "$TLS_ATTACK_CLIENT" "$PORT" "$CA" badmac) ||
 	fail "forged record: $out"

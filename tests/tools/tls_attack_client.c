@@ -9,6 +9,7 @@
  *     overflow  send a record longer than 2^14 + 256: record_overflow
  *     alert     send a fatal alert (internal_error) and stop
  *     big       send 64 KiB of application data, check it echoes back
+ *     limit     advertise a 512-byte record_size_limit, echo 8 KiB
  *
  * Prints what happened and exits 0 only if the server did the right
  * thing.  No mocks: GnuTLS on one side, libhandoff on the other.
@@ -113,7 +114,7 @@ main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr,
 		    "usage: tls_attack_client PORT CAFILE "
-		    "badmac|overflow|alert|big\n");
+		    "badmac|overflow|alert|big|limit\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -126,6 +127,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	gnutls_init(&s, GNUTLS_CLIENT);
+	/* limit: advertise record_size_limit = 512 (plus the content type
+	 * byte in TLS 1.3); GnuTLS then refuses any larger record. */
+	if (strcmp(mode, "limit") == 0)
+		gnutls_record_set_max_recv_size(s, 512);
 	gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
 	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
@@ -163,6 +168,14 @@ main(int argc, char **argv)
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
 		printf("sent internal_error\n");
 		return 0;
+	} else if (strcmp(mode, "limit") == 0) {
+		/* 8 KiB in one echo: the server must split its answer into
+		 * records of at most 512 bytes, or GnuTLS fails the read. */
+		int r = echo(s, 8192);
+		printf("8 KiB echo under a 512-byte record limit %s\n",
+		    r == 0 ? "intact" : "FAILED");
+		gnutls_bye(s, GNUTLS_SHUT_WR);
+		return r == 0 ? 0 : 1;
 	} else if (strcmp(mode, "big") == 0) {
 		int r = echo(s, 65536);
 		printf("64 KiB echo %s\n", r == 0 ? "intact" : "FAILED");
