@@ -17,7 +17,6 @@ unset HANDOFF_DAEMON
 "${as_user[@]}" mkdir -p "$XDG_RUNTIME_DIR" "$XDG_STATE_HOME"
 
 "${as_user[@]}" "$HANDOFFD" --foreground >>"$T/handoffd.log" 2>&1 &
-PIDS+=($!)
 DAEMON_PID=$!
 sock="$T/run/handoff/handoffd.sock"
 wait_for "the default socket" 10 test -S "$sock"
@@ -41,7 +40,6 @@ pass "self-signed ECDSA certificate for localhost generated"
 # The demo, with no --daemon and no HANDOFF_DAEMON, finds the same socket.
 PORT=$(free_port)
 "${as_user[@]}" "$HANDOFF_DEMO" serve --port "$PORT" >>"$T/demo.log" 2>&1 &
-PIDS+=($!)
 wait_for "demo" 10 grep -q "serving .*:$PORT/" "$T/demo.log"
 out=$(timeout 10 curl -sS --cacert "$cert" \
 	--resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/") ||
@@ -54,7 +52,6 @@ fingerprint=$(openssl x509 -in "$cert" -noout -fingerprint)
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "handoffd did not exit 0 on SIGTERM"
 "${as_user[@]}" "$HANDOFFD" --foreground >>"$T/handoffd.log" 2>&1 &
-PIDS+=($!)
 DAEMON_PID=$!
 wait_for "the restarted daemon" 10 \
 	"${as_user[@]}" "$HANDOFFCTL" ping

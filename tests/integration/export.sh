@@ -10,7 +10,6 @@ for v in -tls1_3 -tls1_2; do
 	: >"$T/export.log"
 	"$EXPORT_CHECK" "$PORT" "$DAEMON_URL" >"$T/export.log" 2>&1 &
 	pid=$!
-	PIDS+=("$pid")
 	wait_for "export_check to listen" 10 grep -q listening "$T/export.log"
 	out=$( (echo "through-libhandoff"; sleep 0.5; echo "to-exported-keys";
 		sleep 1.5) | timeout 20 openssl s_client -quiet "$v" \

@@ -123,7 +123,6 @@ else
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$HANDOFF_DEMO" serve --port "$PORT" --daemon "$DAEMON_URL" \
 		>>"$T/demo.log" 2>&1 &
-	PIDS+=($!)
 	wait_for "demo as nobody" 10 grep -q "serving .*:$PORT/" "$T/demo.log"
 	tls_client
 	demo_error "handshake failed" 5

@@ -23,7 +23,8 @@ strace -f -qq -xx -s 1000000 -o "$T/strace.out" \
 	"$HANDOFFD" --foreground --config "$T/handoffd.conf" \
 	>>"$T/handoffd.log" 2>&1 &
 DAEMON_PID=$!
-PIDS+=("$DAEMON_PID")
+# handoffd is strace's child, not ours: stop it too if the test fails.
+EXTRA_CLEANUP='for p in $(pgrep -P "$DAEMON_PID"); do kill -TERM "$p"; done'
 wait_for "handoffd under strace" 20 "$HANDOFFCTL" --daemon "$DAEMON_URL" ping
 start_demo
 for _ in 1 2 3 4 5; do
@@ -36,9 +37,9 @@ stop_demo
 # ends with it.
 daemon=$(pgrep -P "$DAEMON_PID" | head -1)
 [ -n "$daemon" ] || fail "cannot find handoffd under strace"
-PIDS+=("$daemon")
 kill -TERM "$daemon"
 wait "$DAEMON_PID" 2>/dev/null || true
+EXTRA_CLEANUP= # strace is reaped: its PID may belong to anyone now
 
 # One hex stream per traced call: keep only the \xNN bytes.
 grep -oE '"(\\x[0-9a-f]{2})+"' "$T/strace.out" | tr -d '"\\x' >"$T/hex"

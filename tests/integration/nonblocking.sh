@@ -11,7 +11,6 @@ CA="$T/server-cert.pem"
 PORT=$(free_port)
 "$NB_ECHO_SERVER" "$PORT" "$DAEMON_URL" 3 --rekey >"$T/nb.log" 2>&1 &
 NB_PID=$!
-PIDS+=("$NB_PID")
 wait_for "nb_echo_server to listen" 10 grep -q listening "$T/nb.log"
 
 for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
