@@ -171,6 +171,21 @@ gnutls_priority() {
 	echo "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+$cipher"
 }
 
+# echo_roundtrip PORT PRIORITY CA: 200 KiB through an echo server with
+# gnutls-cli (many full-size records both ways), compared byte for byte;
+# fails the test unless all of it comes back.  gnutls-cli's own messages go
+# to --logfile so its stdout holds only what came back.
+echo_roundtrip() {
+	head -c 204800 /dev/urandom | base64 -w 76 >"$T/payload"
+	(cat "$T/payload"; sleep 1) | timeout 30 gnutls-cli \
+		--logfile="$T/gnutls-cli-echo.log" --priority "$2" \
+		--x509cafile "$3" --sni-hostname localhost \
+		--verify-hostname localhost -p "$1" 127.0.0.1 \
+		>"$T/echoed" 2>>"$T/gnutls-cli-echo.log" || true
+	cmp -s "$T/payload" "$T/echoed" ||
+		fail "echo with $2: $(wc -c <"$T/echoed") of $(wc -c <"$T/payload") bytes came back intact"
+}
+
 # stat_value NAME: one counter from `handoffctl stats`.
 stat_value() {
 	"$HANDOFFCTL" --daemon "$DAEMON_URL" stats | awk -v k="$1" '$1 == k {print $2}'

@@ -54,17 +54,7 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
 	grep -q "$want" <<<"$out" || fail "curl ($suite) got: $out"
 	pass "curl, $suite"
 
-	# 200 KiB of data through the echo server: many full-size records
-	# both ways, compared byte for byte.  gnutls-cli's own messages go to
-	# --logfile so stdout holds only what came back.
-	head -c 204800 /dev/urandom | base64 -w 76 >"$T/payload"
-	(cat "$T/payload"; sleep 1) | timeout 30 gnutls-cli \
-		--logfile="$T/gnutls-cli-echo.log" --priority "$prio" \
-		--x509cafile "$CA" --sni-hostname localhost \
-		--verify-hostname localhost -p "$ECHO_PORT" 127.0.0.1 \
-		>"$T/echoed" 2>>"$T/gnutls-cli-echo.log" || true
-	cmp -s "$T/payload" "$T/echoed" ||
-		fail "echo ($suite): $(wc -c <"$T/echoed") of $(wc -c <"$T/payload") bytes came back intact"
+	echo_roundtrip "$ECHO_PORT" "$prio" "$CA"
 	pass "200 KiB echoed intact, $suite"
 done
 
