@@ -118,8 +118,8 @@ write_config() {
 	{
 		echo "[daemon]"
 		echo "listen = $DAEMON_URL"
-		echo "workers = 2"
 		local line
+		[[ " $* " == *" workers ="* ]] || echo "workers = 2"
 		for line in "$@"; do echo "$line"; done
 		echo
 		echo "[profile default]"
