@@ -8,7 +8,7 @@ packages=(
 	build-essential cmake pkg-config
 	libgnutls28-dev libuv1-dev libnanomsg-dev libinih-dev libcmocka-dev
 	# real peers and tools used by the tests
-	gnutls-bin openssl curl procps util-linux strace
+	gnutls-bin openssl curl procps util-linux strace valgrind
 	# libFuzzer target
 	clang libclang-rt-14-dev clang-format
 )

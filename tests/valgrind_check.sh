@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# valgrind_check.sh SCRIPT... - runs integration scripts with handoffd and
+# handoff-demo under valgrind memcheck, and fails on any memory error or
+# definite leak it reports (the daemon exits cleanly, so its leaks are
+# checked; the demo is killed, so only its errors are).
+set -euo pipefail
+: "${HANDOFFD:?run through ctest}" "${HANDOFF_DEMO:?run through ctest}"
+command -v valgrind >/dev/null || {
+	echo "SKIP: valgrind is not installed (apt-get install valgrind)"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+vg=$(mktemp -d /tmp/handoff-vg.XXXXXX)
+trap 'rm -rf "$vg"' EXIT
+for name in handoffd handoff-demo; do
+	real=$HANDOFFD
+	[ "$name" = handoff-demo ] && real=$HANDOFF_DEMO
+	cat >"$vg/$name" <<WRAP
+#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \\
+	--log-file=$vg/$name.%p.log "$real" "\$@"
+WRAP
+	chmod +x "$vg/$name"
+done
+passed=0
+for script in "$@"; do
+	HANDOFFD=$vg/handoffd HANDOFF_DEMO=$vg/handoff-demo \
+		bash "$TESTS_DIR/integration/$script.sh" >"$vg/$script.out" 2>&1 || {
+		tail -20 "$vg/$script.out"
+		echo "FAIL: $script failed under valgrind"
+		echo "$passed passed, 1 failed"
+		exit 1
+	}
+	passed=$((passed + 1))
+	echo "ok $passed - $script under valgrind: $(tail -1 "$vg/$script.out")"
+done
+# Memory errors and definite leaks fail; "possibly lost" blocks of a
+# demo killed with live threads do not.
+bad=$(grep -lE "Invalid (read|write|free)|uninitialised|Mismatched free|are definitely lost|overlap|Syscall param|fishy" \
+	"$vg"/*.log 2>/dev/null || true)
+if [ -n "$bad" ]; then
+	head -60 $bad
+	echo "FAIL: valgrind reported errors"
+	echo "$passed passed, 1 failed"
+	exit 1
+fi
+echo "ok - no memcheck errors in $(ls "$vg"/*.log | wc -l) process logs"
+echo "$((passed + 1)) passed, 0 failed"
