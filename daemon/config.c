@@ -35,6 +35,8 @@ ho_config_defaults(struct ho_config *cfg)
 	cfg->workers = 0;
 	cfg->session_timeout_ms = HO_DEFAULT_SESSION_TIMEOUT_MS;
 	cfg->max_sessions = HO_DEFAULT_MAX_SESSIONS;
+	cfg->ticket_lifetime_s = HO_DEFAULT_TICKET_LIFETIME_S;
+	cfg->client_cache_size = HO_DEFAULT_CLIENT_CACHE_SIZE;
 	cfg->log_level = HO_LOG_INFO;
 }
 
@@ -152,9 +154,22 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 	}
 	if (strcmp(key, "user") == 0)
 		return set_string(&cfg->user, value);
+	if (strcmp(key, "ticket_lifetime") == 0) {
+		if (!number_key(st, key, value, 1, 7 * 24 * 3600, &n))
+			return 0;
+		cfg->ticket_lifetime_s = (unsigned)n;
+		return 1;
+	}
+	if (strcmp(key, "client_cache_size") == 0) {
+		if (!number_key(st, key, value, 0, 1000000, &n))
+			return 0;
+		cfg->client_cache_size = (unsigned)n;
+		return 1;
+	}
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
-	    "session_timeout, max_sessions, log_level, user)",
+	    "session_timeout, max_sessions, log_level, user, "
+	    "ticket_lifetime, client_cache_size)",
 	    key);
 }
 
@@ -238,6 +253,8 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 		return set_string(&p->priority, value);
 	if (strcmp(key, "trust") == 0)
 		return set_string(&p->trust, value);
+	if (strcmp(key, "crl") == 0)
+		return set_string(&p->crl, value);
 	if (strcmp(key, "alpn") == 0)
 		return parse_list(st, key, "protocol", value, p->alpn,
 		    &p->alpn_count, HO_MAX_ALPN);
@@ -255,7 +272,7 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [%s] (known: certificate, key, priority, "
-	    "alpn, client_auth, trust, server_names)",
+	    "alpn, client_auth, trust, crl, server_names)",
 	    key, st->section);
 }
 
@@ -406,13 +423,23 @@ ho_config_check(
 {
 	for (int i = 0; i < cfg->profile_count; i++) {
 		const struct ho_profile_config *p = &cfg->profiles[i];
-		const char *missing = p->certificate == NULL ? "certificate"
-		    : p->key == NULL                         ? "key"
-		                                             : NULL;
+		/* Neither is fine: such a profile only connects. */
+		const char *missing = p->certificate != NULL && p->key == NULL
+		    ? "key"
+		    : p->certificate == NULL && p->key != NULL ? "certificate"
+		                                               : NULL;
 		if (missing != NULL) {
 			snprintf(err, errlen,
-			    "%s: [profile %s] has no %s = line", path, p->name,
-			    missing);
+			    "%s: [profile %s] has no %s = line (certificate "
+			    "and key go together)",
+			    path, p->name, missing);
+			return -1;
+		}
+		if (p->crl != NULL && p->trust == NULL) {
+			snprintf(err, errlen,
+			    "%s: [profile %s] sets crl but no trust file for "
+			    "it to go with",
+			    path, p->name);
 			return -1;
 		}
 		if (p->client_auth != HO_CLIENT_AUTH_NONE &&
@@ -445,6 +472,7 @@ ho_config_free(struct ho_config *cfg)
 		free(p->key);
 		free(p->priority);
 		free(p->trust);
+		free(p->crl);
 		for (int j = 0; j < p->alpn_count; j++)
 			free(p->alpn[j]);
 		for (int j = 0; j < p->server_name_count; j++)

@@ -31,8 +31,10 @@ enum ho_log_level {
 /* One [profile NAME] section.  Paths are as written in the file. */
 struct ho_profile_config {
 	char name[HO_PROFILE_NAME_MAX];
-	char *certificate;       /* PEM chain, leaf first (required) */
-	char *key;               /* PEM private key (required) */
+	/* PEM chain (leaf first) and its private key: both or neither.
+	 * Needed to serve; optional to connect (a client certificate). */
+	char *certificate;
+	char *key;
 	char *priority;          /* GnuTLS priority string, NULL = default */
 	char *alpn[HO_MAX_ALPN]; /* protocols in preference order */
 	int alpn_count;
@@ -41,8 +43,11 @@ struct ho_profile_config {
 	char *server_names[HO_MAX_SERVER_NAMES];
 	int server_name_count;
 	enum ho_client_auth client_auth;
-	char *trust; /* PEM CA file for client certificates */
-	int line;    /* line of the section header, for messages */
+	/* PEM CA file: verifies client certificates (server role) and
+	 * servers (client role; the system's CAs when absent). */
+	char *trust;
+	char *crl; /* PEM CRL file checked with trust, or NULL */
+	int line;  /* line of the section header, for messages */
 };
 
 struct ho_config {
@@ -52,12 +57,19 @@ struct ho_config {
 	unsigned max_sessions;       /* open sessions before "busy" */
 	enum ho_log_level log_level;
 	char *user; /* drop to this user after start, or NULL */
+	/* Lifetime of the session tickets handoffd issues; GnuTLS derives
+	 * a fresh ticket key from the daemon's master key every 3x this. */
+	unsigned ticket_lifetime_s;
+	/* Client role: resumable sessions kept per (profile, server). */
+	unsigned client_cache_size;
 	struct ho_profile_config profiles[HO_MAX_PROFILES];
 	int profile_count;
 };
 
 #define HO_DEFAULT_SESSION_TIMEOUT_MS 30000
 #define HO_DEFAULT_MAX_SESSIONS 10000
+#define HO_DEFAULT_TICKET_LIFETIME_S 3600
+#define HO_DEFAULT_CLIENT_CACHE_SIZE 1024
 /* TLS 1.3 and 1.2, only the AEADs the caller's record layer runs, and in
  * TLS 1.2 only ECDHE key exchange (RSA key transport is opt-in). */
 #define HO_DEFAULT_PRIORITY                                                   \
@@ -75,8 +87,8 @@ void ho_config_defaults(struct ho_config *cfg);
 int ho_config_load(
     struct ho_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Checks cross-field rules (a profile has certificate and key, trust is
- * set when client_auth is not none).  Returns 0 or -1 with err filled. */
+/* Checks cross-field rules (certificate and key come together, trust
+ * is set when client_auth is not none).  Returns 0 or -1 with err filled. */
 int ho_config_check(
     const struct ho_config *cfg, const char *path, char *err, size_t errlen);
 

@@ -46,6 +46,9 @@ struct ho_stats {
 	uint64_t handshakes_failed;
 	uint64_t sessions_expired;
 	uint64_t busy_refusals;
+	uint64_t client_handshakes; /* of handshakes_ok, client role */
+	uint64_t private_key_ops;   /* signatures and RSA decryptions */
+	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
 	uint64_t bad_requests;
 	struct {
 		char name[48];
@@ -76,6 +79,8 @@ struct ho_profile {
 	gnutls_datum_t alpn[HO_MAX_ALPN];
 	int alpn_count;
 	enum ho_client_auth client_auth;
+	int has_certificate;       /* can serve (and present a client cert) */
+	int system_trust;          /* no trust file: the system's CAs */
 	char *const *server_names; /* SNI names (owned by the config) */
 	int server_name_count;
 };
@@ -117,6 +122,23 @@ int ho_priv_lookup(
 int ho_priv_drop(const char *user, uid_t uid, gid_t gid,
     const char *listen_url, const char *own_dir, char *err, size_t errlen);
 
+/* ---- cache.c: client-role sessions to resume ------------------------- */
+
+struct ho_client_cache;
+
+/* A bounded cache (oldest entry evicted); capacity 0 disables it.
+ * Thread-safe: workers store and fetch. */
+struct ho_client_cache *ho_cache_new(unsigned capacity);
+void ho_cache_free(struct ho_client_cache *c);
+/* Stores (a copy of) session data for profile + server name. */
+void ho_cache_put(struct ho_client_cache *c, const char *profile,
+    const char *server, const gnutls_datum_t *data);
+/* Puts the cached session for profile + server name on tls; returns 1
+ * if there was one.  Entries stay until replaced by a newer session or
+ * evicted: servers decide how often a ticket may be used. */
+int ho_cache_apply(struct ho_client_cache *c, const char *profile,
+    const char *server, gnutls_session_t tls);
+
 /* ---- session.c -------------------------------------------------------- */
 
 /* One handshake in progress. */
@@ -131,12 +153,26 @@ struct ho_session {
 	uint8_t secret_read[64]; /* TLS 1.3 application secrets */
 	uint8_t secret_write[64];
 	size_t secret_len;
-	char verify_reason[160];    /* why a client cert failed */
-	uint16_t peer_record_limit; /* from the ClientHello, 0 = none */
+	char verify_reason[160];    /* why a peer's certificate failed */
+	uint16_t peer_record_limit; /* peer's record_size_limit, 0 = none */
+	unsigned key_ops;           /* private-key operations performed */
 	uint64_t last_used_ms;
 	int busy;      /* a worker owns the session */
 	int abandoned; /* free it when the worker is done */
+
+	/* client role (set by the loop thread before the first step) */
+	int role;                /* HO_ROLE_SERVER or HO_ROLE_CLIENT */
+	char server_name[256];   /* host to verify and send as SNI, or "" */
+	int no_verify;           /* the caller turned verification off */
+	int awaiting_ticket;     /* TLS 1.3 client: done, waits for a ticket */
+	struct ho_buf trust_pem; /* the caller's own CAs, or empty */
+	unsigned verify_status;  /* GNUTLS_CERT_* from our own check */
+	struct ho_client_cache *cache;
 };
+
+/* How long a finished TLS 1.3 client session waits for the server's
+ * NewSessionTicket (relayed by the caller) before it is dropped. */
+#define HO_TICKET_WAIT_MS 10000
 
 struct ho_session_table {
 	struct ho_session **buckets;
@@ -163,7 +199,8 @@ void ho_sessions_free(struct ho_session_table *t);
 enum ho_step_outcome {
 	HO_STEP_CONTINUE, /* reply sent, session waits for more input */
 	HO_STEP_DONE,     /* keys handed over, session must be destroyed */
-	HO_STEP_FAILED    /* error sent, session must be destroyed */
+	HO_STEP_FAILED,   /* error sent, session must be destroyed */
+	HO_STEP_CLOSED    /* post-handshake work over (a ticket relayed) */
 };
 
 /* What one step produced; reply is the whole frame to send back. */
@@ -171,11 +208,15 @@ struct ho_step_result {
 	enum ho_step_outcome outcome;
 	struct ho_proto_buf reply;
 	int resumed;
-	char reason[48]; /* failure reason for stats, "" if none */
+	int keep;          /* DONE, but the session waits for a ticket */
+	int ticket_stored; /* CLOSED: a relayed ticket is now cached */
+	unsigned key_ops;  /* private-key operations this step */
+	char reason[48];   /* failure reason for stats, "" if none */
 };
 
 /* Global GnuTLS state the handshake needs: the session-ticket key. */
-int ho_handshake_global_init(char *err, size_t errlen);
+int ho_handshake_global_init(
+    unsigned ticket_lifetime_s, char *err, size_t errlen);
 void ho_handshake_global_free(void);
 
 /*
@@ -188,6 +229,26 @@ void ho_handshake_step(struct ho_session *s, const uint8_t *input,
 
 /* Frees the session's GnuTLS state (worker or loop thread). */
 void ho_handshake_free(struct ho_session *s);
+
+/* The reply frame helpers shared with client.c. */
+void ho_step_begin_reply(
+    struct ho_step_result *res, int type, const struct ho_proto_msg *req);
+void ho_step_fail_text(struct ho_step_result *res, int code, const char *text,
+    const struct ho_proto_msg *req);
+
+/* ---- client.c (worker threads): the client role ----------------------- */
+
+/* Sets up a client session: SNI, ALPN, verification, resumption. */
+int ho_client_setup(struct ho_session *s);
+/* Why the server's certificate was refused, in words, into buf; 0 if
+ * the failure was not a verification failure. */
+int ho_client_verify_reason(struct ho_session *s, char *buf, size_t len);
+/* After a client handshake: stores TLS 1.2 session data in the cache
+ * and says whether the session must wait for a TLS 1.3 ticket. */
+int ho_client_finished(struct ho_session *s);
+/* Feeds a NewSessionTicket the caller relayed; stores the session. */
+void ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
+    const struct ho_proto_msg *req, struct ho_step_result *res);
 
 /* ---- server.c --------------------------------------------------------- */
 

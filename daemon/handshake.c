@@ -1,5 +1,5 @@
 /*
- * handshake.c - one step of a server-role TLS handshake, on a worker.
+ * handshake.c - one step of a TLS handshake (either role), on a worker.
  *
  * The GnuTLS session reads from and writes to memory: pull hands out the
  * peer bytes the library sent, push collects what GnuTLS wants sent.  A
@@ -26,10 +26,14 @@
 /* One ticket key for the daemon's lifetime, shared by every session so a
  * session made through one caller resumes through any other. */
 static gnutls_datum_t ticket_key;
+/* Ticket lifetime; GnuTLS rotates the key it derives from ticket_key
+ * every three lifetimes (its TOTP scheme), so this is the schedule. */
+static unsigned ticket_lifetime_s = HO_DEFAULT_TICKET_LIFETIME_S;
 
 int
-ho_handshake_global_init(char *err, size_t errlen)
+ho_handshake_global_init(unsigned lifetime_s, char *err, size_t errlen)
 {
+	ticket_lifetime_s = lifetime_s;
 	int ret = gnutls_session_ticket_key_generate(&ticket_key);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot make a session-ticket key: %s",
@@ -174,12 +178,9 @@ hello_ext(void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
  * or ALPN protocol.
  */
 static int
-client_hello_hook(gnutls_session_t tls, unsigned htype, unsigned when,
-    unsigned incoming, const gnutls_datum_t *msg)
+on_client_hello(struct ho_session *s, const gnutls_datum_t *msg)
 {
-	struct hello_facts h = {gnutls_session_get_ptr(tls), ""};
-	if (!incoming || when != GNUTLS_HOOK_PRE)
-		return 0;
+	struct hello_facts h = {s, ""};
 	gnutls_ext_raw_parse(
 	    &h, hello_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
 	if (h.sni[0] == '\0' || h.s->profiles == NULL)
@@ -190,17 +191,61 @@ client_hello_hook(gnutls_session_t tls, unsigned htype, unsigned when,
 	return apply_profile(h.s, p);
 }
 
+/*
+ * One hook for every handshake message (GnuTLS keeps only one):
+ *  - the ClientHello, before GnuTLS reads it (server role, above);
+ *  - the server's EncryptedExtensions (TLS 1.3 client role), for its
+ *    record_size_limit;
+ *  - the messages that cost a private-key operation, counted so that
+ *    stats show resumed handshakes performing none: our CertificateVerify
+ *    or ServerKeyExchange (a signature), or a TLS 1.2 RSA ClientKeyExchange
+ *    (a decryption).
+ */
+static int
+handshake_hook(gnutls_session_t tls, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct ho_session *s = gnutls_session_get_ptr(tls);
+	if (when == GNUTLS_HOOK_PRE && incoming) {
+		if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO)
+			return on_client_hello(s, msg);
+		if (htype == GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS) {
+			struct hello_facts h = {s, ""};
+			gnutls_ext_raw_parse(&h, hello_ext, msg, 0);
+		}
+		return 0;
+	}
+	if (when != GNUTLS_HOOK_POST)
+		return 0;
+	if (!incoming &&
+	    (htype == GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY ||
+	        htype == GNUTLS_HANDSHAKE_SERVER_KEY_EXCHANGE))
+		s->key_ops++;
+	if (incoming && htype == GNUTLS_HANDSHAKE_CLIENT_KEY_EXCHANGE &&
+	    gnutls_kx_get(tls) == GNUTLS_KX_RSA)
+		s->key_ops++;
+	return 0;
+}
+
 static int
 session_setup(struct ho_session *s)
 {
-	int ret = gnutls_init(&s->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK);
+	int client = s->role == HO_ROLE_CLIENT;
+	int ret = gnutls_init(&s->tls,
+	    (client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NONBLOCK);
 	if (ret < 0)
 		return ret;
 	gnutls_session_set_ptr(s->tls, s);
-	if ((ret = apply_profile(s, s->profile)) < 0 ||
-	    (ret = gnutls_session_ticket_enable_server(s->tls, &ticket_key)) <
-	        0)
-		return ret;
+	if (client) {
+		if ((ret = ho_client_setup(s)) < 0)
+			return ret;
+	} else {
+		if ((ret = apply_profile(s, s->profile)) < 0 ||
+		    (ret = gnutls_session_ticket_enable_server(
+		         s->tls, &ticket_key)) < 0)
+			return ret;
+		gnutls_db_set_cache_expiration(s->tls, (int)ticket_lifetime_s);
+	}
 	gnutls_transport_set_ptr(s->tls, s);
 	gnutls_transport_set_pull_function(s->tls, pull);
 	gnutls_transport_set_push_function(s->tls, push);
@@ -209,8 +254,8 @@ session_setup(struct ho_session *s)
 	 * session's idle timeout bounds it instead. */
 	gnutls_handshake_set_timeout(s->tls, 0);
 	gnutls_handshake_set_secret_function(s->tls, secret_cb);
-	gnutls_handshake_set_hook_function(s->tls,
-	    GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_PRE, client_hello_hook);
+	gnutls_handshake_set_hook_function(
+	    s->tls, GNUTLS_HANDSHAKE_ANY, GNUTLS_HOOK_BOTH, handshake_hook);
 	return 0;
 }
 
@@ -282,8 +327,8 @@ put_output(struct ho_session *s, struct ho_proto_buf *b)
 	ho_buf_consume(&s->out, ho_buf_used(&s->out));
 }
 
-static void
-begin_reply(
+void
+ho_step_begin_reply(
     struct ho_step_result *res, int type, const struct ho_proto_msg *req)
 {
 	uint64_t id;
@@ -296,9 +341,19 @@ static void
 fail(struct ho_session *s, int gnutls_err, int code, const char *text,
     const struct ho_proto_msg *req, struct ho_step_result *res)
 {
-	char msg[512];
+	char msg[HO_PROTO_MAX_STR + 600];
 	res->outcome = HO_STEP_FAILED;
-	if (gnutls_err < 0) {
+	char why[300];
+	if (gnutls_err < 0 && s->role == HO_ROLE_CLIENT && s->tls != NULL &&
+	    ho_client_verify_reason(s, why, sizeof(why))) {
+		/* The server's certificate was refused (alert sent). */
+		snprintf(res->reason, sizeof(res->reason), "verify_failed");
+		snprintf(msg, sizeof(msg),
+		    "server certificate verification failed for \"%s\": %s",
+		    s->server_name, why);
+		code = HANDOFF_EVERIFY;
+		text = msg;
+	} else if (gnutls_err < 0) {
 		/* GnuTLS sends no alert by itself on failure. */
 		if (s->tls != NULL)
 			gnutls_alert_send_appropriate(s->tls, gnutls_err);
@@ -316,6 +371,14 @@ fail(struct ho_session *s, int gnutls_err, int code, const char *text,
 			    "TLS handshake failed in handoffd: client "
 			    "certificate refused: %s",
 			    s->verify_reason);
+		else if (gnutls_err == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+		    gnutls_err == GNUTLS_E_NO_PRIORITIES_WERE_SET)
+			snprintf(msg, sizeof(msg),
+			    "TLS handshake failed in handoffd: %s (the peer "
+			    "offered only TLS versions this profile refuses: "
+			    "handoffd speaks TLS 1.3 and 1.2 by default, "
+			    "never SSL 3)",
+			    gnutls_strerror(gnutls_err));
 		else
 			snprintf(msg, sizeof(msg),
 			    "TLS handshake failed in handoffd: %s",
@@ -325,10 +388,17 @@ fail(struct ho_session *s, int gnutls_err, int code, const char *text,
 		snprintf(res->reason, sizeof(res->reason), "%s",
 		    handoff_err_name(code));
 	}
-	begin_reply(res, HO_MSG_ERROR, req);
+	ho_step_fail_text(res, code, text, req);
+	put_output(s, &res->reply);
+}
+
+void
+ho_step_fail_text(struct ho_step_result *res, int code, const char *text,
+    const struct ho_proto_msg *req)
+{
+	ho_step_begin_reply(res, HO_MSG_ERROR, req);
 	ho_proto_put_u32(&res->reply, HO_F_ERROR_CODE, (uint32_t)code);
 	ho_proto_put_str(&res->reply, HO_F_ERROR_TEXT, text);
-	put_output(s, &res->reply);
 }
 
 /* Copies one direction's keys from GnuTLS into the reply. */
@@ -393,7 +463,7 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 	}
 	res->outcome = HO_STEP_DONE;
 	res->resumed = gnutls_session_is_resumed(s->tls) != 0;
-	begin_reply(res, HO_MSG_HS_DONE, req);
+	ho_step_begin_reply(res, HO_MSG_HS_DONE, req);
 	struct ho_proto_buf *b = &res->reply;
 	ho_proto_put_u16(b, HO_F_VERSION, version);
 	ho_proto_put_u16(b, HO_F_SUITE, suite);
@@ -416,13 +486,32 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 	char name[256];
 	size_t name_len = sizeof(name);
 	unsigned type;
-	if (gnutls_server_name_get(s->tls, name, &name_len, &type, 0) == 0 &&
-	    type == GNUTLS_NAME_DNS && name_len > 0 && name_len < sizeof(name))
+	if (s->role == HO_ROLE_CLIENT) {
+		if (s->server_name[0] != '\0')
+			ho_proto_put_str(b, HO_F_SERVER_NAME, s->server_name);
+	} else if (gnutls_server_name_get(s->tls, name, &name_len, &type, 0) ==
+	        0 &&
+	    type == GNUTLS_NAME_DNS && name_len > 0 &&
+	    name_len < sizeof(name)) {
 		ho_proto_put(b, HO_F_SERVER_NAME, name, name_len);
+	}
 	put_peer_chain(s, b);
 	ho_proto_put_u8(b, HO_F_RESUMED, (uint8_t)res->resumed);
-	if (s->peer_record_limit >= 64)
-		ho_proto_put_u16(b, HO_F_RECORD_LIMIT, s->peer_record_limit);
+	/* The smaller of record_size_limit (seen by our hook) and a
+	 * max_fragment_length GnuTLS negotiated (RFC 6066). */
+	size_t limit = gnutls_record_get_max_size(s->tls);
+	if (version == HO_TLS13)
+		limit += 1; /* record_size_limit counts the content type */
+	if (s->peer_record_limit >= 64 && s->peer_record_limit < limit)
+		limit = s->peer_record_limit;
+	if (limit < HO_REC_MAX_PLAIN + (version == HO_TLS13 ? 1u : 0u))
+		ho_proto_put_u16(b, HO_F_RECORD_LIMIT, (uint16_t)limit);
+	if (s->role == HO_ROLE_CLIENT && ho_client_finished(s)) {
+		/* TLS 1.3: the caller relays the server's ticket with this
+		 * token; the session waits for it (HO_TICKET_WAIT_MS). */
+		res->keep = 1;
+		ho_proto_put(b, HO_F_TOKEN, s->token, sizeof(s->token));
+	}
 }
 
 void
@@ -450,7 +539,7 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
 		done(s, req, res);
 	} else if (ret == GNUTLS_E_AGAIN) {
 		res->outcome = HO_STEP_CONTINUE;
-		begin_reply(res, HO_MSG_HS_CONTINUE, req);
+		ho_step_begin_reply(res, HO_MSG_HS_CONTINUE, req);
 		ho_proto_put(
 		    &res->reply, HO_F_TOKEN, s->token, sizeof(s->token));
 		put_output(s, &res->reply);
@@ -462,14 +551,22 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
 		ho_proto_buf_free(&res->reply);
 		res->outcome = HO_STEP_FAILED;
 		snprintf(res->reason, sizeof(res->reason), "reply_too_big");
-		begin_reply(res, HO_MSG_ERROR, req);
+		ho_step_begin_reply(res, HO_MSG_ERROR, req);
 		ho_proto_put_u32(
 		    &res->reply, HO_F_ERROR_CODE, HANDOFF_EINTERNAL);
 		ho_proto_put_str(&res->reply, HO_F_ERROR_TEXT,
 		    "handshake output does not fit in one message");
 	}
-	if (res->outcome != HO_STEP_CONTINUE)
+	res->key_ops = s->key_ops;
+	s->key_ops = 0;
+	if (res->keep && res->outcome == HO_STEP_DONE) {
+		/* GnuTLS keeps what the ticket needs; ours can go. */
+		ho_wipe(s->secret_read, sizeof(s->secret_read));
+		ho_wipe(s->secret_write, sizeof(s->secret_write));
+	} else if (res->outcome != HO_STEP_CONTINUE) {
+		res->keep = 0;
 		ho_handshake_free(s); /* wipe keys as early as possible */
+	}
 }
 
 void

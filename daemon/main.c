@@ -189,7 +189,8 @@ main(int argc, char **argv)
 		listen = url;
 		ho_default_runtime_dir(runtime_dir, sizeof(runtime_dir));
 	}
-	if (ho_handshake_global_init(err, sizeof(err)) != 0)
+	if (ho_handshake_global_init(
+	        cfg.ticket_lifetime_s, err, sizeof(err)) != 0)
 		goto fail;
 	set_worker_count(cfg.workers);
 	/* The socket file gets mode 0660: never world-accessible. */

@@ -28,6 +28,55 @@ check_readable(const char *profile, const char *what, const char *path,
 	return -1;
 }
 
+/* The CAs (and CRL) that verify peers: the profile's trust file, else,
+ * for connecting to servers, the system's CAs. */
+static int
+load_trust(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
+    size_t errlen)
+{
+	int ret;
+	if (pc->trust == NULL) {
+		ret = gnutls_certificate_set_x509_system_trust(p->cred);
+		p->system_trust = ret > 0;
+		return 0; /* none is fine until a client handshake needs it */
+	}
+	ret = gnutls_certificate_set_x509_trust_file(
+	    p->cred, pc->trust, GNUTLS_X509_FMT_PEM);
+	if (ret <= 0) {
+		snprintf(err, errlen,
+		    "profile %s: no CA certificates loaded from trust file "
+		    "%s: %s",
+		    pc->name, pc->trust,
+		    ret < 0 ? gnutls_strerror(ret) : "file is empty");
+		return -1;
+	}
+	if (pc->crl == NULL)
+		return 0;
+	ret = gnutls_certificate_set_x509_crl_file(
+	    p->cred, pc->crl, GNUTLS_X509_FMT_PEM);
+	if (ret < 0) {
+		snprintf(err, errlen,
+		    "profile %s: cannot load CRL file %s: %s (it must be "
+		    "PEM and signed by a CA in %s)",
+		    pc->name, pc->crl, gnutls_strerror(ret), pc->trust);
+		return -1;
+	}
+	return 0;
+}
+
+/* SSL 3 is never allowed, whatever a priority string asks for. */
+static int
+refuses_ssl3(gnutls_priority_t prio)
+{
+	const unsigned *list = NULL;
+	int n = gnutls_priority_protocol_list(prio, &list);
+	for (int i = 0; i < n; i++) {
+		if (list[i] == GNUTLS_SSL3)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
     size_t errlen)
@@ -35,37 +84,36 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	int ret;
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	p->client_auth = pc->client_auth;
-	if (check_readable(
-	        pc->name, "certificate", pc->certificate, err, errlen) != 0 ||
-	    check_readable(pc->name, "key", pc->key, err, errlen) != 0 ||
+	if ((pc->certificate != NULL &&
+	        (check_readable(pc->name, "certificate", pc->certificate, err,
+	             errlen) != 0 ||
+	            check_readable(pc->name, "key", pc->key, err, errlen) !=
+	                0)) ||
 	    (pc->trust != NULL &&
 	        check_readable(pc->name, "trust", pc->trust, err, errlen) !=
-	            0))
+	            0) ||
+	    (pc->crl != NULL &&
+	        check_readable(pc->name, "crl", pc->crl, err, errlen) != 0))
 		return -1;
 	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
 		goto gnutls_fail;
-	ret = gnutls_certificate_set_x509_key_file2(
-	    p->cred, pc->certificate, pc->key, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (ret < 0) {
-		snprintf(err, errlen,
-		    "profile %s: cannot load certificate %s with key %s: %s "
-		    "(check that both files exist, are readable by this "
-		    "user, are PEM, and belong together)",
-		    pc->name, pc->certificate, pc->key, gnutls_strerror(ret));
-		return -1;
-	}
-	if (pc->trust != NULL) {
-		ret = gnutls_certificate_set_x509_trust_file(
-		    p->cred, pc->trust, GNUTLS_X509_FMT_PEM);
-		if (ret <= 0) {
+	if (pc->certificate != NULL) {
+		ret = gnutls_certificate_set_x509_key_file2(p->cred,
+		    pc->certificate, pc->key, GNUTLS_X509_FMT_PEM, NULL, 0);
+		if (ret < 0) {
 			snprintf(err, errlen,
-			    "profile %s: no CA certificates loaded from "
-			    "trust file %s: %s",
-			    pc->name, pc->trust,
-			    ret < 0 ? gnutls_strerror(ret) : "file is empty");
+			    "profile %s: cannot load certificate %s with key "
+			    "%s: %s (check that both files exist, are "
+			    "readable by this user, are PEM, and belong "
+			    "together)",
+			    pc->name, pc->certificate, pc->key,
+			    gnutls_strerror(ret));
 			return -1;
 		}
+		p->has_certificate = 1;
 	}
+	if (load_trust(p, pc, err, errlen) != 0)
+		return -1;
 	const char *prio = pc->priority ? pc->priority : HO_DEFAULT_PRIORITY;
 	const char *errpos = NULL;
 	ret = gnutls_priority_init2(&p->priority, prio, &errpos, 0);
@@ -74,6 +122,13 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 		    "profile %s: bad priority string \"%s\" at \"%s\": %s",
 		    pc->name, prio, errpos ? errpos : "?",
 		    gnutls_strerror(ret));
+		return -1;
+	}
+	if (!refuses_ssl3(p->priority)) {
+		snprintf(err, errlen,
+		    "profile %s: priority string \"%s\" enables SSL 3.0, "
+		    "which handoffd never speaks",
+		    pc->name, prio);
 		return -1;
 	}
 	for (int i = 0; i < pc->alpn_count; i++) {

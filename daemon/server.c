@@ -35,6 +35,7 @@ struct ho_daemon {
 	uv_timer_t grace_timer; /* shutdown deadline */
 	uv_signal_t sig_term, sig_int;
 	struct ho_session_table sessions;
+	struct ho_client_cache *cache; /* client sessions to resume */
 	struct ho_stats stats;
 	unsigned inflight; /* steps queued or running */
 	int stopping;
@@ -114,7 +115,12 @@ work_run(uv_work_t *req)
 {
 	struct ho_work *w = req->data;
 	const struct ho_proto_field *in = &w->msg.f[HO_F_INPUT];
-	ho_handshake_step(w->session, in->ptr, in->len, &w->msg, &w->result);
+	if (w->msg.type == HO_MSG_HS_TICKET)
+		ho_client_ticket(
+		    w->session, in->ptr, in->len, &w->msg, &w->result);
+	else
+		ho_handshake_step(
+		    w->session, in->ptr, in->len, &w->msg, &w->result);
 }
 
 static void
@@ -131,10 +137,25 @@ work_done(uv_work_t *req, int status)
 	else /* out of memory building it: the caller's deadline answers */
 		nn_freemsg(w->control);
 	ho_stats_latency(&d->stats, ho_now_us() - w->started_us);
+	d->stats.private_key_ops += r->key_ops;
 	switch (r->outcome) {
 	case HO_STEP_DONE:
 		d->stats.handshakes_ok++;
 		d->stats.handshakes_resumed += (unsigned)r->resumed;
+		d->stats.client_handshakes += s->role == HO_ROLE_CLIENT;
+		if (r->keep && !s->abandoned && !d->stopping) {
+			s->busy = 0;
+			s->awaiting_ticket = 1;
+			s->last_used_ms = ho_now_ms();
+		} else {
+			ho_session_destroy(&d->sessions, s);
+		}
+		break;
+	case HO_STEP_CLOSED:
+		d->stats.tickets_stored += (unsigned)r->ticket_stored;
+		if (!r->ticket_stored)
+			ho_log_debug(
+			    "session ticket not stored: %s", r->reason);
 		ho_session_destroy(&d->sessions, s);
 		break;
 	case HO_STEP_FAILED:
@@ -192,14 +213,15 @@ static void
 handle_start(struct ho_daemon *d, void **control, void **body,
     const struct ho_proto_msg *msg)
 {
-	uint8_t role = HO_ROLE_SERVER;
+	uint8_t role = HO_ROLE_SERVER, no_verify = 0;
 	if (msg->f[HO_F_ROLE].present)
 		ho_proto_get_u8(msg, HO_F_ROLE, &role);
-	if (role != HO_ROLE_SERVER) {
-		reply_error(d, control, msg, HANDOFF_EUNSUPPORTED,
-		    "this handoffd runs server-role handshakes only");
+	if (role != HO_ROLE_SERVER && role != HO_ROLE_CLIENT) {
+		reply_error(d, control, msg, HANDOFF_EPROTO,
+		    "unknown handshake role in request");
 		return;
 	}
+	ho_proto_get_u8(msg, HO_F_NO_VERIFY, &no_verify);
 	if (d->stopping) {
 		reply_error(d, control, msg, HANDOFF_ESHUTDOWN,
 		    "handoffd is shutting down: retry when it is back");
@@ -229,13 +251,36 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 		reply_error(d, control, msg, HANDOFF_EPROFILE, text);
 		return;
 	}
+	if (role == HO_ROLE_SERVER && !p->has_certificate) {
+		char text[400];
+		snprintf(text, sizeof(text),
+		    "handoffd's profile \"%s\" has no certificate and key, "
+		    "so it can only connect to servers, not accept clients",
+		    p->name);
+		reply_error(d, control, msg, HANDOFF_EPROFILE, text);
+		return;
+	}
 	struct ho_session *s = ho_session_new(&d->sessions, p);
-	if (s != NULL)
-		s->profiles = d->profiles; /* SNI may pick another one */
 	if (s == NULL) {
 		reply_error(d, control, msg, HANDOFF_ENOMEM,
 		    "handoffd cannot create a session (out of memory)");
 		return;
+	}
+	s->profiles = d->profiles; /* SNI may pick another one */
+	s->role = role;
+	s->no_verify = no_verify != 0;
+	s->cache = d->cache;
+	const struct ho_proto_field *ca = &msg->f[HO_F_TRUST_PEM];
+	if (role == HO_ROLE_CLIENT) {
+		ho_proto_get_str(msg, HO_F_SERVER_NAME, s->server_name,
+		    sizeof(s->server_name));
+		if (ca->present &&
+		    ho_buf_append(&s->trust_pem, ca->ptr, ca->len) != 0) {
+			ho_session_destroy(&d->sessions, s);
+			reply_error(d, control, msg, HANDOFF_ENOMEM,
+			    "handoffd is out of memory");
+			return;
+		}
 	}
 	if (queue_step(d, s, control, body, msg) != 0)
 		ho_session_destroy(&d->sessions, s);
@@ -271,12 +316,34 @@ handle_step(struct ho_daemon *d, void **control, void **body,
 		    "a step for this session is already running");
 		return;
 	}
+	if (s->awaiting_ticket) {
+		reply_error(d, control, msg, HANDOFF_EPROTO,
+		    "this handshake is already complete");
+		return;
+	}
 	if (d->stopping) {
 		ho_session_destroy(&d->sessions, s);
 		reply_error(d, control, msg, HANDOFF_ESHUTDOWN,
 		    "handoffd is shutting down: retry when it is back");
 		return;
 	}
+	queue_step(d, s, control, body, msg);
+}
+
+/* A TLS 1.3 server's NewSessionTicket, relayed by the caller. */
+static void
+handle_ticket(struct ho_daemon *d, void **control, void **body,
+    const struct ho_proto_msg *msg)
+{
+	struct ho_session *s = lookup(d, control, msg);
+	if (s == NULL)
+		return;
+	if (s->busy || !s->awaiting_ticket) {
+		reply_error(d, control, msg, HANDOFF_EPROTO,
+		    "this session is not waiting for a session ticket");
+		return;
+	}
+	s->awaiting_ticket = 0; /* one ticket per session is enough */
 	queue_step(d, s, control, body, msg);
 }
 
@@ -345,6 +412,7 @@ dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
 	case HO_MSG_HS_START: handle_start(d, &control, &body, &msg); break;
 	case HO_MSG_HS_STEP: handle_step(d, &control, &body, &msg); break;
 	case HO_MSG_HS_ABORT: handle_abort(d, &control, &msg); break;
+	case HO_MSG_HS_TICKET: handle_ticket(d, &control, &body, &msg); break;
 	default:
 		d->stats.bad_requests++;
 		reply_error(d, &control, &msg, HANDOFF_EPROTO,
@@ -489,7 +557,9 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	d->sock = -1;
 	ho_stats_init(&d->stats);
 	*out = d;
-	if (ho_sessions_init(&d->sessions, cfg->max_sessions) != 0) {
+	d->cache = ho_cache_new(cfg->client_cache_size);
+	if (d->cache == NULL ||
+	    ho_sessions_init(&d->sessions, cfg->max_sessions) != 0) {
 		ho_log_error("out of memory for the session table");
 		return -1;
 	}
@@ -520,5 +590,6 @@ ho_server_free(struct ho_daemon *d)
 	if (d->sock >= 0)
 		nn_close(d->sock);
 	ho_sessions_free(&d->sessions);
+	ho_cache_free(d->cache);
 	free(d);
 }

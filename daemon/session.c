@@ -83,6 +83,7 @@ session_free(struct ho_session *s)
 	ho_handshake_free(s);
 	ho_buf_free(&s->in);
 	ho_buf_free(&s->out);
+	ho_buf_free(&s->trust_pem);
 	ho_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -109,8 +110,11 @@ ho_sessions_expire(
 		struct ho_session **pp = &t->buckets[i];
 		while (*pp != NULL) {
 			struct ho_session *s = *pp;
-			if (!s->busy &&
-			    now_ms - s->last_used_ms >= timeout_ms) {
+			uint64_t limit = s->awaiting_ticket &&
+			        timeout_ms > HO_TICKET_WAIT_MS
+			    ? HO_TICKET_WAIT_MS
+			    : timeout_ms;
+			if (!s->busy && now_ms - s->last_used_ms >= limit) {
 				*pp = s->next;
 				t->count--;
 				session_free(s);

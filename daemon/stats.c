@@ -104,6 +104,10 @@ ho_stats_format(
 	    (unsigned long long)st->handshakes_ok);
 	PUT("handshakes_resumed %llu\n",
 	    (unsigned long long)st->handshakes_resumed);
+	PUT("client_handshakes %llu\n",
+	    (unsigned long long)st->client_handshakes);
+	PUT("private_key_ops %llu\n", (unsigned long long)st->private_key_ops);
+	PUT("tickets_stored %llu\n", (unsigned long long)st->tickets_stored);
 	PUT("handshakes_failed %llu\n",
 	    (unsigned long long)st->handshakes_failed);
 	for (int i = 0; i < st->reason_count; i++)

@@ -1,7 +1,8 @@
 /*
- * handoff-demo.c - a small TLS server built on libhandoff.
+ * handoff-demo.c - a small TLS server (and client) built on libhandoff.
  *
  *   handoff-demo serve --port P [--echo] [--daemon URL] [--profile NAME]
+ *   handoff-demo connect --host H --port P ...   (see connect.c)
  *
  * Listens on 127.0.0.1:P; each connection gets a thread, a handshake
  * done by handoffd, and then either a one-page HTTP answer naming the
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "demo.h"
 #include "handoff.h"
 
 struct server {
@@ -39,7 +41,10 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: handoff-demo serve --port P [--echo] [--daemon URL] "
 	    "[--profile NAME] [--deadline MS]\n"
-	    "Serves TLS on 127.0.0.1:P with the handshake done by handoffd.\n"
+	    "       handoff-demo connect --host H --port P [--servername N] "
+	    "[--cafile F] ...\n"
+	    "Serves TLS on 127.0.0.1:P, or connects to H:P, with the "
+	    "handshake done by\nhandoffd.  "
 	    "The daemon URL defaults to $%s, else handoffd's default path.\n",
 	    HANDOFF_DAEMON_ENV);
 }
@@ -268,6 +273,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "connect") == 0)
+		return demo_connect(argc - 1, argv + 1);
 	fprintf(stderr, "handoff-demo: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

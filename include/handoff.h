@@ -68,7 +68,8 @@ extern "C" {
 	X(RECORD, 14, "bad TLS record")                                       \
 	X(UNSUPPORTED, 15, "negotiated something this library cannot run")    \
 	X(INTERNAL, 16, "internal error")                                     \
-	X(STATE, 17, "call not valid in this state")
+	X(STATE, 17, "call not valid in this state")                          \
+	X(VERIFY, 18, "peer certificate verification failed")
 
 enum handoff_errno {
 #define HANDOFF_X(name, num, text) HANDOFF_E##name = num,
@@ -102,6 +103,21 @@ HANDOFF_EXPORT int handoff_config_set_profile(
 /* Longest wait for the daemon or the peer during a handshake. */
 HANDOFF_EXPORT int handoff_config_set_deadline_ms(
     struct handoff_config *config, unsigned int ms);
+/*
+ * Client role: verify servers against the CA certificates (PEM) in path
+ * instead of the daemon profile's trust file.  The file is read now, by
+ * this process, and travels with each handshake request; it holds only
+ * public certificates.  Returns 0, or -1 (see handoff_config_error()).
+ */
+HANDOFF_EXPORT int handoff_config_set_ca_file(
+    struct handoff_config *config, const char *path);
+/*
+ * INSECURE: client connections accept any server certificate, for any
+ * name.  Anyone on the path can then read and change the traffic.  For
+ * tests and for servers whose identity is checked some other way only.
+ */
+HANDOFF_EXPORT void handoff_config_insecure_noverifycert(
+    struct handoff_config *config);
 /* Last error on the config object. */
 HANDOFF_EXPORT const char *handoff_config_error(struct handoff_config *config);
 
@@ -138,6 +154,22 @@ HANDOFF_EXPORT const char *handoff_ctx_error(struct handoff_ctx *ctx);
  */
 HANDOFF_EXPORT int handoff_accept_socket(
     struct handoff_ctx *ctx, struct handoff_conn **conn, int fd);
+
+/*
+ * Starts a client-role TLS connection on a connected TCP socket fd (the
+ * caller keeps owning it).  handoffd builds the ClientHello with
+ * servername as SNI (not sent for an IP address) and the profile's
+ * ALPN list, and verifies the server's chain against the profile's trust
+ * file (else the system's CAs) and servername (a host name or an IP
+ * address).  servername MAY be NULL only after
+ * handoff_config_insecure_noverifycert().  A failed verification fails
+ * the handshake with HANDOFF_EVERIFY and the reason in words.  A session
+ * from an earlier connection to the same server, made by any process
+ * using the same profile, is resumed when the server agrees.  Returns 0
+ * and sets *conn, or -1 with the reason in handoff_ctx_error().
+ */
+HANDOFF_EXPORT int handoff_connect_socket(struct handoff_ctx *ctx,
+    struct handoff_conn **conn, int fd, const char *servername);
 
 /*
  * Runs the handshake.  Returns 0 once it is complete, -1 on failure (see

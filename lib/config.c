@@ -1,6 +1,8 @@
 /*
  * config.c - the library's settings object (handoff_config_*).
  */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,45 @@ handoff_config_new(void)
 void
 handoff_config_free(struct handoff_config *config)
 {
+	if (config == NULL)
+		return;
+	ho_buf_free(&config->ca_pem);
 	free(config);
+}
+
+int
+handoff_config_set_ca_file(struct handoff_config *config, const char *path)
+{
+	FILE *f = path != NULL ? fopen(path, "r") : NULL;
+	if (f == NULL) {
+		snprintf(config->err, sizeof(config->err),
+		    "cannot read CA file %s: %s", path ? path : "(null)",
+		    path ? strerror(errno) : "no path given");
+		return -1;
+	}
+	struct ho_buf pem = {0};
+	char chunk[4096];
+	size_t n;
+	int bad = 0;
+	while (!bad && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		bad = ho_buf_append(&pem, chunk, n) != 0 ||
+		    ho_buf_used(&pem) > HO_PROTO_MAX_BYTES;
+	bad = bad || ferror(f);
+	fclose(f);
+	if (bad || ho_buf_used(&pem) == 0 ||
+	    memmem(ho_buf_data(&pem), ho_buf_used(&pem),
+	        "-----BEGIN CERTIFICATE-----", 27) == NULL) {
+		snprintf(config->err, sizeof(config->err), "CA file %s: %s",
+		    path,
+		    ho_buf_used(&pem) > HO_PROTO_MAX_BYTES
+		        ? "larger than 128 KiB"
+		        : "holds no PEM certificate");
+		ho_buf_free(&pem);
+		return -1;
+	}
+	ho_buf_free(&config->ca_pem);
+	config->ca_pem = pem;
+	return 0;
 }
 
 int
@@ -74,6 +114,12 @@ handoff_config_set_deadline_ms(struct handoff_config *config, unsigned ms)
 	}
 	config->deadline_ms = ms;
 	return 0;
+}
+
+void
+handoff_config_insecure_noverifycert(struct handoff_config *config)
+{
+	config->no_verify = 1;
 }
 
 const char *

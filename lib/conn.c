@@ -22,6 +22,8 @@
 
 /* Read buffer: room for a few full records per read() call. */
 #define IN_BUF_SIZE (4 * HO_REC_MAX_RECORD)
+/* Longest wait in handoff_conn_free for a relayed ticket's answer. */
+#define TICKET_RELAY_WAIT_MS 200
 /* Records sealed per write() system call. */
 #define WRITE_BATCH_RECORDS 4
 
@@ -32,7 +34,9 @@
 #define ALERT_DECODE_ERROR 50
 #define ALERT_USER_CANCELED 90
 #define ALERT_NO_RENEGOTIATION 100
+#define HS_HELLO_REQUEST 0
 #define HS_CLIENT_HELLO 1
+#define HS_NEW_SESSION_TICKET 4
 #define HS_KEY_UPDATE 24
 
 /* ---- errors ----------------------------------------------------------- */
@@ -201,8 +205,9 @@ send_key_update(struct handoff_conn *c, uint8_t request_update)
 	return 0;
 }
 
-/* Handshake messages after the handshake: KeyUpdate (TLS 1.3), and a
- * renegotiating ClientHello (TLS 1.2), which is refused. */
+/* Handshake messages after the handshake: KeyUpdate and, to a client,
+ * NewSessionTicket (TLS 1.3); in TLS 1.2 a renegotiating ClientHello or
+ * HelloRequest, which is refused. */
 static int
 post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 {
@@ -217,7 +222,15 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 			    HANDOFF_EUNSUPPORTED,
 			    "peer split a post-handshake message across "
 			    "records, which this library does not support");
-		if (p[0] == HS_CLIENT_HELLO && c->rec.version == HO_TLS12) {
+		if (p[0] == HS_NEW_SESSION_TICKET &&
+		    c->role == HO_ROLE_CLIENT && c->rec.version == HO_TLS13) {
+			ho_client_relay_ticket(c, p, 4 + mlen);
+			p += 4 + mlen;
+			len -= 4 + mlen;
+			continue;
+		}
+		if ((p[0] == HS_CLIENT_HELLO || p[0] == HS_HELLO_REQUEST) &&
+		    c->rec.version == HO_TLS12) {
 			/* Renegotiation: the keys live here, the handshake
 			 * code in the daemon, so it cannot happen.  Say so
 			 * (a warning) and carry on with the old keys. */
@@ -373,6 +386,8 @@ handoff_read(struct handoff_conn *c, void *buf, size_t len)
 	/* A KeyUpdate answer may be waiting to go out. */
 	if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
 		return -1;
+	if (c->ticket_sock >= 0)
+		ho_client_relay_done(c, 0);
 	for (;;) {
 		if (c->plain_len > 0) {
 			size_t n = len < c->plain_len ? len : c->plain_len;
@@ -487,36 +502,44 @@ handoff_close(struct handoff_conn *c)
 
 /* ---- lifecycle and info ----------------------------------------------- */
 
-int
-handoff_accept_socket(
-    struct handoff_ctx *ctx, struct handoff_conn **conn, int fd)
+struct handoff_conn *
+ho_conn_new(struct handoff_ctx *ctx, int fd, int role, const char *caller)
 {
-	if (conn == NULL || fd < 0) {
-		snprintf(ctx->err, sizeof(ctx->err),
-		    "handoff_accept_socket: invalid arguments");
-		return -1;
-	}
-	int flags = fcntl(fd, F_GETFL);
+	int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
 	if (flags < 0) {
-		snprintf(ctx->err, sizeof(ctx->err),
-		    "handoff_accept_socket: fd %d: %s", fd, strerror(errno));
-		return -1;
+		snprintf(ctx->err, sizeof(ctx->err), "%s: fd %d: %s", caller,
+		    fd, fd < 0 ? "invalid descriptor" : strerror(errno));
+		return NULL;
 	}
 	struct handoff_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		snprintf(ctx->err, sizeof(ctx->err), "out of memory");
-		return -1;
+		return NULL;
 	}
 	c->ctx = ctx;
 	c->fd = fd;
+	c->role = role;
 	c->nonblocking = (flags & O_NONBLOCK) != 0;
 	c->state = HO_CONN_HS_READ;
 	c->ipc_sock = -1;
+	c->ticket_sock = -1;
 	c->max_plain = HO_REC_MAX_PLAIN;
 	/* The first wait (for the ClientHello) has a deadline too. */
 	c->deadline_ms = ho_now_ms() + ctx->deadline_ms;
-	*conn = c;
-	return 0;
+	return c;
+}
+
+int
+handoff_accept_socket(
+    struct handoff_ctx *ctx, struct handoff_conn **conn, int fd)
+{
+	if (conn == NULL) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "handoff_accept_socket: conn is NULL");
+		return -1;
+	}
+	*conn = ho_conn_new(ctx, fd, HO_ROLE_SERVER, "handoff_accept_socket");
+	return *conn != NULL ? 0 : -1;
 }
 
 int
@@ -548,6 +571,10 @@ handoff_conn_free(struct handoff_conn *c)
 	if (c == NULL)
 		return;
 	ho_handshake_abandon(c);
+	ho_client_relay_ticket(c, NULL, 0); /* frees the daemon session */
+	/* A process that exits right after this would lose a request
+	 * still queued in nanomsg: let it reach the daemon first. */
+	ho_client_relay_done(c, TICKET_RELAY_WAIT_MS);
 	ho_proto_buf_free(&c->request);
 	ho_rec_clear(&c->rec);
 	ho_buf_free(&c->in);

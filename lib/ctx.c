@@ -18,6 +18,12 @@ handoff_ctx_new(const struct handoff_config *config)
 		return NULL;
 	snprintf(ctx->profile, sizeof(ctx->profile), "%s", config->profile);
 	ctx->deadline_ms = config->deadline_ms;
+	ctx->no_verify = config->no_verify;
+	if (ho_buf_append(&ctx->ca_pem, ho_buf_data(&config->ca_pem),
+	        ho_buf_used(&config->ca_pem)) != 0) {
+		free(ctx);
+		return NULL;
+	}
 	if (ho_ipc_pool_init(&ctx->ipc, config->daemon_url) != 0) {
 		free(ctx);
 		return NULL;
@@ -31,6 +37,7 @@ handoff_ctx_free(struct handoff_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	ho_ipc_pool_free(&ctx->ipc);
+	ho_buf_free(&ctx->ca_pem);
 	free(ctx);
 }
 

@@ -23,6 +23,8 @@ struct handoff_config {
 	char daemon_url[HO_URL_MAX];
 	char profile[HO_PROTO_MAX_STR + 1];
 	unsigned deadline_ms;
+	int no_verify;        /* handoff_config_insecure_noverifycert() */
+	struct ho_buf ca_pem; /* handoff_config_set_ca_file(), or empty */
 	char err[HO_ERR_MAX];
 };
 
@@ -63,6 +65,8 @@ void ho_ipc_freemsg(void *msg);
 struct handoff_ctx {
 	char profile[HO_PROTO_MAX_STR + 1];
 	unsigned deadline_ms;
+	int no_verify;
+	struct ho_buf ca_pem; /* sent with each client handshake */
 	struct ho_ipc_pool ipc;
 	char err[HO_ERR_MAX];
 };
@@ -84,6 +88,7 @@ struct handoff_conn {
 	struct handoff_ctx *ctx;
 	int fd;          /* the caller's socket, never closed here */
 	int nonblocking; /* fd has O_NONBLOCK */
+	int role;        /* HO_ROLE_SERVER or HO_ROLE_CLIENT */
 	enum ho_conn_state state;
 	enum ho_conn_state after_write; /* state once out is flushed */
 
@@ -95,6 +100,11 @@ struct handoff_conn {
 	struct ho_proto_buf request; /* built, not yet sent */
 	uint64_t deadline_ms;        /* of the current wait, 0 = none */
 	int failed_after_write;      /* HS_WRITE then FAILED (alert flush) */
+	/* TLS 1.3 client: the daemon session that turns the server's
+	 * NewSessionTicket into a resumable session (client.c). */
+	uint8_t ticket_token[HO_PROTO_TOKEN_LEN];
+	int have_ticket_token;
+	int ticket_sock; /* REQ socket awaiting the relay's answer, or -1 */
 
 	/* records */
 	struct ho_buf in;  /* bytes from the peer */
@@ -141,5 +151,21 @@ int ho_conn_seal(
     struct handoff_conn *c, uint8_t type, const uint8_t *p, size_t len);
 /* Sends a fatal alert, best effort, and marks the connection failed. */
 void ho_conn_send_alert(struct handoff_conn *c, uint8_t desc);
+
+/* Allocates a connection on fd in the given role (conn.c); NULL with
+ * ctx->err set on failure. */
+struct handoff_conn *ho_conn_new(
+    struct handoff_ctx *ctx, int fd, int role, const char *caller);
+
+/* ---- client.c --------------------------------------------------------- */
+
+/* Relays a NewSessionTicket (whole handshake message) to the daemon,
+ * once per connection, without waiting: resumption is best effort.
+ * msg NULL: no ticket will come, let the daemon drop the session. */
+void ho_client_relay_ticket(
+    struct handoff_conn *c, const uint8_t *msg, size_t len);
+/* Collects the daemon's answer to a relay if it has come (wait_ms 0),
+ * or waits for it up to wait_ms; then the socket returns to the pool. */
+void ho_client_relay_done(struct handoff_conn *c, int wait_ms);
 
 #endif /* HANDOFF_INTERNAL_H */

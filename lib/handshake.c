@@ -1,5 +1,5 @@
 /*
- * handshake.c - the caller's half of an offloaded server handshake.
+ * handshake.c - the caller's half of an offloaded handshake (both roles).
  *
  * A small state machine: read TLS records from the peer, send them to
  * handoffd, write its answer back to the peer, and repeat until the
@@ -54,7 +54,16 @@ build_request(struct handoff_conn *c)
 		ho_proto_put(b, HO_F_TOKEN, c->token, sizeof(c->token));
 	} else {
 		ho_proto_put_str(b, HO_F_PROFILE, c->ctx->profile);
-		ho_proto_put_u8(b, HO_F_ROLE, HO_ROLE_SERVER);
+		ho_proto_put_u8(b, HO_F_ROLE, (uint8_t)c->role);
+		if (c->role == HO_ROLE_CLIENT && c->servername[0] != '\0')
+			ho_proto_put_str(b, HO_F_SERVER_NAME, c->servername);
+		if (c->role == HO_ROLE_CLIENT && c->ctx->no_verify)
+			ho_proto_put_u8(b, HO_F_NO_VERIFY, 1);
+		if (c->role == HO_ROLE_CLIENT &&
+		    ho_buf_used(&c->ctx->ca_pem) > 0)
+			ho_proto_put(b, HO_F_TRUST_PEM,
+			    ho_buf_data(&c->ctx->ca_pem),
+			    ho_buf_used(&c->ctx->ca_pem));
 	}
 	size_t n = ho_buf_used(&c->in);
 	if (n > HO_PROTO_MAX_BYTES)
@@ -189,6 +198,13 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 		if (l->present && ho_buf_append(&c->in, l->ptr, l->len) != 0)
 			return ho_conn_fail(
 			    c, HANDOFF_ENOMEM, "out of memory");
+		if (c->role == HO_ROLE_CLIENT && m.f[HO_F_TOKEN].present) {
+			/* TLS 1.3: the daemon waits for the server's ticket.
+			 */
+			memcpy(c->ticket_token, m.f[HO_F_TOKEN].ptr,
+			    sizeof(c->ticket_token));
+			c->have_ticket_token = 1;
+		}
 		c->after_write = HO_CONN_OPEN;
 		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 1);
 		c->ipc_sock = -1;
@@ -264,7 +280,11 @@ ho_handshake_run(struct handoff_conn *c)
 	for (;;) {
 		switch (c->state) {
 		case HO_CONN_HS_READ:
-			if (worth_sending(&c->in)) {
+			/* A client's first request carries no input: the
+			 * daemon writes the ClientHello. */
+			if (worth_sending(&c->in) ||
+			    (c->role == HO_ROLE_CLIENT &&
+			        c->request_id == 0)) {
 				if (build_request(c) != 0)
 					return -1;
 				c->state = HO_CONN_HS_SEND;

@@ -33,6 +33,7 @@
 	X(HS_START, 3, "handshake start")                                     \
 	X(HS_STEP, 4, "handshake step")                                       \
 	X(HS_ABORT, 5, "handshake abort")                                     \
+	X(HS_TICKET, 6, "session ticket")                                     \
 	X(PONG, 64, "pong")                                                   \
 	X(STATS_REPLY, 65, "stats reply")                                     \
 	X(HS_CONTINUE, 66, "handshake continue")                              \
@@ -90,7 +91,9 @@ enum ho_proto_kind {
 	X(UPTIME_MS, 24, HO_KIND_U64)                                         \
 	X(STATS_TEXT, 25, HO_KIND_TEXT)  /* "name value" lines */             \
 	X(REQUEST_ID, 26, HO_KIND_U64)   /* echoed back in the reply */       \
-	X(PEER_CHAIN, 27, HO_KIND_BYTES) /* (u24 len, DER)*, leaf first */
+	X(PEER_CHAIN, 27, HO_KIND_BYTES) /* (u24 len, DER)*, leaf first */    \
+	X(NO_VERIFY, 28, HO_KIND_U8)     /* client: 1 = skip verification */  \
+	X(TRUST_PEM, 29, HO_KIND_BYTES)  /* client: the caller's CAs, PEM */
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,

@@ -190,3 +190,74 @@ echo_roundtrip() {
 stat_value() {
 	"$HANDOFFCTL" --daemon "$DAEMON_URL" stats | awk -v k="$1" '$1 == k {print $2}'
 }
+
+# make_ca: a test CA in $T/ca-cert.pem / $T/ca-key.pem (certtool).
+make_ca() {
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
+		--outfile "$T/ca-key.pem" 2>/dev/null
+	printf '%s\n' 'cn = "handoff test CA"' ca cert_signing_key \
+		crl_signing_key 'expiration_days = 2' >"$T/ca.tmpl"
+	certtool --generate-self-signed --load-privkey "$T/ca-key.pem" \
+		--template "$T/ca.tmpl" --outfile "$T/ca-cert.pem" 2>/dev/null
+}
+
+# make_leaf NAME KEYTYPE [TEMPLATE LINES...]: a certificate for
+# localhost/127.0.0.1 signed by the test CA, valid for servers and
+# clients, in $T/NAME-cert.pem / $T/NAME-key.pem.  KEYTYPE is ecdsa or
+# rsa; extra lines (e.g. dates) go into the certtool template.
+make_leaf() {
+	local name=$1 type=$2
+	shift 2
+	if [ "$type" = rsa ]; then
+		certtool --generate-privkey --key-type rsa --bits 2048 \
+			--outfile "$T/$name-key.pem" 2>/dev/null
+	else
+		certtool --generate-privkey --key-type ecdsa \
+			--curve secp256r1 --outfile "$T/$name-key.pem" 2>/dev/null
+	fi
+	{
+		printf '%s\n' 'cn = "localhost"' 'dns_name = "localhost"' \
+			'ip_address = "127.0.0.1"' tls_www_server \
+			tls_www_client signing_key encryption_key
+		if [ $# -gt 0 ]; then printf '%s\n' "$@"; else
+			echo 'expiration_days = 2'; fi
+	} >"$T/$name.tmpl"
+	certtool --generate-certificate --load-privkey "$T/$name-key.pem" \
+		--load-ca-certificate "$T/ca-cert.pem" \
+		--load-ca-privkey "$T/ca-key.pem" --template "$T/$name.tmpl" \
+		--outfile "$T/$name-cert.pem" 2>/dev/null
+}
+
+# start_openssl_server PORT ARGS...: openssl s_server reversing lines
+# (-rev) on 127.0.0.1:PORT, logging to $T/s_server-PORT.log.
+start_openssl_server() {
+	local port=$1
+	shift
+	openssl s_server -accept "127.0.0.1:$port" -rev "$@" \
+		>"$T/s_server-$port.log" 2>&1 &
+	wait_for "openssl s_server on $port" 10 \
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+}
+
+# start_gnutls_server PORT ARGS...: gnutls-serv --echo on PORT.
+start_gnutls_server() {
+	local port=$1
+	shift
+	gnutls-serv --echo -p "$port" "$@" >"$T/gnutls-serv-$port.log" 2>&1 &
+	wait_for "gnutls-serv on $port" 10 \
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+}
+
+# demo_connect PORT ARGS...: handoff-demo connect to 127.0.0.1:PORT as
+# "localhost" through $DAEMON_URL; stdin goes to the server.  Its
+# stdout is the server's data; stderr goes to $T/connect.err (appended to
+# $T/connect.log too).  Returns handoff-demo's status.
+demo_connect() {
+	local port=$1 rc=0
+	shift
+	timeout 20 "$HANDOFF_DEMO" connect --host 127.0.0.1 --port "$port" \
+		--servername localhost --daemon "$DAEMON_URL" "$@" \
+		2>"$T/connect.err" || rc=$?
+	cat "$T/connect.err" >>"$T/connect.log"
+	return $rc
+}

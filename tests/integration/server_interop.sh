@@ -87,9 +87,13 @@ pass "ALPN negotiated in handoffd and reported to the caller (http/1.1, h2)"
 HTTP_PORT_1=$HTTP_PORT
 start_demo
 HTTP_PORT_2=$PORT
+ops_before_full=$(stat_value private_key_ops)
 printf "$REQ" | timeout 20 openssl s_client -quiet -sess_out "$T/sess.pem" \
 	-connect "127.0.0.1:$HTTP_PORT_1" -servername localhost -tls1_3 \
 	-CAfile "$CA" >"$T/first.out" 2>&1 || true
+ops_before_resumed=$(stat_value private_key_ops)
+[ "$ops_before_resumed" -eq $((ops_before_full + 1)) ] ||
+	fail "a full handshake counted $((ops_before_resumed - ops_before_full)) private-key operations, expected 1"
 out=$(printf "$REQ" | timeout 20 openssl s_client -sess_in "$T/sess.pem" \
 	-connect "127.0.0.1:$HTTP_PORT_2" -servername localhost -tls1_3 \
 	-CAfile "$CA" -ign_eof 2>&1) || true
@@ -98,7 +102,9 @@ grep -q "^Reused, TLSv1.3" <<<"$out" ||
 grep -q "handoff-demo: TLSv1.3 .* resumed" <<<"$out" ||
 	fail "the caller was not told the session resumed"
 [ "$(stat_value handshakes_resumed)" -ge 1 ] || fail "handshakes_resumed not counted"
-pass "TLS 1.3 session from one caller process resumed through another"
+[ "$(stat_value private_key_ops)" -eq "$ops_before_resumed" ] ||
+	fail "the resumed handshake performed a private-key operation"
+pass "TLS 1.3 session from one caller process resumed through another, with no private-key operation"
 
 completed=$(stat_value handshakes_completed)
 [ "${completed:-0}" -ge 32 ] ||

@@ -156,6 +156,8 @@ test_refusals(void **state)
 	refused("[daemon]\nnot an ini line\n", 2, "not valid INI");
 	/* Cross-field rules, checked after parsing. */
 	refused("[profile a]\ncertificate = c\n", 0, "has no key");
+	refused("[profile a]\nkey = k\n", 0, "has no certificate");
+	refused("[profile a]\ncrl = c\n", 0, "sets crl but no trust");
 	refused("[profile a]\ncertificate = c\nkey = k\nclient_auth = "
 	        "request\n",
 	    0, "no trust");

@@ -1,0 +1,273 @@
+/*
+ * client.c - the client role: handoffd originates the TLS connection.
+ *
+ * The first step has no input: GnuTLS writes the ClientHello.  The
+ * server's flight comes back in the next step, and GnuTLS verifies its
+ * chain against the profile's trust file (or the system's CAs) and the
+ * host name the caller gave, unless the caller explicitly turned
+ * verification off.  Resumption: TLS 1.2 session data is cached when the
+ * handshake ends; a TLS 1.3 server sends its NewSessionTicket after the
+ * handshake, under keys only the caller holds by then, so the caller
+ * decrypts it and relays the message here (HS_TICKET), and the finished
+ * session, kept for that, turns it into cached session data.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "handoff.h"
+#include "handoffd.h"
+
+/* A session must only resume for a caller that would have accepted the
+ * same server: the verification mode and the caller's own CAs (by
+ * digest) are part of the key. */
+static void
+cache_server_key(const struct ho_session *s, char *buf, size_t len)
+{
+	char ca[24] = "";
+	uint8_t digest[32];
+	if (ho_buf_used(&s->trust_pem) > 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, ho_buf_data(&s->trust_pem),
+	        ho_buf_used(&s->trust_pem), digest) == 0)
+		snprintf(ca, sizeof(ca),
+		    "#ca=%02x%02x%02x%02x%02x%02x%02x%02x", digest[0],
+		    digest[1], digest[2], digest[3], digest[4], digest[5],
+		    digest[6], digest[7]);
+	snprintf(buf, len, "%s%s%s", s->server_name,
+	    s->no_verify ? "#unverified" : "", ca);
+}
+
+/* Loads the peer's chain as X.509 objects; returns the count (<= max). */
+static unsigned
+peer_chain(gnutls_session_t tls, gnutls_x509_crt_t *out, unsigned max)
+{
+	unsigned n = 0, got = 0;
+	const gnutls_datum_t *der = gnutls_certificate_get_peers(tls, &n);
+	for (unsigned i = 0; der != NULL && i < n && got < max; i++) {
+		if (gnutls_x509_crt_init(&out[got]) < 0)
+			break;
+		if (gnutls_x509_crt_import(
+		        out[got], &der[i], GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(out[got]);
+			break;
+		}
+		got++;
+	}
+	return got;
+}
+
+/*
+ * Verification against the CAs the caller sent (handoff_config_set_ca_
+ * file): the same checks GnuTLS makes against a profile's trust file —
+ * chain, validity dates, TLS server purpose, host name or IP address.
+ */
+static int
+verify_with_caller_cas(gnutls_session_t tls)
+{
+	struct ho_session *s = gnutls_session_get_ptr(tls);
+	gnutls_x509_trust_list_t list = NULL;
+	gnutls_x509_crt_t chain[16];
+	unsigned n = peer_chain(tls, chain, 16), status = GNUTLS_CERT_INVALID;
+	gnutls_datum_t pem = {(unsigned char *)ho_buf_data(&s->trust_pem),
+	    (unsigned)ho_buf_used(&s->trust_pem)};
+	if (n > 0 && gnutls_x509_trust_list_init(&list, 0) == 0 &&
+	    gnutls_x509_trust_list_add_trust_mem(
+	        list, &pem, NULL, GNUTLS_X509_FMT_PEM, 0, 0) > 0) {
+		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+		    (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0};
+		if (gnutls_x509_trust_list_verify_crt2(
+		        list, chain, n, &purpose, 1, 0, &status, NULL) < 0)
+			status = GNUTLS_CERT_INVALID;
+		if (s->server_name[0] != '\0' &&
+		    !gnutls_x509_crt_check_hostname(chain[0], s->server_name))
+			status |=
+			    GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER;
+	} else if (list != NULL) {
+		status |= GNUTLS_CERT_SIGNER_NOT_FOUND; /* no usable CA */
+	}
+	if (list != NULL)
+		gnutls_x509_trust_list_deinit(list, 1);
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(chain[i]);
+	s->verify_status = status;
+	return status == 0 ? 0 : GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+}
+
+/* SNI carries host names only, never address literals (RFC 6066). */
+static int
+is_ip_literal(const char *name)
+{
+	unsigned char addr[16];
+	return inet_pton(AF_INET, name, addr) == 1 ||
+	    inet_pton(AF_INET6, name, addr) == 1;
+}
+
+int
+ho_client_setup(struct ho_session *s)
+{
+	const struct ho_profile *p = s->profile;
+	int ret;
+	if ((ret = gnutls_priority_set(s->tls, p->priority)) < 0 ||
+	    (ret = gnutls_credentials_set(
+	         s->tls, GNUTLS_CRD_CERTIFICATE, p->cred)) < 0)
+		return ret;
+	if (s->server_name[0] != '\0' && !is_ip_literal(s->server_name) &&
+	    (ret = gnutls_server_name_set(s->tls, GNUTLS_NAME_DNS,
+	         s->server_name, strlen(s->server_name))) < 0)
+		return ret;
+	if (p->alpn_count > 0 &&
+	    (ret = gnutls_alpn_set_protocols(
+	         s->tls, p->alpn, (unsigned)p->alpn_count, 0)) < 0)
+		return ret;
+	/* GnuTLS checks the chain and the name (DNS or IP address) while
+	 * the handshake runs, so a bad certificate gets its alert. */
+	if (!s->no_verify && ho_buf_used(&s->trust_pem) > 0)
+		gnutls_session_set_verify_function(
+		    s->tls, verify_with_caller_cas);
+	else if (!s->no_verify)
+		gnutls_session_set_verify_cert(s->tls,
+		    s->server_name[0] != '\0' ? s->server_name : NULL, 0);
+	char server[300];
+	cache_server_key(s, server, sizeof(server));
+	ho_cache_apply(s->cache, p->name, server, s->tls);
+	return 0;
+}
+
+/* The alert that names a verification failure best (RFC 8446 6.2). */
+static gnutls_alert_description_t
+verify_alert(unsigned status)
+{
+	if (status & GNUTLS_CERT_REVOKED)
+		return GNUTLS_A_CERTIFICATE_REVOKED;
+	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+		return GNUTLS_A_CERTIFICATE_EXPIRED;
+	if (status &
+	    (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		return GNUTLS_A_UNKNOWN_CA;
+	return GNUTLS_A_BAD_CERTIFICATE;
+}
+
+int
+ho_client_verify_reason(struct ho_session *s, char *buf, size_t len)
+{
+	unsigned status = s->verify_status != 0
+	    ? s->verify_status
+	    : gnutls_session_get_verify_cert_status(s->tls);
+	if (status == 0 || s->no_verify)
+		return 0;
+	static const struct {
+		unsigned flag;
+		const char *words;
+	} reasons[] = {
+	    {GNUTLS_CERT_SIGNER_NOT_FOUND,
+	        "unknown issuer (no CA in the profile's trust file signed "
+	        "it)"},
+	    {GNUTLS_CERT_SIGNER_NOT_CA, "its issuer is not a CA"},
+	    {GNUTLS_CERT_EXPIRED, "the certificate has expired"},
+	    {GNUTLS_CERT_NOT_ACTIVATED, "the certificate is not yet valid"},
+	    {GNUTLS_CERT_REVOKED, "the certificate is revoked (CRL)"},
+	    {GNUTLS_CERT_UNEXPECTED_OWNER, "host name mismatch"},
+	    {GNUTLS_CERT_INSECURE_ALGORITHM,
+	        "it is signed with an insecure algorithm"},
+	    {GNUTLS_CERT_SIGNATURE_FAILURE, "its signature does not verify"},
+	};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (!(status & reasons[i].flag) || used >= len)
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s",
+		    used ? "; " : "", reasons[i].words);
+		if (n > 0)
+			used += (size_t)n;
+		if (reasons[i].flag == GNUTLS_CERT_UNEXPECTED_OWNER &&
+		    used < len) {
+			n = snprintf(buf + used, len - used,
+			    " (it is not valid for \"%s\")", s->server_name);
+			if (n > 0)
+				used += (size_t)n;
+		}
+	}
+	if (used == 0) {
+		gnutls_datum_t text = {NULL, 0};
+		if (gnutls_certificate_verification_status_print(
+		        status, GNUTLS_CRT_X509, &text, 0) == 0) {
+			snprintf(buf, len, "%s", (const char *)text.data);
+			gnutls_free(text.data);
+		}
+	}
+	/* Replace GnuTLS's generic bad_certificate with the precise one;
+	 * the first alert on the wire ends the connection, so send it. */
+	gnutls_alert_send(s->tls, GNUTLS_AL_FATAL, verify_alert(status));
+	return 1;
+}
+
+int
+ho_client_finished(struct ho_session *s)
+{
+	if (gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3)
+		return s->cache != NULL; /* wait for the server's ticket */
+	gnutls_datum_t data = {NULL, 0};
+	if (gnutls_session_get_data2(s->tls, &data) == 0) {
+		char server[300];
+		cache_server_key(s, server, sizeof(server));
+		ho_cache_put(s->cache, s->profile->name, server, &data);
+		gnutls_memset(data.data, 0, data.size);
+		gnutls_free(data.data);
+	}
+	return 0;
+}
+
+/* GnuTLS wants somewhere to send post-handshake output once messages
+ * are fed with gnutls_handshake_write(); a ticket needs no answer. */
+static int
+ignore_output(gnutls_session_t tls, gnutls_record_encryption_level_t level,
+    gnutls_handshake_description_t htype, const void *data, size_t len)
+{
+	(void)tls;
+	(void)level;
+	(void)htype;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+void
+ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
+    const struct ho_proto_msg *req, struct ho_step_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = HO_STEP_CLOSED; /* whatever happens, it is over */
+	/* server.c let through only sessions that awaited a ticket. */
+	if (s->tls == NULL || len < 4 || msg[0] != 4) {
+		snprintf(res->reason, sizeof(res->reason), "bad_ticket");
+		ho_step_fail_text(res, HANDOFF_EPROTO,
+		    "not a NewSessionTicket for a finished TLS 1.3 client "
+		    "session",
+		    req);
+		return;
+	}
+	gnutls_handshake_set_read_function(s->tls, ignore_output);
+	int ret = gnutls_handshake_write(
+	    s->tls, GNUTLS_ENCRYPTION_LEVEL_APPLICATION, msg, len);
+	gnutls_datum_t data = {NULL, 0};
+	if (ret < 0 || gnutls_session_get_data2(s->tls, &data) < 0) {
+		char text[200];
+		snprintf(res->reason, sizeof(res->reason), "ticket_refused");
+		snprintf(text, sizeof(text),
+		    "handoffd could not use the server's session ticket: %s",
+		    gnutls_strerror(ret < 0 ? ret : GNUTLS_E_INTERNAL_ERROR));
+		ho_step_fail_text(res, HANDOFF_EHANDSHAKE, text, req);
+		return;
+	}
+	char server[300];
+	cache_server_key(s, server, sizeof(server));
+	ho_cache_put(s->cache, s->profile->name, server, &data);
+	gnutls_memset(data.data, 0, data.size);
+	gnutls_free(data.data);
+	res->ticket_stored = 1;
+	ho_step_begin_reply(res, HO_MSG_OK, req);
+}

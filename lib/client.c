@@ -1,0 +1,122 @@
+/*
+ * client.c - the client role: handoff_connect_socket() and the relay of
+ * TLS 1.3 session tickets back to handoffd.
+ *
+ * handoffd builds the ClientHello, verifies the server and returns the
+ * keys, exactly as in the server role but with the first request empty.
+ * A TLS 1.3 server sends its NewSessionTicket after the handshake, under
+ * application keys only this process holds, so the record layer hands the
+ * decrypted message here and it goes to the daemon session that waits
+ * for it; from it handoffd makes a resumable session that any caller's
+ * next connection to that server uses.  Nobody waits for the daemon's
+ * answer while records flow: later reads pick it up, and freeing the
+ * connection waits for it briefly, because nanomsg drops a request still
+ * queued when its socket closes (a short-lived process would lose it).
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handoff_internal.h"
+#include "wipe.h"
+
+int
+handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
+    int fd, const char *servername)
+{
+	if (conn == NULL) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "handoff_connect_socket: conn is NULL");
+		return -1;
+	}
+	*conn = NULL;
+	if (servername != NULL &&
+	    (servername[0] == '\0' || strlen(servername) > HO_PROTO_MAX_STR)) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "handoff_connect_socket: server name must be 1 to %d "
+		    "bytes",
+		    HO_PROTO_MAX_STR);
+		return -1;
+	}
+	if (servername == NULL && !ctx->no_verify) {
+		snprintf(ctx->err, sizeof(ctx->err),
+		    "handoff_connect_socket: a server name is needed to "
+		    "verify the server's certificate (pass the host name or "
+		    "address you connect to, or turn verification off with "
+		    "handoff_config_insecure_noverifycert())");
+		return -1;
+	}
+	struct handoff_conn *c =
+	    ho_conn_new(ctx, fd, HO_ROLE_CLIENT, "handoff_connect_socket");
+	if (c == NULL)
+		return -1;
+	if (servername != NULL)
+		snprintf(
+		    c->servername, sizeof(c->servername), "%s", servername);
+	*conn = c;
+	return 0;
+}
+
+/* Sends one request carrying the ticket token; its answer is collected
+ * by ho_client_relay_done(). */
+static void
+send_to_session(
+    struct handoff_conn *c, int type, const uint8_t *msg, size_t len)
+{
+	char err[HO_ERR_MAX];
+	struct ho_proto_buf b;
+	ho_client_relay_done(c, 0); /* one relay at a time per connection */
+	ho_proto_begin(&b, type);
+	ho_proto_put(&b, HO_F_TOKEN, c->ticket_token, sizeof(c->ticket_token));
+	if (msg != NULL)
+		ho_proto_put(&b, HO_F_INPUT, msg, len);
+	int sock = -1;
+	if (ho_proto_finish(&b) == 0 &&
+	    (sock = ho_ipc_acquire(&c->ctx->ipc, err, sizeof(err))) >= 0) {
+		if (ho_ipc_send(sock, b.buf, b.len, err, sizeof(err)) == 0)
+			c->ticket_sock = sock;
+		else
+			ho_ipc_release(&c->ctx->ipc, sock, 0);
+	}
+	ho_proto_buf_free(&b);
+}
+
+void
+ho_client_relay_done(struct handoff_conn *c, int wait_ms)
+{
+	if (c->ticket_sock < 0)
+		return;
+	uint64_t end = ho_now_ms() + (uint64_t)wait_ms;
+	for (;;) {
+		void *reply = NULL;
+		int n = ho_ipc_try_recv(c->ticket_sock, &reply);
+		ho_ipc_freemsg(reply);
+		if (n != 0) { /* answered (n > 0), or the socket broke */
+			ho_ipc_release(&c->ctx->ipc, c->ticket_sock, n > 0);
+			c->ticket_sock = -1;
+			return;
+		}
+		uint64_t now = ho_now_ms();
+		if (now >= end)
+			break;
+		struct pollfd p = {ho_ipc_pollfd(c->ticket_sock), POLLIN, 0};
+		poll(&p, 1, (int)(end - now));
+	}
+	if (wait_ms > 0) { /* gave up: a later request supersedes it */
+		ho_ipc_release(&c->ctx->ipc, c->ticket_sock, 1);
+		c->ticket_sock = -1;
+	}
+}
+
+void
+ho_client_relay_ticket(struct handoff_conn *c, const uint8_t *msg, size_t len)
+{
+	if (!c->have_ticket_token)
+		return; /* not TLS 1.3 client, or already relayed */
+	/* No ticket (the connection ends first): free the daemon's session
+	 * now rather than at its timeout. */
+	send_to_session(
+	    c, msg != NULL ? HO_MSG_HS_TICKET : HO_MSG_HS_ABORT, msg, len);
+	c->have_ticket_token = 0;
+	ho_wipe(c->ticket_token, sizeof(c->ticket_token));
+}
