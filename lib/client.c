@@ -13,7 +13,6 @@
  * connection waits for it briefly, because nanomsg drops a request still
  * queued when its socket closes (a short-lived process would lose it).
  */
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,8 +56,8 @@ handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
 	return 0;
 }
 
-/* Sends one request carrying the ticket token; its answer is collected
- * by ho_client_relay_done(). */
+/* Sends one request carrying the ticket token on the connection's
+ * (idle) call; its answer is collected by ho_client_relay_done(). */
 static void
 send_to_session(
     struct handoff_conn *c, int type, const uint8_t *msg, size_t len)
@@ -66,45 +65,40 @@ send_to_session(
 	char err[HO_ERR_MAX];
 	struct ho_proto_buf b;
 	ho_client_relay_done(c, 0); /* one relay at a time per connection */
+	uint64_t id = ho_ipc_new_id(&c->ctx->ipc);
 	ho_proto_begin(&b, type);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
 	ho_proto_put(&b, HO_F_TOKEN, c->ticket_token, sizeof(c->ticket_token));
 	if (msg != NULL)
 		ho_proto_put(&b, HO_F_INPUT, msg, len);
-	int sock = -1;
 	if (ho_proto_finish(&b) == 0 &&
-	    (sock = ho_ipc_acquire(&c->ctx->ipc, err, sizeof(err))) >= 0) {
-		if (ho_ipc_send(sock, b.buf, b.len, err, sizeof(err)) == 0)
-			c->ticket_sock = sock;
-		else
-			ho_ipc_release(&c->ctx->ipc, sock, 0);
-	}
+	    ho_ipc_call_send(&c->ctx->ipc, &c->call, id, b.buf, b.len, err,
+	        sizeof(err)) == 0)
+		c->relay_pending = 1;
 	ho_proto_buf_free(&b);
 }
 
 void
 ho_client_relay_done(struct handoff_conn *c, int wait_ms)
 {
-	if (c->ticket_sock < 0)
+	if (!c->relay_pending)
 		return;
 	uint64_t end = ho_now_ms() + (uint64_t)wait_ms;
 	for (;;) {
 		void *reply = NULL;
-		int n = ho_ipc_try_recv(c->ticket_sock, &reply);
-		ho_ipc_freemsg(reply);
-		if (n != 0) { /* answered (n > 0), or the socket broke */
-			ho_ipc_release(&c->ctx->ipc, c->ticket_sock, n > 0);
-			c->ticket_sock = -1;
+		if (ho_ipc_call_take(&c->ctx->ipc, &c->call, &reply) > 0) {
+			ho_ipc_freemsg(reply); /* OK or an error: either way */
+			c->relay_pending = 0;
 			return;
 		}
 		uint64_t now = ho_now_ms();
 		if (now >= end)
 			break;
-		struct pollfd p = {ho_ipc_pollfd(c->ticket_sock), POLLIN, 0};
-		poll(&p, 1, (int)(end - now));
+		ho_ipc_call_wait(&c->call, (int)(end - now));
 	}
-	if (wait_ms > 0) { /* gave up: a later request supersedes it */
-		ho_ipc_release(&c->ctx->ipc, c->ticket_sock, 1);
-		c->ticket_sock = -1;
+	if (wait_ms > 0) { /* gave up: a late answer is dropped */
+		ho_ipc_call_cancel(&c->ctx->ipc, &c->call);
+		c->relay_pending = 0;
 	}
 }
 

@@ -386,7 +386,7 @@ handoff_read(struct handoff_conn *c, void *buf, size_t len)
 	/* A KeyUpdate answer may be waiting to go out. */
 	if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
 		return -1;
-	if (c->ticket_sock >= 0)
+	if (c->relay_pending)
 		ho_client_relay_done(c, 0);
 	for (;;) {
 		if (c->plain_len > 0) {
@@ -521,8 +521,7 @@ ho_conn_new(struct handoff_ctx *ctx, int fd, int role, const char *caller)
 	c->role = role;
 	c->nonblocking = (flags & O_NONBLOCK) != 0;
 	c->state = HO_CONN_HS_READ;
-	c->ipc_sock = -1;
-	c->ticket_sock = -1;
+	c->call.efd = -1;
 	c->max_plain = HO_REC_MAX_PLAIN;
 	/* The first wait (for the ClientHello) has a deadline too. */
 	c->deadline_ms = ho_now_ms() + ctx->deadline_ms;
@@ -551,8 +550,10 @@ handoff_handshake(struct handoff_conn *c)
 int
 handoff_conn_pollfd(struct handoff_conn *c)
 {
-	if (c->state == HO_CONN_HS_WAIT && c->ipc_sock >= 0)
-		return ho_ipc_pollfd(c->ipc_sock);
+	/* While the daemon has the turn: the eventfd its reply will
+	 * signal (one per connection, so an event loop can watch many). */
+	if (c->state == HO_CONN_HS_WAIT && c->call.efd >= 0)
+		return c->call.efd;
 	return c->fd;
 }
 
@@ -575,6 +576,7 @@ handoff_conn_free(struct handoff_conn *c)
 	/* A process that exits right after this would lose a request
 	 * still queued in nanomsg: let it reach the daemon first. */
 	ho_client_relay_done(c, TICKET_RELAY_WAIT_MS);
+	ho_ipc_call_free(&c->ctx->ipc, &c->call);
 	ho_proto_buf_free(&c->request);
 	ho_rec_clear(&c->rec);
 	ho_buf_free(&c->in);

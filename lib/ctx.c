@@ -24,7 +24,7 @@ handoff_ctx_new(const struct handoff_config *config)
 		free(ctx);
 		return NULL;
 	}
-	if (ho_ipc_pool_init(&ctx->ipc, config->daemon_url) != 0) {
+	if (ho_ipc_init(&ctx->ipc, config->daemon_url) != 0) {
 		free(ctx);
 		return NULL;
 	}
@@ -36,7 +36,7 @@ handoff_ctx_free(struct handoff_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	ho_ipc_pool_free(&ctx->ipc);
+	ho_ipc_free(&ctx->ipc);
 	ho_buf_free(&ctx->ca_pem);
 	free(ctx);
 }

@@ -30,34 +30,65 @@ struct handoff_config {
 
 /* ---- ipc.c: request/reply with the daemon ----------------------------- */
 
+#define HO_IPC_BUCKETS 4096
 /*
- * Idle nanomsg REQ sockets, shared by a context's connections.  A
- * connection holds one socket from its first request to the handshake's
- * end, so many handshakes (on many threads, or one event loop) are in
- * flight at once.
+ * Requests awaiting replies on the context's socket.  handoffd's raw REP
+ * socket silently drops a reply when the kernel buffer towards this
+ * process is full, so the window keeps the replies in transit (a few KiB
+ * each) well inside it; more requests wait in the library's queue.
+ * Two workers' worth of steps are far fewer than this anyway.
  */
-struct ho_ipc_pool {
-	pthread_mutex_t lock;
-	int *idle;
-	size_t idle_count;
-	size_t idle_cap;
+#define HO_IPC_WINDOW 32
+
+/* One request waiting for its reply; lives in a connection. */
+struct ho_ipc_queued;
+
+struct ho_ipc_call {
+	uint64_t id; /* REQUEST_ID while registered, else 0 */
+	int sent;    /* handed to nanomsg (counts in window) */
+	int efd;     /* eventfd signalled on reply, or -1 */
+	void *reply; /* nanomsg message, set by the receiver */
+	int reply_len;
+	struct ho_ipc_call *next; /* hash chain */
+};
+
+/* A context's connection to the daemon: one raw REQ socket, a receiver
+ * thread and the table of calls waiting for replies. */
+struct ho_ipc {
+	pthread_mutex_t lock; /* guards everything below but url */
+	int sock;             /* -1 until the first request */
+	pthread_t thread;     /* the I/O thread, once sock exists */
+	int wake_fd;          /* eventfd that wakes the I/O thread */
+	int stopping;         /* the context is being freed */
+	struct ho_ipc_queued *queue, *queue_tail; /* not yet sent */
+	unsigned sent_calls; /* sent requests awaiting replies (window) */
+	struct ho_ipc_call *buckets[HO_IPC_BUCKETS];
+	uint64_t next_id;
 	char url[HO_URL_MAX];
 };
 
-int ho_ipc_pool_init(struct ho_ipc_pool *pool, const char *url);
-void ho_ipc_pool_free(struct ho_ipc_pool *pool);
-/* Returns a connected socket, or -1 with err filled. */
-int ho_ipc_acquire(struct ho_ipc_pool *pool, char *err, size_t errlen);
-/* healthy = 0 closes the socket instead of keeping it. */
-void ho_ipc_release(struct ho_ipc_pool *pool, int sock, int healthy);
-/* Sends a frame; 0 or -1 with err. */
-int ho_ipc_send(
-    int sock, const uint8_t *buf, size_t len, char *err, size_t errlen);
-/* Receives without blocking: length and *msg (nn_freemsg it), 0 if
- * nothing yet, -1 on error. */
-int ho_ipc_try_recv(int sock, void **msg);
-/* The descriptor that becomes readable when a reply is waiting. */
-int ho_ipc_pollfd(int sock);
+int ho_ipc_init(struct ho_ipc *ipc, const char *url);
+void ho_ipc_free(struct ho_ipc *ipc);
+/* A context-unique REQUEST_ID for the next request. */
+uint64_t ho_ipc_new_id(struct ho_ipc *ipc);
+/*
+ * Sends a frame whose REQUEST_ID is id (queued if nanomsg cannot take it
+ * yet) and, if call is not NULL, registers call for the reply.  Returns
+ * 0, or -1 with err.
+ */
+int ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
+    const uint8_t *buf, size_t len, char *err, size_t errlen);
+/* Takes the reply if it came: its length and *msg (ho_ipc_freemsg it),
+ * or 0 if not yet. */
+int ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg);
+/* 1 while a reply is expected or waiting to be taken. */
+int ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call);
+/* Stops waiting; a reply that comes later is dropped. */
+void ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call);
+/* Cancels and closes the eventfd. */
+void ho_ipc_call_free(struct ho_ipc *ipc, struct ho_ipc_call *call);
+/* Waits up to timeout_ms for the call's eventfd; -1 on poll failure. */
+int ho_ipc_call_wait(struct ho_ipc_call *call, int timeout_ms);
 void ho_ipc_freemsg(void *msg);
 
 /* ---- ctx.c ------------------------------------------------------------ */
@@ -67,7 +98,7 @@ struct handoff_ctx {
 	unsigned deadline_ms;
 	int no_verify;
 	struct ho_buf ca_pem; /* sent with each client handshake */
-	struct ho_ipc_pool ipc;
+	struct ho_ipc ipc;
 	char err[HO_ERR_MAX];
 };
 
@@ -93,7 +124,7 @@ struct handoff_conn {
 	enum ho_conn_state after_write; /* state once out is flushed */
 
 	/* handshake */
-	int ipc_sock; /* held REQ socket, -1 if none */
+	struct ho_ipc_call call; /* the request in flight to handoffd */
 	uint8_t token[HO_PROTO_TOKEN_LEN];
 	int have_token;
 	uint64_t request_id;
@@ -104,7 +135,7 @@ struct handoff_conn {
 	 * NewSessionTicket into a resumable session (client.c). */
 	uint8_t ticket_token[HO_PROTO_TOKEN_LEN];
 	int have_ticket_token;
-	int ticket_sock; /* REQ socket awaiting the relay's answer, or -1 */
+	int relay_pending; /* call holds a relayed ticket's request */
 
 	/* records */
 	struct ho_buf in;  /* bytes from the peer */

@@ -49,7 +49,8 @@ build_request(struct handoff_conn *c)
 	struct ho_proto_buf *b = &c->request;
 	ho_proto_buf_free(b);
 	ho_proto_begin(b, c->have_token ? HO_MSG_HS_STEP : HO_MSG_HS_START);
-	ho_proto_put_u64(b, HO_F_REQUEST_ID, ++c->request_id);
+	c->request_id = ho_ipc_new_id(&c->ctx->ipc);
+	ho_proto_put_u64(b, HO_F_REQUEST_ID, c->request_id);
 	if (c->have_token) {
 		ho_proto_put(b, HO_F_TOKEN, c->token, sizeof(c->token));
 	} else {
@@ -74,6 +75,7 @@ build_request(struct handoff_conn *c)
 		return ho_conn_fail(c, HANDOFF_EINTERNAL,
 		    "cannot build a request for handoffd: %s",
 		    ho_proto_strerror(b->err));
+	start_deadline(c); /* for getting it sent and answered */
 	return 0;
 }
 
@@ -81,20 +83,11 @@ static int
 send_request(struct handoff_conn *c)
 {
 	char err[HO_ERR_MAX];
-	if (c->ipc_sock < 0) {
-		c->ipc_sock = ho_ipc_acquire(&c->ctx->ipc, err, sizeof(err));
-		if (c->ipc_sock < 0)
-			return ho_conn_fail(c, HANDOFF_ENODAEMON, "%s", err);
-	}
-	int r = ho_ipc_send(
-	    c->ipc_sock, c->request.buf, c->request.len, err, sizeof(err));
+	int r = ho_ipc_call_send(&c->ctx->ipc, &c->call, c->request_id,
+	    c->request.buf, c->request.len, err, sizeof(err));
 	ho_proto_buf_free(&c->request);
-	if (r != 0) {
-		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
-		c->ipc_sock = -1;
+	if (r != 0)
 		return ho_conn_fail(c, HANDOFF_ENODAEMON, "%s", err);
-	}
-	start_deadline(c);
 	return 0;
 }
 
@@ -206,8 +199,6 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 			c->have_ticket_token = 1;
 		}
 		c->after_write = HO_CONN_OPEN;
-		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 1);
-		c->ipc_sock = -1;
 		c->have_token = 0;
 		return 0;
 	}
@@ -218,8 +209,6 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 		ho_proto_get_str(&m, HO_F_ERROR_TEXT, text, sizeof(text));
 		/* The session is gone on the daemon side; the socket is
 		 * fine.  Flush the daemon's alert to the peer, then fail. */
-		ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 1);
-		c->ipc_sock = -1;
 		c->have_token = 0;
 		c->errnum = (int)code;
 		snprintf(c->err, sizeof(c->err), "%s", text);
@@ -239,24 +228,16 @@ wait_reply(struct handoff_conn *c)
 {
 	for (;;) {
 		void *msg = NULL;
-		int n = ho_ipc_try_recv(c->ipc_sock, &msg);
+		int n = ho_ipc_call_take(&c->ctx->ipc, &c->call, &msg);
 		if (n > 0) {
 			int r = handle_reply(c, msg, (size_t)n);
 			ho_ipc_freemsg(msg);
 			return r;
 		}
-		if (n < 0) {
-			ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
-			c->ipc_sock = -1;
-			return ho_conn_fail(c, HANDOFF_ENODAEMON,
-			    "lost the connection to handoffd at %s",
-			    c->ctx->ipc.url);
-		}
 		uint64_t now = ho_now_ms();
 		if (now >= c->deadline_ms) {
-			/* Closing the socket drops the late reply, if any. */
-			ho_ipc_release(&c->ctx->ipc, c->ipc_sock, 0);
-			c->ipc_sock = -1;
+			/* A reply that comes later is dropped. */
+			ho_ipc_call_cancel(&c->ctx->ipc, &c->call);
 			return ho_conn_fail(c, HANDOFF_ETIMEOUT,
 			    "no reply from handoffd at %s within %u ms: is it "
 			    "running (handoffctl ping), and may this user use "
@@ -265,9 +246,8 @@ wait_reply(struct handoff_conn *c)
 		}
 		if (c->nonblocking)
 			return HANDOFF_WANT_POLLIN;
-		struct pollfd p = {ho_ipc_pollfd(c->ipc_sock), POLLIN, 0};
-		if (poll(&p, 1, (int)(c->deadline_ms - now)) < 0 &&
-		    errno != EINTR)
+		if (ho_ipc_call_wait(&c->call, (int)(c->deadline_ms - now)) <
+		    0)
 			return ho_conn_fail(
 			    c, HANDOFF_EIO, "poll: %s", strerror(errno));
 	}
@@ -333,27 +313,23 @@ ho_handshake_run(struct handoff_conn *c)
 void
 ho_handshake_abandon(struct handoff_conn *c)
 {
-	if (c->ipc_sock < 0)
-		return;
-	int healthy = 0;
+	if (c->state < HO_CONN_OPEN)
+		ho_ipc_call_cancel(&c->ctx->ipc, &c->call);
 	if (c->have_token) {
 		/* Free the daemon's session now rather than at its idle
-		 * timeout.  Nobody waits for the answer: on a REQ socket a
-		 * new request supersedes an outstanding one (a step still
-		 * running is dropped by the daemon when it ends), and the
-		 * socket's next request supersedes this one. */
+		 * timeout.  Nobody waits for the answer (a step still
+		 * running is dropped by the daemon when it ends). */
 		struct ho_proto_buf b;
 		char err[HO_ERR_MAX];
 		ho_proto_begin(&b, HO_MSG_HS_ABORT);
+		uint64_t id = ho_ipc_new_id(&c->ctx->ipc);
+		ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
 		ho_proto_put(&b, HO_F_TOKEN, c->token, sizeof(c->token));
-		if (ho_proto_finish(&b) == 0 &&
-		    ho_ipc_send(c->ipc_sock, b.buf, b.len, err, sizeof(err)) ==
-		        0)
-			healthy = 1;
+		if (ho_proto_finish(&b) == 0)
+			ho_ipc_call_send(&c->ctx->ipc, NULL, id, b.buf, b.len,
+			    err, sizeof(err));
 		ho_proto_buf_free(&b);
 	}
-	ho_ipc_release(&c->ctx->ipc, c->ipc_sock, healthy);
-	c->ipc_sock = -1;
 	c->have_token = 0;
 	ho_wipe(c->token, sizeof(c->token));
 }

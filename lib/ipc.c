@@ -1,16 +1,32 @@
 /*
  * ipc.c - the library's side of the nanomsg conversation with handoffd.
  *
- * Each in-flight handshake holds its own cooked REQ socket, taken from a
- * per-context pool of idle ones, so requests never queue behind each
- * other.  Automatic re-sending is switched off: a re-sent step would be
- * applied twice, and the caller's deadline decides when to give up.
+ * One raw (AF_SP_RAW) REQ socket per context carries every request of
+ * every connection, so one thread can keep thousands of handshakes in
+ * flight (a cooked REQ socket holds one request at a time, and nanomsg
+ * allows only a few hundred sockets per process).  Each request carries
+ * a context-unique REQUEST_ID, which handoffd echoes in its reply; a
+ * receiver thread reads replies and hands each to the waiting call by
+ * that id, then signals the call's eventfd.  That eventfd is what a
+ * non-blocking caller polls (a descriptor of its own per connection, so
+ * event loops can watch thousands), and what a blocking caller waits on
+ * with its deadline.  A request nanomsg cannot take at once (no
+ * connection yet, or the daemon is slow to read) waits in a queue that
+ * the same thread flushes when the socket becomes writable, so callers
+ * never retry.  Nothing is re-sent: a step must never be applied twice,
+ * and the caller's deadline decides when to give up; a reply (or a
+ * queued request) whose call gave up is dropped.
+ *
+ * The receiver thread does not survive fork(): create contexts after
+ * forking.
  */
 #include <errno.h>
-#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
@@ -18,135 +34,410 @@
 #include "handoff_internal.h"
 #include "paths.h"
 
-/* Idle sockets kept per context; more are closed when released. */
-#define IDLE_MAX 256
+/* The raw REQ header: a 32-bit request id with the top bit set, which
+ * handoffd's raw REP socket routes back.  Our REQUEST_ID does the
+ * matching, so the low bits are not used. */
+#define SP_HEADER_LEN 4
+/* Room in nanomsg's queues for thousands of handshake messages. */
+#define SOCKET_BUFFER (8 * 1024 * 1024)
+
+/* A frame not sent yet: the window was full, or nanomsg could not take
+ * it (no connection yet, or the daemon is slow to read). */
+struct ho_ipc_queued {
+	void *frame; /* nn_allocmsg'd, header included */
+	uint64_t id; /* its call's id, 0 if nobody waits for a reply */
+	struct ho_ipc_queued *next;
+};
 
 int
-ho_ipc_pool_init(struct ho_ipc_pool *pool, const char *url)
+ho_ipc_init(struct ho_ipc *ipc, const char *url)
 {
-	memset(pool, 0, sizeof(*pool));
-	snprintf(pool->url, sizeof(pool->url), "%s", url);
-	return pthread_mutex_init(&pool->lock, NULL) == 0 ? 0 : -1;
+	memset(ipc, 0, sizeof(*ipc));
+	ipc->sock = -1;
+	ipc->wake_fd = -1;
+	snprintf(ipc->url, sizeof(ipc->url), "%s", url);
+	return pthread_mutex_init(&ipc->lock, NULL) == 0 ? 0 : -1;
 }
 
-void
-ho_ipc_pool_free(struct ho_ipc_pool *pool)
+static size_t
+bucket_of(uint64_t id)
 {
-	for (size_t i = 0; i < pool->idle_count; i++)
-		nn_close(pool->idle[i]);
-	free(pool->idle);
-	pthread_mutex_destroy(&pool->lock);
+	return (size_t)(id % HO_IPC_BUCKETS);
+}
+
+/* Unlinks a call from the table; the lock is held. */
+static void
+unlink_call(struct ho_ipc *ipc, struct ho_ipc_call *call)
+{
+	struct ho_ipc_call **pp = &ipc->buckets[bucket_of(call->id)];
+	while (*pp != NULL && *pp != call)
+		pp = &(*pp)->next;
+	if (*pp == call)
+		*pp = call->next;
+	call->next = NULL;
+	call->id = 0;
+	if (call->sent) { /* its slot in the window is free again */
+		ipc->sent_calls--;
+		call->sent = 0;
+	}
+}
+
+/* Sends a frame now if the window and nanomsg allow; the lock is held.
+ * Returns 0 if sent, 1 if the window is full, 2 if nanomsg cannot take
+ * it yet, -1 on a hard error. */
+static int
+try_send(struct ho_ipc *ipc, void *frame, struct ho_ipc_call *call)
+{
+	if (call != NULL && ipc->sent_calls >= HO_IPC_WINDOW)
+		return 1;
+	void *msg = frame;
+	if (nn_send(ipc->sock, &msg, NN_MSG, NN_DONTWAIT) < 0)
+		return nn_errno() == EAGAIN || nn_errno() == EINTR ? 2 : -1;
+	if (call != NULL) {
+		call->sent = 1;
+		ipc->sent_calls++;
+	}
+	return 0;
+}
+
+static struct ho_ipc_call *
+find_call(struct ho_ipc *ipc, uint64_t id)
+{
+	struct ho_ipc_call *c = ipc->buckets[bucket_of(id)];
+	while (c != NULL && c->id != id)
+		c = c->next;
+	return c;
+}
+
+/* Hands one reply to its call, or drops it. */
+static void
+deliver(struct ho_ipc *ipc, void *msg, int n)
+{
+	struct ho_proto_msg m;
+	uint64_t id = 0;
+	if (ho_proto_parse(msg, (size_t)n, &m) == 0 &&
+	    ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id) == 0 && id != 0) {
+		pthread_mutex_lock(&ipc->lock);
+		struct ho_ipc_call *call = find_call(ipc, id);
+		if (call != NULL) {
+			unlink_call(ipc, call);
+			call->reply = msg;
+			call->reply_len = n;
+			msg = NULL;
+			uint64_t one = 1;
+			if (write(call->efd, &one, sizeof(one)) < 0) {
+				/* cannot fail: the counter is drained on take
+				 */
+			}
+		}
+		pthread_mutex_unlock(&ipc->lock);
+	}
+	if (msg != NULL)
+		nn_freemsg(msg); /* its call gave up, or no id: drop it */
+}
+
+/* Sends queued frames while the window and nanomsg allow; returns 0
+ * when the queue is empty, else what stopped it (as try_send).  Frames
+ * whose call gave up are dropped unsent. */
+static int
+flush_queue(struct ho_ipc *ipc)
+{
+	int stopped = 0;
+	pthread_mutex_lock(&ipc->lock);
+	while (ipc->queue != NULL) {
+		struct ho_ipc_queued *q = ipc->queue;
+		struct ho_ipc_call *call =
+		    q->id != 0 ? find_call(ipc, q->id) : NULL;
+		if (q->id == 0 || call != NULL) {
+			int r = try_send(ipc, q->frame, call);
+			if (r > 0) {
+				stopped = r;
+				break;
+			}
+			if (r < 0) /* its call times out */
+				nn_freemsg(q->frame);
+		} else {
+			nn_freemsg(q->frame);
+		}
+		ipc->queue = q->next;
+		free(q);
+	}
+	if (ipc->queue == NULL)
+		ipc->queue_tail = NULL;
+	pthread_mutex_unlock(&ipc->lock);
+	return stopped;
+}
+
+static void
+wake_io_thread(struct ho_ipc *ipc)
+{
+	uint64_t one = 1;
+	if (write(ipc->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is far from full */
+	}
 }
 
 static int
-open_socket(const char *url, char *err, size_t errlen)
+sock_fd(int sock, int option)
 {
-	if (ho_ipc_check(url, err, errlen) != 0)
-		return -1;
-	int s = nn_socket(AF_SP, NN_REQ);
+	int fd = -1;
+	size_t len = sizeof(fd);
+	nn_getsockopt(sock, NN_SOL_SOCKET, option, &fd, &len);
+	return fd;
+}
+
+/* The context's I/O thread: delivers replies and flushes the queue. */
+static void *
+receiver(void *arg)
+{
+	struct ho_ipc *ipc = arg;
+	struct pollfd p[3] = {{sock_fd(ipc->sock, NN_RCVFD), POLLIN, 0},
+	    {ipc->wake_fd, POLLIN, 0},
+	    {sock_fd(ipc->sock, NN_SNDFD), POLLIN, 0}};
+	int stopped = 0;
+	for (;;) {
+		/* Replies free window slots; when nanomsg itself pushed
+		 * back, also wake when it can take more (and retry now and
+		 * then: it may be waiting for the daemon to come back). */
+		int pushed_back = stopped == 2;
+		if (poll(p, pushed_back ? 3 : 2, pushed_back ? 50 : -1) < 0 &&
+		    errno != EINTR)
+			return NULL;
+		if (p[1].revents & POLLIN) {
+			uint64_t count;
+			if (read(ipc->wake_fd, &count, sizeof(count)) < 0) {
+				/* drained already */
+			}
+		}
+		pthread_mutex_lock(&ipc->lock);
+		int stop = ipc->stopping;
+		pthread_mutex_unlock(&ipc->lock);
+		if (stop)
+			return NULL;
+		for (;;) {
+			void *msg = NULL;
+			int n = nn_recv(ipc->sock, &msg, NN_MSG, NN_DONTWAIT);
+			if (n < 0)
+				break;
+			deliver(ipc, msg, n);
+		}
+		stopped = flush_queue(ipc);
+	}
+}
+
+/* Creates the socket and the receiver on first use; the lock is held. */
+static int
+ensure_socket(struct ho_ipc *ipc, char *err, size_t errlen)
+{
+	if (ipc->sock >= 0)
+		return 0;
+	int s = nn_socket(AF_SP_RAW, NN_REQ);
 	if (s < 0) {
 		snprintf(err, errlen, "cannot create a nanomsg socket: %s",
 		    nn_strerror(nn_errno()));
 		return -1;
 	}
-	int never = INT_MAX;
-	nn_setsockopt(s, NN_REQ, NN_REQ_RESEND_IVL, &never, sizeof(never));
-	int maxsize = HO_PROTO_MAX_MSG;
+	int maxsize = HO_PROTO_MAX_MSG + SP_HEADER_LEN,
+	    bufsize = SOCKET_BUFFER;
 	nn_setsockopt(
 	    s, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
-	if (nn_connect(s, url) < 0) {
+	nn_setsockopt(s, NN_SOL_SOCKET, NN_SNDBUF, &bufsize, sizeof(bufsize));
+	nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVBUF, &bufsize, sizeof(bufsize));
+	if (nn_connect(s, ipc->url) < 0) {
 		snprintf(err, errlen, "cannot connect to handoffd at %s: %s",
-		    url, nn_strerror(nn_errno()));
+		    ipc->url, nn_strerror(nn_errno()));
 		nn_close(s);
 		return -1;
 	}
-	return s;
-}
-
-int
-ho_ipc_acquire(struct ho_ipc_pool *pool, char *err, size_t errlen)
-{
-	int s = -1;
-	pthread_mutex_lock(&pool->lock);
-	if (pool->idle_count > 0)
-		s = pool->idle[--pool->idle_count];
-	pthread_mutex_unlock(&pool->lock);
-	if (s >= 0) {
-		/* A pooled socket outlives a daemon restart, but if the
-		 * socket file went away, say so now, not at the deadline. */
-		if (ho_ipc_check(pool->url, err, errlen) != 0) {
-			nn_close(s);
-			return -1;
-		}
-		return s;
-	}
-	return open_socket(pool->url, err, errlen);
-}
-
-void
-ho_ipc_release(struct ho_ipc_pool *pool, int sock, int healthy)
-{
-	if (sock < 0)
-		return;
-	if (healthy) {
-		pthread_mutex_lock(&pool->lock);
-		if (pool->idle_count == pool->idle_cap &&
-		    pool->idle_cap < IDLE_MAX) {
-			size_t cap = pool->idle_cap ? pool->idle_cap * 2 : 8;
-			int *p = realloc(pool->idle, cap * sizeof(*p));
-			if (p != NULL) {
-				pool->idle = p;
-				pool->idle_cap = cap;
-			}
-		}
-		if (pool->idle_count < pool->idle_cap) {
-			pool->idle[pool->idle_count++] = sock;
-			sock = -1;
-		}
-		pthread_mutex_unlock(&pool->lock);
-	}
-	if (sock >= 0)
-		nn_close(sock);
-}
-
-int
-ho_ipc_send(int sock, const uint8_t *buf, size_t len, char *err, size_t errlen)
-{
-	/* A REQ socket queues the request even with no daemon connected,
-	 * so this does not block; the reply's deadline catches a dead
-	 * daemon. */
-	if (nn_send(sock, buf, len, NN_DONTWAIT) < 0) {
-		snprintf(err, errlen, "cannot send to handoffd: %s",
-		    nn_strerror(nn_errno()));
+	ipc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ipc->sock = s;
+	if (ipc->wake_fd < 0 ||
+	    pthread_create(&ipc->thread, NULL, receiver, ipc) != 0) {
+		snprintf(err, errlen, "cannot start the reply thread");
+		nn_close(s);
+		ipc->sock = -1;
+		if (ipc->wake_fd >= 0)
+			close(ipc->wake_fd);
+		ipc->wake_fd = -1;
 		return -1;
 	}
 	return 0;
 }
 
-int
-ho_ipc_try_recv(int sock, void **msg)
+void
+ho_ipc_free(struct ho_ipc *ipc)
 {
-	int n = nn_recv(sock, msg, NN_MSG, NN_DONTWAIT);
-	if (n > 0)
-		return n;
-	if (n == 0) { /* an empty frame is never valid */
-		nn_freemsg(*msg);
-		*msg = NULL;
+	if (ipc->sock >= 0) {
+		pthread_mutex_lock(&ipc->lock);
+		ipc->stopping = 1;
+		pthread_mutex_unlock(&ipc->lock);
+		wake_io_thread(ipc);
+		pthread_join(ipc->thread, NULL);
+		/* Give what is still queued one last chance. */
+		flush_queue(ipc);
+		nn_close(ipc->sock);
+		close(ipc->wake_fd);
+	}
+	while (ipc->queue != NULL) {
+		struct ho_ipc_queued *q = ipc->queue;
+		ipc->queue = q->next;
+		nn_freemsg(q->frame);
+		free(q);
+	}
+	pthread_mutex_destroy(&ipc->lock);
+}
+
+uint64_t
+ho_ipc_new_id(struct ho_ipc *ipc)
+{
+	pthread_mutex_lock(&ipc->lock);
+	uint64_t id = ++ipc->next_id;
+	pthread_mutex_unlock(&ipc->lock);
+	return id;
+}
+
+/* Sends one frame behind the raw REQ header, or queues it for the I/O
+ * thread; -1 on error.  call (registered already) or NULL. */
+static int
+send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, const uint8_t *buf,
+    size_t len, char *err, size_t el)
+{
+	uint8_t *frame = nn_allocmsg(len + SP_HEADER_LEN, 0);
+	struct ho_ipc_queued *q = malloc(sizeof(*q));
+	if (frame == NULL || q == NULL) {
+		if (frame != NULL)
+			nn_freemsg(frame);
+		free(q);
+		snprintf(err, el, "out of memory");
 		return -1;
 	}
-	if (nn_errno() == EAGAIN || nn_errno() == EINTR)
-		return 0;
-	return -1;
+	frame[0] = 0x80;
+	frame[1] = frame[2] = frame[3] = 0;
+	memcpy(frame + SP_HEADER_LEN, buf, len);
+	pthread_mutex_lock(&ipc->lock);
+	/* Behind a queue, wait in line: the window is full or nanomsg
+	 * pushes back, and order keeps the wait fair. */
+	int r = ipc->queue != NULL ? 1 : try_send(ipc, frame, call);
+	if (r > 0) {
+		q->frame = frame;
+		q->id = call != NULL ? call->id : 0;
+		q->next = NULL;
+		if (ipc->queue_tail != NULL)
+			ipc->queue_tail->next = q;
+		else
+			ipc->queue = q;
+		ipc->queue_tail = q;
+		q = NULL;
+	}
+	int e = nn_errno();
+	pthread_mutex_unlock(&ipc->lock);
+	free(q);
+	if (r < 0) {
+		nn_freemsg(frame);
+		snprintf(err, el, "cannot send to handoffd at %s: %s",
+		    ipc->url, nn_strerror(e));
+		return -1;
+	}
+	if (r > 0)
+		wake_io_thread(ipc);
+	return 0;
 }
 
 int
-ho_ipc_pollfd(int sock)
+ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
+    const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	int fd = -1;
-	size_t len = sizeof(fd);
-	if (nn_getsockopt(sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &len) < 0)
+	/* Name a missing socket file now, not at the deadline. */
+	if (ho_ipc_check(ipc->url, err, errlen) != 0)
 		return -1;
-	return fd;
+	if (call != NULL && call->efd < 0) {
+		call->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (call->efd < 0) {
+			snprintf(err, errlen, "eventfd: %s", strerror(errno));
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&ipc->lock);
+	int r = ensure_socket(ipc, err, errlen);
+	if (r == 0 && call != NULL) {
+		/* Registered before sending: the reply may beat us back. */
+		call->id = id;
+		call->next = ipc->buckets[bucket_of(id)];
+		ipc->buckets[bucket_of(id)] = call;
+	}
+	pthread_mutex_unlock(&ipc->lock);
+	if (r != 0)
+		return -1;
+	r = send_frame(ipc, call, buf, len, err, errlen);
+	if (r != 0 && call != NULL)
+		ho_ipc_call_cancel(ipc, call);
+	return r;
+}
+
+int
+ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
+{
+	int n = 0;
+	pthread_mutex_lock(&ipc->lock);
+	if (call->reply != NULL) {
+		*msg = call->reply;
+		n = call->reply_len;
+		call->reply = NULL;
+		uint64_t count;
+		if (read(call->efd, &count, sizeof(count)) < 0) {
+			/* already drained: nothing to do */
+		}
+	}
+	pthread_mutex_unlock(&ipc->lock);
+	return n;
+}
+
+int
+ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call)
+{
+	pthread_mutex_lock(&ipc->lock);
+	int pending = call->id != 0 || call->reply != NULL;
+	pthread_mutex_unlock(&ipc->lock);
+	return pending;
+}
+
+void
+ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
+{
+	pthread_mutex_lock(&ipc->lock);
+	int freed_slot = call->sent;
+	if (call->id != 0)
+		unlink_call(ipc, call);
+	void *late = call->reply;
+	call->reply = NULL;
+	int waiting = ipc->queue != NULL;
+	pthread_mutex_unlock(&ipc->lock);
+	if (freed_slot && waiting)
+		wake_io_thread(ipc); /* a queued request may go now */
+	if (late != NULL) {
+		uint64_t count;
+		nn_freemsg(late);
+		if (read(call->efd, &count, sizeof(count)) < 0) {
+			/* already drained */
+		}
+	}
+}
+
+void
+ho_ipc_call_free(struct ho_ipc *ipc, struct ho_ipc_call *call)
+{
+	ho_ipc_call_cancel(ipc, call);
+	if (call->efd >= 0)
+		close(call->efd);
+	call->efd = -1;
+}
+
+int
+ho_ipc_call_wait(struct ho_ipc_call *call, int timeout_ms)
+{
+	struct pollfd p = {call->efd, POLLIN, 0};
+	int r = poll(&p, 1, timeout_ms);
+	return r < 0 && errno != EINTR ? -1 : 0;
 }
 
 void

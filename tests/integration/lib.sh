@@ -70,11 +70,13 @@ finish() {
 	echo "$PASSED passed, 0 failed"
 }
 
-# free_port: prints a TCP port nobody listens on.
+# free_port: prints a TCP port nobody listens on, below the kernel's
+# ephemeral range (32768+), so that other tests' outgoing connections
+# (inflight.sh makes thousands) never hold it.
 free_port() {
 	local p
 	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % 22000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0

@@ -1,0 +1,39 @@
+# inflight.sh - thousands of handshakes in flight from one event loop.
+# many_inflight opens 2,000 connections to itself and runs both ends
+# through one context from one thread (epoll), so 4,000 handshakes (2,000
+# client role, 2,000 server role) are in flight at once through one
+# handoffd; every one must complete and carry data, and no single
+# libhandoff call may block (a blocking call would take seconds).
+source "$(dirname "$0")/lib.sh"
+
+PAIRS=2000
+need=$((4 * PAIRS + 64))
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
+	echo "SKIP: needs $need file descriptors, the hard limit is $hard (raise it with ulimit -Hn)"
+	exit 77
+fi
+make_cert server
+write_config "max_sessions = 10000"
+cat >>"$T/handoffd.conf" <<CONF
+trust = $T/server-cert.pem
+CONF
+start_daemon
+
+timeout 240 "$MANY_INFLIGHT" "$DAEMON_URL" "$PAIRS" >"$T/inflight.out" \
+	2>"$T/inflight.log" || fail "many_inflight: $(cat "$T/inflight.out" "$T/inflight.log")"
+value() { awk -v k="$1" '$1 == k {print $2}' "$T/inflight.out"; }
+[ "$(value peak_in_flight)" -eq $((2 * PAIRS)) ] ||
+	fail "only $(value peak_in_flight) handshakes were in flight at once"
+[ "$(value completed)" -eq $((2 * PAIRS)) ] && [ "$(value failed)" -eq 0 ] ||
+	fail "$(value completed) completed, $(value failed) failed"
+pass "$((2 * PAIRS)) handshakes in flight at once from one thread: all completed in $(value seconds) s"
+longest=$(value longest_call_ms)
+awk -v l="$longest" 'BEGIN { exit !(l < 1000) }' ||
+	fail "a libhandoff call blocked for $longest ms"
+pass "no libhandoff call blocked the loop (longest $longest ms)"
+[ "$(stat_value handshakes_completed)" -eq $((2 * PAIRS)) ] ||
+	fail "daemon completed $(stat_value handshakes_completed) handshakes"
+wait_for "daemon sessions to close" 15 test "$(stat_value open_sessions)" -eq 0
+pass "handoffd completed all $((2 * PAIRS)) and holds no session afterwards"
+finish
