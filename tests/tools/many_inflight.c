@@ -38,8 +38,8 @@ enum phase { HANDSHAKE, SEND, RECEIVE, DONE, FAILED };
 struct end {
 	struct handoff_conn *conn;
 	int fd;
-	int server;      /* 1 = accepted (server role) */
-	int watched_fd;  /* fd registered with epoll, -1 if none */
+	int server;     /* 1 = accepted (server role) */
+	int watched_fd; /* fd registered with epoll, -1 if none */
 	enum phase phase;
 	char got[8];
 	size_t got_len;
@@ -140,8 +140,9 @@ step(struct end *e)
 		case RECEIVE:
 			if (e->got_len < sizeof(e->got))
 				break;
-			finish(e, memcmp(e->got, "inflight", 8) == 0 ? DONE
-			                                              : FAILED);
+			finish(e,
+			    memcmp(e->got, "inflight", 8) == 0 ? DONE
+			                                       : FAILED);
 			return;
 		default: return;
 		}
@@ -162,7 +163,8 @@ report_stuck(struct end *ends, unsigned count)
 			if (by[s][p] > 0)
 				fprintf(stderr,
 				    "many_inflight: stuck: %u %s ends in %s\n",
-				    by[s][p], s ? "server" : "client", names[p]);
+				    by[s][p], s ? "server" : "client",
+				    names[p]);
 }
 
 int
@@ -180,7 +182,8 @@ main(int argc, char **argv)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < 4 * pairs + 64) {
-		fprintf(stderr, "many_inflight: need %u descriptors, have %lu\n",
+		fprintf(stderr,
+		    "many_inflight: need %u descriptors, have %lu\n",
 		    4 * pairs + 64, (unsigned long)rl.rlim_cur);
 		return 2;
 	}
@@ -194,8 +197,8 @@ main(int argc, char **argv)
 		return 1;
 
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t salen = sizeof(sa);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    listen(lfd, 4096) != 0 ||
@@ -221,8 +224,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		e->watched_fd = -1;
-		if (handoff_connect_socket(ctx, &e->conn, e->fd, "localhost") !=
-		    0) {
+		if (handoff_connect_socket(
+		        ctx, &e->conn, e->fd, "localhost") != 0) {
 			fprintf(stderr, "many_inflight: %s\n",
 			    handoff_ctx_error(ctx));
 			return 1;
