@@ -220,12 +220,19 @@ demo_connect(int argc, char **argv)
 			    "the server's certificate is not "
 			    "verified\n");
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			handoff_config_free(cfg);
+			return 0;
+		default:
+			usage(stderr);
+			handoff_config_free(cfg);
+			return 2;
 		}
 		if (bad) {
 			fprintf(stderr, "handoff-demo: %s\n",
 			    handoff_config_error(cfg));
+			handoff_config_free(cfg);
 			return 2;
 		}
 	}
@@ -234,6 +241,7 @@ demo_connect(int argc, char **argv)
 		    "handoff-demo: connect needs --host and "
 		    "--port\n");
 		usage(stderr);
+		handoff_config_free(cfg);
 		return 2;
 	}
 	struct handoff_ctx *ctx = handoff_ctx_new(cfg);

@@ -204,18 +204,26 @@ serve(int argc, char **argv)
 			bad = handoff_config_set_deadline_ms(
 			    cfg, (unsigned)atoi(optarg));
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			handoff_config_free(cfg);
+			return 0;
+		default:
+			usage(stderr);
+			handoff_config_free(cfg);
+			return 2;
 		}
 		if (bad) {
 			fprintf(stderr, "handoff-demo: %s\n",
 			    handoff_config_error(cfg));
+			handoff_config_free(cfg);
 			return 2;
 		}
 	}
 	if (port <= 0 || port > 65535) {
 		fprintf(stderr, "handoff-demo: --port takes 1..65535\n");
 		usage(stderr);
+		handoff_config_free(cfg);
 		return 2;
 	}
 	srv.ctx = handoff_ctx_new(cfg);

@@ -411,6 +411,10 @@ seal_batch(struct handoff_conn *c, const uint8_t *buf, size_t len)
 {
 	size_t taken = 0;
 	for (int i = 0; i < WRITE_BATCH_RECORDS && taken < len; i++) {
+		/* Before the AEAD usage limit (RFC 8446 5.5), a new key. */
+		if (ho_rec_wants_update(&c->rec, HO_REC_WRITE) &&
+		    send_key_update(c, 0) != 0)
+			return -1;
 		size_t n = len - taken;
 		if (n > c->max_plain)
 			n = c->max_plain;

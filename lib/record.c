@@ -193,6 +193,14 @@ advance(struct ho_rec_dir *d)
 	d->records++;
 }
 
+int
+ho_rec_wants_update(const struct ho_rec *r, int dir)
+{
+	return r->version == HO_TLS13 &&
+	    r->cipher != GNUTLS_CIPHER_CHACHA20_POLY1305 &&
+	    r->dir[dir].records >= HO_REC_AES_GCM_RECORD_LIMIT;
+}
+
 /* TLS 1.2 AAD: seq || type || version || plaintext length. */
 static void
 tls12_aad(const struct ho_rec_dir *d, uint8_t type, size_t len, uint8_t *aad)

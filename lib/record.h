@@ -121,6 +121,17 @@ int ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain,
 int ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
     uint8_t **plain, size_t *plain_len);
 
+/*
+ * RFC 8446 5.5: AES-GCM keys should protect at most 2^24.5 full-size
+ * records; we move to the next key at 2^24, well inside the limit.
+ * ChaCha20-Poly1305's limit (above 2^60) is never reached in practice.
+ */
+#define HO_REC_AES_GCM_RECORD_LIMIT (UINT64_C(1) << 24)
+
+/* 1 when the direction's TLS 1.3 key has protected enough records that
+ * a KeyUpdate must come before the next one. */
+int ho_rec_wants_update(const struct ho_rec *r, int dir);
+
 /* TLS 1.3 KeyUpdate for one direction: secret' = HKDF-Expand-Label(secret,
  * "traffic upd", "", Hash.len), key and IV re-derived, seq = 0.
  * Returns 0 or HO_REC_E_INTERNAL. */

@@ -2,8 +2,9 @@
 # records.sh - the caller's record layer meets a misbehaving GnuTLS peer
 # after the hand-off: a forged record gets bad_record_mac, an oversized
 # one record_overflow, a peer's fatal alert becomes a clear error, the
-# peer's record_size_limit (RFC 8449) is honoured, and 64 KiB round-trips
-# intact.
+# peer's record_size_limit (RFC 8449) and max_fragment_length (RFC 6066,
+# which OpenSSL enforces on what it receives) are honoured, and 64 KiB
+# round-trips intact.
 source "$TESTS_DIR/integration/lib.sh"
 : "${TLS_ATTACK_CLIENT:?run through ctest}"
 
@@ -16,6 +17,19 @@ pass "$out"
 
 out=$(timeout 20 "$TLS_ATTACK_CLIENT" "$PORT" "$CA" limit) || fail "limit: $out"
 pass "peer's record_size_limit honoured: $out"
+
+# max_fragment_length: 8 KiB in one line comes back in 512-byte records,
+# else OpenSSL fails with record_overflow (DATA_LENGTH_TOO_LONG).
+head -c 6000 /dev/urandom | base64 -w 0 >"$T/line"
+echo >>"$T/line"
+for v in tls1_2 tls1_3; do
+	(cat "$T/line"; sleep 1) | timeout 20 openssl s_client -quiet \
+		-connect "127.0.0.1:$PORT" -CAfile "$CA" -maxfraglen 512 "-$v" \
+		>"$T/mfl.out" 2>"$T/mfl.log" || true
+	cmp -s "$T/line" "$T/mfl.out" ||
+		fail "$v max_fragment_length 512: $(grep -i error "$T/mfl.log" | head -2)"
+	pass "$v: 8 KiB echoed to a client that negotiated max_fragment_length 512"
+done
 
 out=$(timeout 20 "$TLS_ATTACK_CLIENT" "$PORT" "$CA" badmac) ||
 	fail "forged record: $out"

@@ -302,6 +302,40 @@ test_key_update(void **state)
 	ho_rec_clear(&stale);
 }
 
+/* RFC 8446 5.5: an AES-GCM key is retired after 2^24 records, in time
+ * for its 2^24.5 limit; ChaCha20-Poly1305 and TLS 1.2 never ask. */
+static void
+test_usage_limit(void **state)
+{
+	(void)state;
+	struct ho_rec w, r;
+	pair(&w, &r, HO_TLS13, HO_TLS_AES_128_GCM_SHA256);
+	w.dir[HO_REC_WRITE].records = HO_REC_AES_GCM_RECORD_LIMIT - 1;
+	assert_int_equal(ho_rec_wants_update(&w, HO_REC_WRITE), 0);
+	uint8_t out[64];
+	size_t len;
+	assert_int_equal(ho_rec_seal(&w, 23, (const uint8_t *)"x", 1, 0, out,
+	                     sizeof(out), &len),
+	    0);
+	assert_int_equal(ho_rec_wants_update(&w, HO_REC_WRITE), 1);
+	assert_int_equal(ho_rec_wants_update(&w, HO_REC_READ), 0);
+	assert_int_equal(ho_rec_update(&w, HO_REC_WRITE), 0);
+	assert_int_equal(ho_rec_wants_update(&w, HO_REC_WRITE), 0);
+	ho_rec_clear(&w);
+	ho_rec_clear(&r);
+
+	pair(&w, &r, HO_TLS13, HO_TLS_CHACHA20_POLY1305_SHA256);
+	w.dir[HO_REC_WRITE].records = HO_REC_AES_GCM_RECORD_LIMIT * 4;
+	assert_int_equal(ho_rec_wants_update(&w, HO_REC_WRITE), 0);
+	ho_rec_clear(&w);
+	ho_rec_clear(&r);
+	pair(&w, &r, HO_TLS12, HO_TLS_ECDHE_RSA_AES_128_GCM_SHA256);
+	w.dir[HO_REC_WRITE].records = HO_REC_AES_GCM_RECORD_LIMIT * 4;
+	assert_int_equal(ho_rec_wants_update(&w, HO_REC_WRITE), 0);
+	ho_rec_clear(&w);
+	ho_rec_clear(&r);
+}
+
 static void
 test_clear_wipes(void **state)
 {
@@ -346,6 +380,7 @@ main(void)
 	    cmocka_unit_test(test_all_zero_inner_plaintext),
 	    cmocka_unit_test(test_sequence_exhaustion),
 	    cmocka_unit_test(test_key_update),
+	    cmocka_unit_test(test_usage_limit),
 	    cmocka_unit_test(test_clear_wipes),
 	    cmocka_unit_test(test_bad_setup_refused),
 	};
