@@ -156,7 +156,8 @@ ho_client_verify_reason(struct ho_session *s, char *buf, size_t len)
 	unsigned status = s->verify_status != 0
 	    ? s->verify_status
 	    : gnutls_session_get_verify_cert_status(s->tls);
-	if (status == 0 || s->no_verify)
+	/* (unsigned)-1: no verification took place. */
+	if (status == 0 || status == (unsigned)-1 || s->no_verify)
 		return 0;
 	static const struct {
 		unsigned flag;

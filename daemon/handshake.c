@@ -344,7 +344,8 @@ fail(struct ho_session *s, int gnutls_err, int code, const char *text,
 	char msg[HO_PROTO_MAX_STR + 600];
 	res->outcome = HO_STEP_FAILED;
 	char why[300];
-	if (gnutls_err < 0 && s->role == HO_ROLE_CLIENT && s->tls != NULL &&
+	if (gnutls_err == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR &&
+	    s->role == HO_ROLE_CLIENT && s->tls != NULL &&
 	    ho_client_verify_reason(s, why, sizeof(why))) {
 		/* The server's certificate was refused (alert sent). */
 		snprintf(res->reason, sizeof(res->reason), "verify_failed");

@@ -124,7 +124,9 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 		    gnutls_strerror(ret));
 		return -1;
 	}
-	if (!refuses_ssl3(p->priority)) {
+	/* Also the mere request: Debian's GnuTLS drops SSL 3.0 silently,
+	 * and an operator who asks for it should hear "no" at start. */
+	if (!refuses_ssl3(p->priority) || strstr(prio, "+VERS-SSL3.0")) {
 		snprintf(err, errlen,
 		    "profile %s: priority string \"%s\" enables SSL 3.0, "
 		    "which handoffd never speaks",

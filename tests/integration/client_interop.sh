@@ -18,6 +18,14 @@ workers = 2
 [profile default]
 trust = $T/ca-cert.pem
 
+[profile alpn]
+trust = $T/ca-cert.pem
+alpn = h2, http/1.1
+
+[profile rsakx]
+trust = $T/ca-cert.pem
+priority = NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:-KX-ALL:+ECDHE-RSA:+RSA
+
 [profile withcert]
 certificate = $T/client-cert.pem
 key = $T/client-key.pem
@@ -63,6 +71,27 @@ for pair in "server ECDHE-ECDSA-AES128-GCM-SHA256 TLS_ECDHE_ECDSA_WITH_AES_128_G
 	check_reversed "$port" "$suite"
 	pass "openssl s_server TLS 1.2 $suite"
 done
+
+# --- ALPN from the client profile ---------------------------------------
+port=$(free_port)
+start_openssl_server "$port" -cert "$T/server-cert.pem" \
+	-key "$T/server-key.pem" -alpn http/1.1
+check_reversed "$port" TLS_AES_128_GCM_SHA256 --profile alpn
+grep -q "alpn=http/1.1" "$T/connect.err" ||
+	fail "ALPN not negotiated: $(cat "$T/connect.err")"
+pass "client profile's ALPN list offered, server's choice reported"
+
+# --- RSA key transport: only where a profile's priorities allow it ------
+port=$(free_port)
+start_openssl_server "$port" -cert "$T/rsaserver-cert.pem" \
+	-key "$T/rsaserver-key.pem" -tls1_2 -cipher AES128-GCM-SHA256
+check_reversed "$port" TLS_RSA_WITH_AES_128_GCM_SHA256 --profile rsakx
+pass "TLS 1.2 RSA key transport with a profile that enables it"
+echo x | demo_connect "$port" >/dev/null &&
+	fail "the default profile accepted RSA key transport"
+grep -q "HANDOFF_EHANDSHAKE" "$T/connect.err" ||
+	fail "RSA key transport refusal unclear: $(cat "$T/connect.err")"
+pass "RSA key transport refused by default: $(sed 's/.*handoffd: //' "$T/connect.err")"
 
 # --- gnutls-serv, both versions, 200 KiB echoed -------------------------
 head -c 150000 /dev/urandom | base64 -w 76 >"$T/payload"
@@ -140,6 +169,13 @@ echo mtls | demo_connect "$port" --profile withcert >"$T/out" ||
 echo x | demo_connect "$port" >/dev/null &&
 	fail "gnutls-serv requiring a client certificate accepted none"
 pass "mutual TLS with gnutls-serv (certificate presented; refused without)"
+
+# A profile without certificate and key cannot accept clients: said so.
+start_demo
+echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" >/dev/null 2>&1 || true
+wait_for "the demo to report the certificate-less profile" 5 \
+	grep -q 'profile "default" has no certificate and key' "$T/demo.log"
+pass "serving with a client-only profile fails clearly: $(grep -o 'handoffd.s profile.*' "$T/demo.log" | head -1)"
 
 [ "$(stat_value open_sessions)" -eq 0 ] ||
 	fail "daemon sessions left open: $(stat_value open_sessions)"

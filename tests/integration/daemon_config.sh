@@ -37,6 +37,20 @@ profile "$T/server-cert.pem" "$T/other-key.pem" >"$C"
 refused "profile default: cannot load certificate"
 { profile; echo "priority = NORMAL:+NOT-A-THING"; } >"$C"
 refused "bad priority string"
+# SSL 3.0 is never spoken, whatever the priority string says (GnuTLS
+# may refuse the keyword itself, or handoffd refuses the protocol).
+{ profile; echo "priority = NORMAL:+VERS-SSL3.0"; } >"$C"
+out=$("$HANDOFFD" --check --config "$C" 2>&1) && fail "SSL 3.0 accepted: $out"
+grep -qE "SSL 3.0|bad priority string" <<<"$out" || fail "SSL 3.0: $out"
+pass "refused: $out"
+{ profile; echo "crl = $T/server-cert.pem"; } >"$C"
+refused "sets crl but no trust file"
+printf '[profile client]\ntrust = %s\n' "$T/other-cert.pem" >"$C"
+"$HANDOFFD" --check --config "$C" >/dev/null 2>&1 ||
+	fail "a client-only profile (trust, no certificate) was refused"
+pass "a profile without certificate and key is accepted (it only connects)"
+{ echo "[daemon]"; echo "ticket_lifetime = 0"; profile; } >"$C"
+refused "ticket_lifetime = \"0\": expected a whole number from 1"
 
 { echo "[daemon]"; echo "listen = ipc://$T/x.sock"; profile; } >"$C"
 out=$("$HANDOFFD" --check --config "$C" 2>&1) || fail "good config refused: $out"
