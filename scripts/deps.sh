@@ -11,6 +11,8 @@ packages=(
 	gnutls-bin openssl curl procps util-linux strace valgrind
 	# libFuzzer target
 	clang libclang-rt-14-dev clang-format
+	# handoff-bench's chart
+	gnuplot-nox
 )
 
 missing=()

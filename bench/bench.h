@@ -1,0 +1,128 @@
+/*
+ * bench.h - handoff-bench's private header, a section per file.
+ *
+ * handoff-bench measures handoff against in-process GnuTLS doing the same
+ * work, in one run on one machine, and reports every figure with its
+ * ratio.  Both sides get the same certificates, priority strings, buffer
+ * sizes, compiler flags and load generator.
+ */
+#ifndef HANDOFF_BENCH_H
+#define HANDOFF_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gnutls/gnutls.h>
+
+/* TLS 1.3 with X25519, as the targets are stated. */
+#define BENCH_PRIORITY                                                       \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519"
+
+/* ---- util.c ----------------------------------------------------------- */
+
+double bench_now(void); /* seconds, monotonic */
+/* Latency samples (seconds), thread-safe appends. */
+struct bench_samples {
+	double *v;
+	size_t n, cap;
+};
+void bench_samples_add(struct bench_samples *s, double x);
+/* Quantile q in 0..1 (sorts in place); 0 when empty. */
+double bench_quantile(struct bench_samples *s, double q);
+void bench_samples_free(struct bench_samples *s);
+/* Listening TCP socket on 127.0.0.1, port in *port. */
+int bench_listen(int *port);
+int bench_connect(int port);
+unsigned bench_cpus(void);
+void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- certs.c ---------------------------------------------------------- */
+
+enum bench_key { BENCH_ECDSA, BENCH_RSA, BENCH_ED25519, BENCH_KEY_COUNT };
+extern const char *const bench_key_names[BENCH_KEY_COUNT];
+
+struct bench_cert {
+	char cert[512], key[512]; /* PEM files in the run's folder */
+};
+/* Makes a self-signed certificate for localhost of each kind in dir. */
+void bench_make_certs(const char *dir, struct bench_cert *out);
+
+/* ---- daemon.c: a handoffd child ---------------------------------------- */
+
+/* Starts handoffd with one profile per certificate ("ecdsa", "rsa",
+ * "ed25519") and `workers` workers; waits until it answers.  Returns the
+ * URL (static) and the child's pid in *pid. */
+const char *bench_daemon_start(const char *handoffd, const char *dir,
+    const struct bench_cert *certs, unsigned workers, int *pid);
+void bench_daemon_stop(int pid);
+/* The daemon's resident memory in KiB (from /proc), 0 if unknown. */
+long bench_daemon_rss_kib(int pid);
+
+/* ---- handshakes.c: servers, clients and the load generator ------------ */
+
+enum bench_side { BENCH_GNUTLS, BENCH_HANDOFF };
+
+struct bench_hs_result {
+	double per_sec;
+	double p50_us, p99_us;
+	unsigned long count, failures;
+};
+
+/*
+ * Server handshakes: servers threads accept on 127.0.0.1 and handshake in
+ * process (GnuTLS) or through handoffd (profile), while `clients` load
+ * threads connect, handshake (resuming when `resumed`) and close for
+ * `seconds`.  processes > 1 runs the handoff server in that many forked
+ * processes.
+ */
+void bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, int resumed,
+    unsigned servers, unsigned processes, unsigned clients, double seconds,
+    struct bench_hs_result *out);
+
+/* Client handshakes with chain verification against an in-process GnuTLS
+ * server: the client is GnuTLS (verifying in process) or libhandoff
+ * (handoffd verifies). */
+void bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, unsigned clients,
+    double seconds, struct bench_hs_result *out);
+
+/* Full-handshake GnuTLS clients against 127.0.0.1:port for `seconds`. */
+void bench_run_gnutls_load(int port, unsigned clients, double seconds,
+    struct bench_hs_result *out);
+
+/* ---- stall.c ---------------------------------------------------------- */
+
+struct bench_stall_result {
+	double p99_us, max_us; /* work per loop iteration */
+	double per_sec;        /* handshakes completed by the loop */
+};
+
+/* One single-threaded epoll server under handshake load: how long one
+ * loop iteration is busy. */
+void bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, unsigned clients,
+    double seconds, struct bench_stall_result *out);
+
+/* ---- records.c -------------------------------------------------------- */
+
+struct bench_rec_result {
+	double write_gbps, read_gbps; /* plaintext GB/s */
+};
+
+/* Record-layer throughput for one cipher ("AES-128-GCM", ...) and record
+ * size: gnutls_record_send/recv against handoff_write/handoff_read. */
+void bench_records(enum bench_side side, const char *cipher, size_t record,
+    const struct bench_cert *c, const char *daemon_url, double seconds,
+    struct bench_rec_result *out);
+
+/* ---- limit.c ---------------------------------------------------------- */
+
+struct bench_costs {
+	double sign_us[BENCH_KEY_COUNT]; /* one signature */
+	double kx_us;                    /* one X25519 key share + secret */
+};
+void bench_measure_costs(const struct bench_cert *c, double seconds,
+    struct bench_costs *out);
+
+#endif /* HANDOFF_BENCH_H */

@@ -1,0 +1,95 @@
+/*
+ * daemon.c - handoffd as a child of handoff-bench: its config (one
+ * profile per certificate kind, the bench's priority string), start,
+ * readiness, memory and stop.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static char url[700];
+
+const char *
+bench_daemon_start(const char *handoffd, const char *dir,
+    const struct bench_cert *certs, unsigned workers, int *pid)
+{
+	static const char *profiles[] = {"ecdsa", "rsa", "ed25519"};
+	char conf[600], sock[600], log[600]; /* dir is short: /tmp/... */
+	snprintf(conf, sizeof(conf), "%s/handoffd-%u.conf", dir, workers);
+	snprintf(sock, sizeof(sock), "%s/handoffd-%u.sock", dir, workers);
+	snprintf(log, sizeof(log), "%s/handoffd.log", dir);
+	snprintf(url, sizeof(url), "ipc://%s", sock);
+	FILE *f = fopen(conf, "w");
+	if (f == NULL)
+		bench_die("cannot write %s", conf);
+	fprintf(f,
+	    "[daemon]\nlisten = %s\nworkers = %u\nmax_sessions = 100000\n"
+	    "log_level = warning\n"
+	    /* Client figures are full handshakes, like GnuTLS's. */
+	    "client_cache_size = 0\n",
+	    url, workers);
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		fprintf(f,
+		    "\n[profile %s]\ncertificate = %s\nkey = %s\n"
+		    "trust = %s\npriority = %s\n",
+		    profiles[k], certs[k].cert, certs[k].key, certs[k].cert,
+		    BENCH_PRIORITY);
+	/* One profile per cipher for the record-layer figures. */
+	static const char *ciphers[][2] = {{"rec-aes128", "AES-128-GCM"},
+	    {"rec-aes256", "AES-256-GCM"},
+	    {"rec-chacha20", "CHACHA20-POLY1305"}};
+	for (int i = 0; i < 3; i++)
+		fprintf(f,
+		    "\n[profile %s]\ncertificate = %s\nkey = %s\n"
+		    "priority = NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+%s:"
+		    "-GROUP-ALL:+GROUP-X25519\n",
+		    ciphers[i][0], certs[BENCH_ECDSA].cert,
+		    certs[BENCH_ECDSA].key, ciphers[i][1]);
+	fclose(f);
+	*pid = fork();
+	if (*pid == 0) {
+		FILE *l = freopen(log, "a", stderr);
+		(void)l;
+		execl(handoffd, handoffd, "--foreground", "--config", conf,
+		    (char *)NULL);
+		_exit(127);
+	}
+	/* Ready when the socket exists and a ping is answered. */
+	for (int i = 0; i < 200; i++) {
+		if (access(sock, F_OK) == 0)
+			break;
+		usleep(20000);
+	}
+	if (access(sock, F_OK) != 0)
+		bench_die("handoffd did not start (see %s)", log);
+	usleep(100000);
+	return url;
+}
+
+void
+bench_daemon_stop(int pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+long
+bench_daemon_rss_kib(int pid)
+{
+	char path[64], line[256];
+	long kib = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}

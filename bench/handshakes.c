@@ -1,0 +1,349 @@
+/*
+ * handshakes.c - handshake throughput and latency, both sides driven by
+ * the same load generator.
+ *
+ * A service connection is: TCP connect, TLS 1.3 handshake, the server
+ * writes one byte, the client reads it (taking the NewSessionTickets on
+ * the way), both close without close_notify.  Latency is measured by the
+ * client from connect to that byte.  The server is a pool of blocking
+ * threads that accept on one socket: in process (GnuTLS) or through
+ * handoffd (libhandoff, the keys in the daemon).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "handoff.h"
+
+struct server {
+	int lfd;
+	enum bench_side side;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	gnutls_datum_t ticket_key;
+	struct handoff_ctx *hctx;
+	volatile int stop;
+};
+
+static int
+gnutls_serve_one(struct server *s, int fd)
+{
+	gnutls_session_t tls;
+	int ret;
+	gnutls_init(&tls, GNUTLS_SERVER);
+	gnutls_priority_set(tls, s->prio);
+	gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, s->cred);
+	gnutls_session_ticket_enable_server(tls, &s->ticket_key);
+	gnutls_transport_set_int(tls, fd);
+	do {
+		ret = gnutls_handshake(tls);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	if (ret == 0)
+		ret = gnutls_record_send(tls, "x", 1) == 1 ? 0 : -1;
+	gnutls_deinit(tls);
+	return ret;
+}
+
+static int
+handoff_serve_one(struct server *s, int fd)
+{
+	struct handoff_conn *conn = NULL;
+	int ret = -1;
+	if (handoff_accept_socket(s->hctx, &conn, fd) == 0 &&
+	    handoff_handshake(conn) == 0 && handoff_write(conn, "x", 1) == 1)
+		ret = 0;
+	handoff_conn_free(conn);
+	return ret;
+}
+
+static void *
+server_thread(void *arg)
+{
+	struct server *s = arg;
+	for (;;) {
+		int fd = accept(s->lfd, NULL, NULL);
+		if (s->stop) {
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+		if (fd < 0)
+			continue;
+		if (s->side == BENCH_GNUTLS)
+			gnutls_serve_one(s, fd);
+		else
+			handoff_serve_one(s, fd);
+		close(fd);
+	}
+}
+
+static void
+server_init(struct server *s, enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile)
+{
+	int lfd = s->lfd;
+	memset(s, 0, sizeof(*s));
+	s->lfd = lfd;
+	s->side = side;
+	gnutls_certificate_allocate_credentials(&s->cred);
+	if (gnutls_certificate_set_x509_key_file(
+	        s->cred, c->cert, c->key, GNUTLS_X509_FMT_PEM) < 0)
+		bench_die("cannot load %s", c->cert);
+	gnutls_priority_init(&s->prio, BENCH_PRIORITY, NULL);
+	gnutls_session_ticket_key_generate(&s->ticket_key);
+	if (side == BENCH_HANDOFF) {
+		struct handoff_config *cfg = handoff_config_new();
+		handoff_config_set_daemon(cfg, daemon_url);
+		handoff_config_set_profile(cfg, profile);
+		s->hctx = handoff_ctx_new(cfg);
+		handoff_config_free(cfg);
+		if (s->hctx == NULL)
+			bench_die("cannot create a handoff context");
+	}
+}
+
+/* Runs `threads` server threads until the parent kills this process. */
+static void
+server_process(struct server *s, unsigned threads)
+{
+	pthread_t t[64];
+	for (unsigned i = 0; i < threads && i < 64; i++)
+		pthread_create(&t[i], NULL, server_thread, s);
+	pause();
+	_exit(0);
+}
+
+/* ---- the load generator ----------------------------------------------- */
+
+struct load;
+static void run_load(struct load *l, unsigned clients, double seconds,
+    struct bench_hs_result *out);
+
+struct load {
+	int port;
+	int resumed;
+	const char *trust; /* client role bench: verify in process with it */
+	enum bench_side client_side;
+	struct handoff_ctx *hctx;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	double end;
+	struct bench_samples lat;
+	unsigned long count, failures;
+	pthread_mutex_t lock;
+};
+
+/* One GnuTLS client connection; *data in: session to resume, out: the
+ * session to resume next time (when asked). */
+static int
+gnutls_client_one(struct load *l, int fd, gnutls_datum_t *data, int keep)
+{
+	gnutls_session_t tls;
+	int ret;
+	char byte;
+	gnutls_init(&tls, GNUTLS_CLIENT);
+	gnutls_priority_set(tls, l->prio);
+	gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, l->cred);
+	gnutls_server_name_set(tls, GNUTLS_NAME_DNS, "localhost", 9);
+	if (l->trust != NULL)
+		gnutls_session_set_verify_cert(tls, "localhost", 0);
+	if (data->size > 0)
+		gnutls_session_set_data(tls, data->data, data->size);
+	gnutls_transport_set_int(tls, fd);
+	do {
+		ret = gnutls_handshake(tls);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	if (ret == 0) {
+		do {
+			ret = (int)gnutls_record_recv(tls, &byte, 1);
+		} while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
+		ret = ret == 1 ? 0 : -1;
+	}
+	if (ret == 0 && keep) {
+		gnutls_free(data->data);
+		data->data = NULL;
+		data->size = 0;
+		gnutls_session_get_data2(tls, data);
+	}
+	gnutls_deinit(tls);
+	return ret;
+}
+
+static int
+handoff_client_one(struct load *l, int fd)
+{
+	struct handoff_conn *conn = NULL;
+	char byte;
+	int ret = -1;
+	if (handoff_connect_socket(l->hctx, &conn, fd, "localhost") == 0 &&
+	    handoff_handshake(conn) == 0 && handoff_read(conn, &byte, 1) == 1)
+		ret = 0;
+	handoff_conn_free(conn);
+	return ret;
+}
+
+static void *
+load_thread(void *arg)
+{
+	struct load *l = arg;
+	gnutls_datum_t data = {NULL, 0};
+	unsigned long count = 0, failures = 0;
+	if (l->resumed) { /* one full handshake for the ticket */
+		int fd = bench_connect(l->port);
+		if (fd < 0 || gnutls_client_one(l, fd, &data, 1) != 0)
+			failures++;
+		if (fd >= 0)
+			close(fd);
+	}
+	while (bench_now() < l->end) {
+		double t0 = bench_now();
+		int fd = bench_connect(l->port), ret = -1;
+		if (fd >= 0) {
+			ret = l->client_side == BENCH_HANDOFF
+			    ? handoff_client_one(l, fd)
+			    : gnutls_client_one(l, fd, &data, 0);
+			close(fd);
+		}
+		if (ret == 0) {
+			count++;
+			bench_samples_add(&l->lat, bench_now() - t0);
+		} else {
+			failures++;
+		}
+	}
+	gnutls_free(data.data);
+	pthread_mutex_lock(&l->lock);
+	l->count += count;
+	l->failures += failures;
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+void
+bench_run_gnutls_load(int port, unsigned clients, double seconds,
+    struct bench_hs_result *out)
+{
+	struct load l;
+	memset(&l, 0, sizeof(l));
+	l.port = port;
+	l.client_side = BENCH_GNUTLS;
+	run_load(&l, clients, seconds, out);
+}
+
+static void
+run_load(struct load *l, unsigned clients, double seconds,
+    struct bench_hs_result *out)
+{
+	pthread_t t[256];
+	pthread_mutex_init(&l->lock, NULL);
+	gnutls_certificate_allocate_credentials(&l->cred);
+	if (l->trust != NULL &&
+	    gnutls_certificate_set_x509_trust_file(
+	        l->cred, l->trust, GNUTLS_X509_FMT_PEM) <= 0)
+		bench_die("cannot load trust file %s", l->trust);
+	gnutls_priority_init(&l->prio, BENCH_PRIORITY, NULL);
+	double start = bench_now();
+	l->end = start + seconds;
+	if (clients > 256)
+		clients = 256;
+	for (unsigned i = 0; i < clients; i++)
+		pthread_create(&t[i], NULL, load_thread, l);
+	for (unsigned i = 0; i < clients; i++)
+		pthread_join(t[i], NULL);
+	double took = bench_now() - start;
+	out->count = l->count;
+	out->failures = l->failures;
+	out->per_sec = (double)l->count / took;
+	out->p50_us = bench_quantile(&l->lat, 0.50) * 1e6;
+	out->p99_us = bench_quantile(&l->lat, 0.99) * 1e6;
+	bench_samples_free(&l->lat);
+	gnutls_certificate_free_credentials(l->cred);
+	gnutls_priority_deinit(l->prio);
+	pthread_mutex_destroy(&l->lock);
+}
+
+/* Starts the server: `processes` forked children of `threads` threads
+ * (children create their own handoff context after fork). */
+static void
+start_servers(struct server *s, enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, unsigned threads,
+    unsigned processes, pid_t *pids)
+{
+	for (unsigned p = 0; p < processes; p++) {
+		pids[p] = fork();
+		if (pids[p] == 0) {
+			server_init(s, side, c, daemon_url, profile);
+			server_process(s, threads);
+		}
+	}
+}
+
+static void
+stop_servers(pid_t *pids, unsigned processes)
+{
+	for (unsigned p = 0; p < processes; p++) {
+		kill(pids[p], SIGKILL);
+		waitpid(pids[p], NULL, 0);
+	}
+}
+
+void
+bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, int resumed,
+    unsigned servers, unsigned processes, unsigned clients, double seconds,
+    struct bench_hs_result *out)
+{
+	struct server s;
+	pid_t pids[16];
+	int port;
+	memset(&s, 0, sizeof(s));
+	s.lfd = bench_listen(&port);
+	if (processes > 16)
+		processes = 16;
+	start_servers(&s, side, c, daemon_url, profile, servers, processes, pids);
+	struct load l;
+	memset(&l, 0, sizeof(l));
+	l.port = port;
+	l.resumed = resumed;
+	l.client_side = BENCH_GNUTLS;
+	run_load(&l, clients, seconds, out);
+	stop_servers(pids, processes);
+	close(s.lfd);
+}
+
+void
+bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, unsigned clients,
+    double seconds, struct bench_hs_result *out)
+{
+	struct server s;
+	pid_t pid;
+	int port;
+	memset(&s, 0, sizeof(s));
+	s.lfd = bench_listen(&port);
+	/* The server is in-process GnuTLS for both client sides. */
+	start_servers(&s, BENCH_GNUTLS, c, NULL, NULL, bench_cpus(), 1, &pid);
+	struct load l;
+	memset(&l, 0, sizeof(l));
+	l.port = port;
+	l.client_side = side;
+	l.trust = c->cert; /* self-signed: its own trust anchor */
+	if (side == BENCH_HANDOFF) {
+		struct handoff_config *cfg = handoff_config_new();
+		handoff_config_set_daemon(cfg, daemon_url);
+		handoff_config_set_profile(cfg, profile);
+		l.hctx = handoff_ctx_new(cfg);
+		handoff_config_free(cfg);
+	}
+	run_load(&l, clients, seconds, out);
+	handoff_ctx_free(l.hctx);
+	stop_servers(&pid, 1);
+	close(s.lfd);
+}

@@ -1,0 +1,75 @@
+/*
+ * limit.c - what the crypto alone allows: the cost of one signature per
+ * key kind and of one X25519 exchange, measured with GnuTLS on this
+ * machine, from which main.c derives the handshakes/s the cores could do
+ * if a server did nothing but its handshake's asymmetric work.
+ */
+#include <gnutls/abstract.h>
+
+#include "bench.h"
+
+static gnutls_privkey_t
+load_key(const char *path)
+{
+	gnutls_privkey_t key;
+	gnutls_datum_t pem;
+	if (gnutls_load_file(path, &pem) < 0)
+		bench_die("cannot read %s", path);
+	gnutls_privkey_init(&key);
+	if (gnutls_privkey_import_x509_raw(
+	        key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0) < 0)
+		bench_die("cannot import %s", path);
+	gnutls_free(pem.data);
+	return key;
+}
+
+static double
+sign_cost(const char *path, double seconds)
+{
+	gnutls_privkey_t key = load_key(path);
+	unsigned char msg[64] = {0};
+	gnutls_datum_t data = {msg, sizeof(msg)}, sig;
+	gnutls_sign_algorithm_t algo;
+	switch (gnutls_privkey_get_pk_algorithm(key, NULL)) {
+	case GNUTLS_PK_RSA: algo = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256; break;
+	case GNUTLS_PK_EDDSA_ED25519: algo = GNUTLS_SIGN_EDDSA_ED25519; break;
+	default: algo = GNUTLS_SIGN_ECDSA_SECP256R1_SHA256; break;
+	}
+	unsigned long n = 0;
+	double start = bench_now(), end = start + seconds;
+	while (bench_now() < end) {
+		if (gnutls_privkey_sign_data2(key, algo, 0, &data, &sig) < 0)
+			bench_die("signing with %s failed", path);
+		gnutls_free(sig.data);
+		n++;
+	}
+	gnutls_privkey_deinit(key);
+	return (bench_now() - start) / (double)n * 1e6;
+}
+
+/* A server's X25519 share costs a key generation and a shared-secret
+ * computation: two scalar multiplications, timed as two generations. */
+static double
+kx_cost(double seconds)
+{
+	unsigned long n = 0;
+	double start = bench_now(), end = start + seconds;
+	while (bench_now() < end) {
+		gnutls_privkey_t k;
+		gnutls_privkey_init(&k);
+		if (gnutls_privkey_generate(k, GNUTLS_PK_ECDH_X25519, 0, 0) < 0)
+			bench_die("X25519 key generation failed");
+		gnutls_privkey_deinit(k);
+		n++;
+	}
+	return 2 * (bench_now() - start) / (double)n * 1e6;
+}
+
+void
+bench_measure_costs(
+    const struct bench_cert *c, double seconds, struct bench_costs *out)
+{
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		out->sign_us[k] = sign_cost(c[k].key, seconds);
+	out->kx_us = kx_cost(seconds);
+}

@@ -1,0 +1,431 @@
+/*
+ * main.c - handoff-bench: runs every figure for in-process GnuTLS and for
+ * handoff in the same run, then prints a table (each figure with its
+ * ratio), and optionally JSON (--json) and a PNG chart (--png, gnuplot).
+ *
+ *   handoff-bench [--quick] [--json FILE] [--png FILE] [--handoffd PATH]
+ *
+ * --quick runs a subset with short measurements (under a minute); the
+ * full run takes a few minutes.  Ratios are handoff / GnuTLS for rates
+ * (higher is better) and GnuTLS / handoff for times (higher is better),
+ * so every ratio above 1 means handoff is ahead.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "handoff.h"
+
+struct row {
+	char section[32];
+	char name[96];
+	char unit[16];
+	double gnutls, handoff;
+	int lower_is_better;
+};
+
+static struct row rows[256];
+static int nrows;
+static struct bench_costs costs;
+static double limit_per_sec[BENCH_KEY_COUNT];
+static int quick;
+static const char *only; /* run one section (--only NAME), or NULL */
+
+static int
+wanted(const char *name)
+{
+	return only == NULL || strcmp(only, name) == 0;
+}
+
+static void
+add_row(const char *section, const char *name, const char *unit,
+    double gnutls, double handoff, int lower_is_better)
+{
+	if (nrows == 256)
+		return;
+	struct row *r = &rows[nrows++];
+	snprintf(r->section, sizeof(r->section), "%s", section);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->unit, sizeof(r->unit), "%s", unit);
+	r->gnutls = gnutls;
+	r->handoff = handoff;
+	r->lower_is_better = lower_is_better;
+	printf("  %-44s %12.1f %12.1f %-6s %6.2fx\n", name, gnutls, handoff,
+	    unit,
+	    lower_is_better ? (handoff > 0 ? gnutls / handoff : 0)
+	                    : (gnutls > 0 ? handoff / gnutls : 0));
+	fflush(stdout);
+}
+
+static double
+ratio(const struct row *r)
+{
+	if (r->lower_is_better)
+		return r->handoff > 0 ? r->gnutls / r->handoff : 0;
+	return r->gnutls > 0 ? r->handoff / r->gnutls : 0;
+}
+
+static void
+section(const char *title)
+{
+	printf("\n%s\n  %-44s %12s %12s %-6s %7s\n", title, "", "GnuTLS",
+	    "handoff", "", "ratio");
+}
+
+static const char *profile_of[BENCH_KEY_COUNT] = {"ecdsa", "rsa", "ed25519"};
+
+static void
+run_server_handshakes(const struct bench_cert *certs, const char *url,
+    double secs, unsigned cpus)
+{
+	section("Server handshakes, TLS 1.3 X25519 (handshakes/s; latency us)");
+	int kinds = quick ? 2 : BENCH_KEY_COUNT;
+	for (int k = 0; k < kinds; k++) {
+		for (int resumed = 0; resumed < 2; resumed++) {
+			if (quick && k > 0 && resumed)
+				continue;
+			struct bench_hs_result g, h;
+			unsigned servers = 4 * cpus, clients = 4 * cpus;
+			bench_server_handshakes(BENCH_GNUTLS, &certs[k], NULL,
+			    NULL, resumed, servers, 1, clients, secs, &g);
+			bench_server_handshakes(BENCH_HANDOFF, &certs[k], url,
+			    profile_of[k], resumed, servers, 1, clients, secs,
+			    &h);
+			char name[96];
+			snprintf(name, sizeof(name), "%s %s",
+			    bench_key_names[k], resumed ? "resumed" : "full");
+			add_row("server", name, "hs/s", g.per_sec, h.per_sec, 0);
+			snprintf(name, sizeof(name), "%s %s latency p50",
+			    bench_key_names[k], resumed ? "resumed" : "full");
+			add_row("server", name, "us", g.p50_us, h.p50_us, 1);
+			snprintf(name, sizeof(name), "%s %s latency p99",
+			    bench_key_names[k], resumed ? "resumed" : "full");
+			add_row("server", name, "us", g.p99_us, h.p99_us, 1);
+			if (g.failures + h.failures > 0)
+				printf("  (failures: GnuTLS %lu, handoff %lu)\n",
+				    g.failures, h.failures);
+			if (!resumed && limit_per_sec[k] > 0)
+				printf("  %-44s %11.0f%% %11.0f%%  of the crypto "
+				       "limit %.0f hs/s\n",
+				    "", 100 * g.per_sec / limit_per_sec[k],
+				    100 * h.per_sec / limit_per_sec[k],
+				    limit_per_sec[k]);
+		}
+	}
+}
+
+/* Added latency at low load: one client, one connection at a time. */
+static void
+run_latency(const struct bench_cert *certs, const char *url, double secs)
+{
+	section("Latency at low load: one client, sequential full handshakes "
+	        "(us)");
+	struct bench_hs_result g, h;
+	bench_server_handshakes(BENCH_GNUTLS, &certs[BENCH_ECDSA], NULL, NULL,
+	    0, 1, 1, 1, secs, &g);
+	bench_server_handshakes(BENCH_HANDOFF, &certs[BENCH_ECDSA], url,
+	    profile_of[BENCH_ECDSA], 0, 1, 1, 1, secs, &h);
+	add_row("latency", "ECDSA-P256 full p50", "us", g.p50_us, h.p50_us, 1);
+	add_row("latency", "ECDSA-P256 full p99", "us", g.p99_us, h.p99_us, 1);
+	printf("  %-44s %12s %12.0f us over the in-process baseline (p50)\n",
+	    "added by offload", "", h.p50_us - g.p50_us);
+}
+
+static void
+run_client_handshakes(const struct bench_cert *certs, const char *url,
+    double secs, unsigned cpus)
+{
+	section("Client handshakes with chain verification (handshakes/s)");
+	int kinds = quick ? 1 : BENCH_KEY_COUNT;
+	for (int k = 0; k < kinds; k++) {
+		struct bench_hs_result g, h;
+		bench_client_handshakes(BENCH_GNUTLS, &certs[k], NULL, NULL,
+		    4 * cpus, secs, &g);
+		bench_client_handshakes(BENCH_HANDOFF, &certs[k], url,
+		    profile_of[k], 4 * cpus, secs, &h);
+		char name[96];
+		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
+		add_row("client", name, "hs/s", g.per_sec, h.per_sec, 0);
+		snprintf(name, sizeof(name), "%s full latency p50",
+		    bench_key_names[k]);
+		add_row("client", name, "us", g.p50_us, h.p50_us, 1);
+	}
+}
+
+static void
+run_records(const struct bench_cert *certs, const char *url, double secs)
+{
+	static const char *ciphers[] = {
+	    "AES-128-GCM", "AES-256-GCM", "CHACHA20-POLY1305"};
+	static const size_t sizes[] = {1024, 16384};
+	section("Record layer, TLS 1.3 (GB/s of plaintext)");
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; j < 2; j++) {
+			if (quick && (i == 1 || j == 0))
+				continue;
+			struct bench_rec_result g, h;
+			bench_records(BENCH_GNUTLS, ciphers[i], sizes[j],
+			    &certs[BENCH_ECDSA], url, secs, &g);
+			bench_records(BENCH_HANDOFF, ciphers[i], sizes[j],
+			    &certs[BENCH_ECDSA], url, secs, &h);
+			char name[96];
+			snprintf(name, sizeof(name), "%s %zu KiB write",
+			    ciphers[i], sizes[j] / 1024);
+			add_row("records", name, "GB/s", g.write_gbps,
+			    h.write_gbps, 0);
+			snprintf(name, sizeof(name), "%s %zu KiB read",
+			    ciphers[i], sizes[j] / 1024);
+			add_row("records", name, "GB/s", g.read_gbps,
+			    h.read_gbps, 0);
+		}
+	}
+}
+
+static void
+run_stall(const struct bench_cert *certs, const char *url, double secs,
+    unsigned cpus)
+{
+	section("Event-loop stall: one epoll thread under handshake load "
+	        "(us busy per iteration)");
+	struct bench_stall_result g, h;
+	bench_event_loop_stall(BENCH_GNUTLS, &certs[BENCH_ECDSA], NULL, NULL,
+	    2 * cpus, secs, &g);
+	bench_event_loop_stall(BENCH_HANDOFF, &certs[BENCH_ECDSA], url,
+	    profile_of[BENCH_ECDSA], 2 * cpus, secs, &h);
+	add_row("stall", "ECDSA-P256 loop iteration p99", "us", g.p99_us,
+	    h.p99_us, 1);
+	add_row("stall", "ECDSA-P256 loop iteration max", "us", g.max_us,
+	    h.max_us, 1);
+	add_row("stall", "ECDSA-P256 handshakes by the loop", "hs/s",
+	    g.per_sec, h.per_sec, 0);
+}
+
+static void
+run_scaling(const struct bench_cert *certs, const char *handoffd,
+    const char *dir, double secs, unsigned cpus, double gnutls_full)
+{
+	section("Scaling: handoff ECDSA-P256 full handshakes/s by daemon "
+	        "workers and caller processes (GnuTLS column: in-process with "
+	        "the same threads)");
+	unsigned workers[] = {1, 2, 4};
+	unsigned procs[] = {1, 2};
+	for (int w = 0; w < 3; w++) {
+		if (workers[w] > 2 * cpus || (quick && w == 2))
+			continue;
+		int pid;
+		const char *url =
+		    bench_daemon_start(handoffd, dir, certs, workers[w], &pid);
+		for (int p = 0; p < 2; p++) {
+			if (quick && p == 1)
+				continue;
+			struct bench_hs_result h;
+			bench_server_handshakes(BENCH_HANDOFF,
+			    &certs[BENCH_ECDSA], url, "ecdsa", 0, 4 * cpus,
+			    procs[p], 4 * cpus, secs, &h);
+			char name[96];
+			snprintf(name, sizeof(name),
+			    "%u worker(s), %u caller process(es)", workers[w],
+			    procs[p]);
+			add_row("scaling", name, "hs/s", gnutls_full, h.per_sec,
+			    0);
+			if (h.failures > 0)
+				printf("  (%lu failed handshakes)\n",
+				    h.failures);
+		}
+		bench_daemon_stop(pid);
+	}
+}
+
+static void
+write_json(const char *path, unsigned cpus)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		bench_die("cannot write %s", path);
+	time_t now = time(NULL);
+	char date[64];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fprintf(f,
+	    "{\n  \"tool\": \"handoff-bench\",\n  \"version\": \"%s\",\n"
+	    "  \"date\": \"%s\",\n  \"quick\": %s,\n  \"cpus\": %u,\n"
+	    "  \"gnutls\": \"%s\",\n",
+	    HANDOFF_VERSION_STRING, date, quick ? "true" : "false", cpus,
+	    gnutls_check_version(NULL));
+	fprintf(f, "  \"costs_us\": {");
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		fprintf(f, "\"sign_%s\": %.2f, ", bench_key_names[k],
+		    costs.sign_us[k]);
+	fprintf(f, "\"x25519\": %.2f},\n  \"crypto_limit_hs_per_s\": {",
+	    costs.kx_us);
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		fprintf(f, "%s\"%s\": %.0f", k ? ", " : "", bench_key_names[k],
+		    limit_per_sec[k]);
+	fprintf(f, "},\n  \"results\": [\n");
+	for (int i = 0; i < nrows; i++)
+		fprintf(f,
+		    "    {\"section\": \"%s\", \"name\": \"%s\", \"unit\": "
+		    "\"%s\", \"gnutls\": %.3f, \"handoff\": %.3f, \"ratio\": "
+		    "%.3f, \"lower_is_better\": %s}%s\n",
+		    rows[i].section, rows[i].name, rows[i].unit, rows[i].gnutls,
+		    rows[i].handoff, ratio(&rows[i]),
+		    rows[i].lower_is_better ? "true" : "false",
+		    i + 1 < nrows ? "," : "");
+	fprintf(f, "  ]\n}\n");
+	fclose(f);
+}
+
+/* A bar chart of every ratio through gnuplot: a bar from 1 (parity) to
+ * the ratio, on a log scale, one line per figure. */
+static int
+write_png(const char *path, const char *dir)
+{
+	char data[600], script[1400];
+	snprintf(data, sizeof(data), "%s/ratios.dat", dir);
+	FILE *f = fopen(data, "w");
+	if (f == NULL)
+		return -1;
+	for (int i = 0; i < nrows; i++) {
+		double r = ratio(&rows[i]) > 0 ? ratio(&rows[i]) : 1e-3;
+		fprintf(f, "%d \"%s: %s\" %.4f\n", nrows - 1 - i,
+		    rows[i].section, rows[i].name, r);
+	}
+	fclose(f);
+	snprintf(script, sizeof(script),
+	    "gnuplot -e \"set terminal pngcairo size 1200,%d font ',9'; "
+	    "set output '%s'; set title 'handoff / in-process GnuTLS, same "
+	    "run (right of 1: handoff ahead)'; set logscale x 2; set grid x; "
+	    "set yrange [-1:%d]; unset key; set style fill solid 0.6; "
+	    "plot '%s' using 3:1:(\\$3<1?\\$3:1):(\\$3<1?1:\\$3):"
+	    "(\\$1-0.35):(\\$1+0.35):ytic(2) with boxxyerror\" 2>&1",
+	    160 + 16 * nrows, path, nrows, data);
+	return system(script) == 0 ? 0 : -1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
+	           "[--handoffd PATH]\n"
+	           "Measures handoff against in-process GnuTLS on this "
+	           "machine; see bench/README.md.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"quick", no_argument, NULL, 'q'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"png", required_argument, NULL, 'p'},
+	    {"handoffd", required_argument, NULL, 'd'},
+	    {"only", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *json = NULL, *png = NULL;
+	char handoffd[1024] = "";
+	int c;
+	while ((c = getopt_long(argc, argv, "qj:p:d:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q': quick = 1; break;
+		case 'o': only = optarg; break;
+		case 'j': json = optarg; break;
+		case 'p': png = optarg; break;
+		case 'd': snprintf(handoffd, sizeof(handoffd), "%s", optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (handoffd[0] == '\0') { /* next to this program */
+		char self[1024];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			bench_die("cannot find myself: use --handoffd");
+		self[n] = '\0';
+		snprintf(handoffd, sizeof(handoffd), "%s/handoffd",
+		    dirname(self));
+	}
+	if (access(handoffd, X_OK) != 0)
+		bench_die("no handoffd at %s (use --handoffd PATH)", handoffd);
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+
+	char dir[] = "/tmp/handoff-bench.XXXXXX";
+	if (mkdtemp(dir) == NULL)
+		bench_die("cannot make a temporary folder");
+	unsigned cpus = bench_cpus();
+	double secs = quick ? 1.0 : 5.0;
+	double start = bench_now();
+	printf("handoff-bench %s%s: %u CPUs, GnuTLS %s, %.0f s per figure\n",
+	    HANDOFF_VERSION_STRING, quick ? " --quick" : "", cpus,
+	    gnutls_check_version(NULL), secs);
+	struct bench_cert certs[BENCH_KEY_COUNT];
+	bench_make_certs(dir, certs);
+
+	bench_measure_costs(certs, quick ? 0.3 : 1.0, &costs);
+	printf("\nCrypto costs on one core: ");
+	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
+		printf("%s sign %.1f us, ", bench_key_names[k], costs.sign_us[k]);
+		/* A full server handshake: one signature, one X25519. */
+		limit_per_sec[k] =
+		    cpus * 1e6 / (costs.sign_us[k] + costs.kx_us);
+	}
+	printf("X25519 %.1f us\nThe limit (the cores doing nothing but a "
+	       "server's asymmetric work): ",
+	    costs.kx_us);
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		printf("%s %.0f hs/s%s", bench_key_names[k], limit_per_sec[k],
+		    k + 1 < BENCH_KEY_COUNT ? ", " : "\n");
+
+	int pid;
+	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);
+	double gnutls_full = 0;
+	if (wanted("server")) {
+		run_server_handshakes(certs, url, secs, cpus);
+		gnutls_full = rows[0].gnutls;
+	}
+	if (wanted("latency"))
+		run_latency(certs, url, secs);
+	/* Server processes are forked, and nanomsg does not survive a fork
+	 * once this process has used it (client, records and stall do):
+	 * every figure that forks handoff callers runs before those. */
+	if (wanted("scaling"))
+		run_scaling(certs, handoffd, dir, secs, cpus, gnutls_full);
+	if (wanted("client"))
+		run_client_handshakes(certs, url, secs, cpus);
+	if (wanted("records"))
+		run_records(certs, url, secs);
+	if (wanted("stall"))
+		run_stall(certs, url, secs, cpus);
+	if (only == NULL) {
+		section("SIGN and VERIFY offload (handoff_gnutls.h)");
+		printf("  not measured: the key-only adapter does not exist "
+		       "yet\n");
+	}
+	bench_daemon_stop(pid);
+
+	printf("\n%d figures in %.0f s\n", nrows, bench_now() - start);
+	if (json != NULL) {
+		write_json(json, cpus);
+		printf("JSON: %s\n", json);
+	}
+	if (png != NULL) {
+		if (write_png(png, dir) == 0)
+			printf("chart: %s\n", png);
+		else
+			printf("chart: not written (is gnuplot installed? "
+			       "apt-get install gnuplot-nox)\n");
+	}
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "handoff-bench: could not remove %s\n", dir);
+	return 0;
+}

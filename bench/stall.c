@@ -1,0 +1,199 @@
+/*
+ * stall.c - the event-loop stall: one single-threaded epoll server under
+ * handshake load, handshakes in process (GnuTLS, crypto inline) or through
+ * handoffd (libhandoff, non-blocking).  What counts is how long one loop
+ * iteration is busy, i.e. how long every other connection of that loop
+ * waits: its p99 and maximum.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "handoff.h"
+
+struct conn {
+	int fd;
+	int watched; /* fd registered with epoll, -1 if none */
+	gnutls_session_t tls;
+	struct handoff_conn *h;
+	int handshaken;
+};
+
+struct loop {
+	enum bench_side side;
+	int ep, lfd;
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	gnutls_datum_t ticket_key;
+	struct handoff_ctx *hctx;
+	volatile int stop;
+	struct bench_samples busy;
+	unsigned long done;
+};
+
+static void
+watch(struct loop *l, struct conn *c, int fd, int out)
+{
+	struct epoll_event ev = {
+	    .events = (out ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT, .data.ptr = c};
+	if (fd != c->watched) {
+		if (c->watched >= 0)
+			epoll_ctl(l->ep, EPOLL_CTL_DEL, c->watched, NULL);
+		c->watched = fd;
+		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+	} else {
+		epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+	}
+}
+
+static void
+finish(struct loop *l, struct conn *c)
+{
+	if (c->watched >= 0)
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, c->watched, NULL);
+	if (c->tls != NULL)
+		gnutls_deinit(c->tls);
+	handoff_conn_free(c->h);
+	close(c->fd);
+	free(c);
+}
+
+/* Advances one connection; returns when it must wait or is finished. */
+static void
+step(struct loop *l, struct conn *c)
+{
+	if (l->side == BENCH_GNUTLS) {
+		int r = c->handshaken ? 0 : gnutls_handshake(c->tls);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			watch(l, c, c->fd, gnutls_record_get_direction(c->tls));
+			return;
+		}
+		c->handshaken = 1;
+		if (r == 0) {
+			ssize_t n = gnutls_record_send(c->tls, "x", 1);
+			if (n == GNUTLS_E_AGAIN) {
+				watch(l, c, c->fd, 1);
+				return;
+			}
+			l->done += n == 1;
+		}
+		finish(l, c);
+		return;
+	}
+	int r = c->handshaken ? 0 : handoff_handshake(c->h);
+	if (r == HANDOFF_WANT_POLLIN || r == HANDOFF_WANT_POLLOUT) {
+		watch(l, c, handoff_conn_pollfd(c->h), r == HANDOFF_WANT_POLLOUT);
+		return;
+	}
+	c->handshaken = 1;
+	if (r == 0) {
+		ssize_t n = handoff_write(c->h, "x", 1);
+		if (n == HANDOFF_WANT_POLLOUT) {
+			watch(l, c, handoff_conn_pollfd(c->h), 1);
+			return;
+		}
+		l->done += n == 1;
+	}
+	finish(l, c);
+}
+
+static void
+accept_all(struct loop *l)
+{
+	for (;;) {
+		int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		struct conn *c = calloc(1, sizeof(*c));
+		c->fd = fd;
+		c->watched = -1;
+		if (l->side == BENCH_GNUTLS) {
+			gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK);
+			gnutls_priority_set(c->tls, l->prio);
+			gnutls_credentials_set(
+			    c->tls, GNUTLS_CRD_CERTIFICATE, l->cred);
+			gnutls_session_ticket_enable_server(
+			    c->tls, &l->ticket_key);
+			gnutls_transport_set_int(c->tls, fd);
+		} else if (handoff_accept_socket(l->hctx, &c->h, fd) != 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		step(l, c);
+	}
+}
+
+static void *
+loop_thread(void *arg)
+{
+	struct loop *l = arg;
+	struct epoll_event evs[64];
+	while (!l->stop) {
+		int n = epoll_wait(l->ep, evs, 64, 100);
+		double t0 = bench_now();
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL)
+				accept_all(l);
+			else
+				step(l, evs[i].data.ptr);
+		}
+		if (n > 0)
+			bench_samples_add(&l->busy, bench_now() - t0);
+	}
+	return NULL;
+}
+
+void
+bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, unsigned clients,
+    double seconds, struct bench_stall_result *out)
+{
+	struct loop l;
+	int port;
+	memset(&l, 0, sizeof(l));
+	l.side = side;
+	l.lfd = bench_listen(&port);
+	fcntl(l.lfd, F_SETFL, O_NONBLOCK);
+	l.ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	epoll_ctl(l.ep, EPOLL_CTL_ADD, l.lfd, &ev);
+	gnutls_certificate_allocate_credentials(&l.cred);
+	gnutls_certificate_set_x509_key_file(
+	    l.cred, c->cert, c->key, GNUTLS_X509_FMT_PEM);
+	gnutls_priority_init(&l.prio, BENCH_PRIORITY, NULL);
+	gnutls_session_ticket_key_generate(&l.ticket_key);
+	if (side == BENCH_HANDOFF) {
+		struct handoff_config *cfg = handoff_config_new();
+		handoff_config_set_daemon(cfg, daemon_url);
+		handoff_config_set_profile(cfg, profile);
+		l.hctx = handoff_ctx_new(cfg);
+		handoff_config_free(cfg);
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, loop_thread, &l);
+	struct bench_hs_result load;
+	double start = bench_now();
+	bench_run_gnutls_load(port, clients, seconds, &load);
+	double took = bench_now() - start;
+	l.stop = 1;
+	pthread_join(t, NULL);
+	out->p99_us = bench_quantile(&l.busy, 0.99) * 1e6;
+	out->max_us = bench_quantile(&l.busy, 1.0) * 1e6;
+	out->per_sec = (double)l.done / took;
+	bench_samples_free(&l.busy);
+	/* Connections still open when the loop stopped (and so the handoff
+	 * context they use) are left for process exit. */
+	gnutls_certificate_free_credentials(l.cred);
+	gnutls_priority_deinit(l.prio);
+	gnutls_free(l.ticket_key.data);
+	close(l.ep);
+	close(l.lfd);
+}
