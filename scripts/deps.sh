@@ -12,7 +12,7 @@ packages=(
 	# libFuzzer target
 	clang libclang-rt-14-dev clang-format
 	# handoff-bench's chart
-	gnuplot-nox
+	gnuplot-nox jq
 )
 
 missing=()

@@ -1,0 +1,42 @@
+# bench_quick.sh - `handoff-bench --quick` runs to the end and its output
+# is complete and well formed: the table, the JSON (every section, every
+# figure a positive number for both sides, ratios consistent) and the PNG
+# chart.  The numbers themselves are not judged here.
+source "$(dirname "$0")/lib.sh"
+: "${HANDOFF_BENCH:?run through ctest}"
+
+start=$SECONDS
+"$HANDOFF_BENCH" --quick --json "$T/bench.json" --png "$T/bench.png" \
+	--handoffd "$HANDOFFD" >"$T/bench.log" 2>&1 ||
+	fail "handoff-bench --quick failed: $(tail -5 "$T/bench.log")"
+took=$((SECONDS - start))
+grep -q "figures in" "$T/bench.log" || fail "table incomplete"
+pass "handoff-bench --quick ran in ${took} s"
+
+jq -e . "$T/bench.json" >/dev/null || fail "JSON does not parse"
+for s in server latency scaling client records stall; do
+	n=$(jq --arg s "$s" '[.results[] | select(.section == $s)] | length' "$T/bench.json")
+	[ "$n" -gt 0 ] || fail "no $s figures in the JSON"
+done
+bad=$(jq '[.results[] | select((.gnutls > 0 and .handoff > 0 and .ratio > 0) | not)] | length' "$T/bench.json")
+[ "$bad" -eq 0 ] || fail "$bad figures are zero or missing: $(jq -c '[.results[] | select((.gnutls > 0 and .handoff > 0) | not) | .name]' "$T/bench.json")"
+# Every ratio is handoff/GnuTLS for rates and GnuTLS/handoff for times.
+off=$(jq '[.results[] | (if .lower_is_better then .gnutls / .handoff else .handoff / .gnutls end) - .ratio | fabs | select(. > 0.01)] | length' "$T/bench.json")
+[ "$off" -eq 0 ] || fail "$off ratios do not match their figures"
+jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/dev/null ||
+	fail "JSON lacks the machine or the crypto limit"
+pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 6 sections, all positive, ratios consistent"
+
+rows=$(grep -cE '^  .* [0-9.]+x$' "$T/bench.log")
+[ "$rows" -eq "$(jq '.results | length' "$T/bench.json")" ] ||
+	fail "table has $rows rows, JSON $(jq '.results | length' "$T/bench.json")"
+pass "table: one row per figure, each with its ratio"
+
+if command -v gnuplot >/dev/null; then
+	[ "$(head -c 4 "$T/bench.png" | od -An -c | tr -d ' ')" = "211PNG" ] ||
+		fail "chart is not a PNG: $(grep chart "$T/bench.log")"
+	pass "PNG chart written"
+else
+	echo "SKIP: gnuplot is not installed: chart not checked (apt-get install gnuplot-nox)"
+fi
+finish
