@@ -20,8 +20,12 @@ bench_daemon_start(const char *handoffd, const char *dir,
 {
 	static const char *profiles[] = {"ecdsa", "rsa", "ed25519"};
 	char conf[600], sock[600], log[600]; /* dir is short: /tmp/... */
-	snprintf(conf, sizeof(conf), "%s/handoffd-%u.conf", dir, workers);
-	snprintf(sock, sizeof(sock), "%s/handoffd-%u.sock", dir, workers);
+	/* A name per start: two daemons never share a socket path (one
+	 * exiting would remove the other's socket file). */
+	static unsigned starts;
+	starts++;
+	snprintf(conf, sizeof(conf), "%s/handoffd-%u.conf", dir, starts);
+	snprintf(sock, sizeof(sock), "%s/handoffd-%u.sock", dir, starts);
 	snprintf(log, sizeof(log), "%s/handoffd.log", dir);
 	snprintf(url, sizeof(url), "ipc://%s", sock);
 	FILE *f = fopen(conf, "w");

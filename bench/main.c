@@ -153,6 +153,9 @@ run_client_handshakes(const struct bench_cert *certs, const char *url,
 		char name[96];
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
 		add_row("client", name, "hs/s", g.per_sec, h.per_sec, 0);
+		if (g.failures + h.failures > 0)
+			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
+			    g.failures, h.failures);
 		snprintf(name, sizeof(name), "%s full latency p50",
 		    bench_key_names[k]);
 		add_row("client", name, "us", g.p50_us, h.p50_us, 1);
