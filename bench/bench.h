@@ -15,8 +15,7 @@
 #include <gnutls/gnutls.h>
 
 /* TLS 1.3 with X25519, as the targets are stated. */
-#define BENCH_PRIORITY                                                       \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519"
+#define BENCH_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519"
 
 /* ---- util.c ----------------------------------------------------------- */
 
@@ -76,8 +75,8 @@ struct bench_hs_result {
  * processes.
  */
 void bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int resumed,
-    unsigned servers, unsigned processes, unsigned clients, double seconds,
+    const char *daemon_url, const char *profile, int resumed, unsigned servers,
+    unsigned processes, unsigned clients, double seconds,
     struct bench_hs_result *out);
 
 /* Client handshakes with chain verification against an in-process GnuTLS
@@ -88,8 +87,8 @@ void bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
     double seconds, struct bench_hs_result *out);
 
 /* Full-handshake GnuTLS clients against 127.0.0.1:port for `seconds`. */
-void bench_run_gnutls_load(int port, unsigned clients, double seconds,
-    struct bench_hs_result *out);
+void bench_run_gnutls_load(
+    int port, unsigned clients, double seconds, struct bench_hs_result *out);
 
 /* ---- stall.c ---------------------------------------------------------- */
 
@@ -122,7 +121,7 @@ struct bench_costs {
 	double sign_us[BENCH_KEY_COUNT]; /* one signature */
 	double kx_us;                    /* one X25519 key share + secret */
 };
-void bench_measure_costs(const struct bench_cert *c, double seconds,
-    struct bench_costs *out);
+void bench_measure_costs(
+    const struct bench_cert *c, double seconds, struct bench_costs *out);
 
 #endif /* HANDOFF_BENCH_H */

@@ -32,8 +32,8 @@ make_one(const char *dir, enum bench_key kind, struct bench_cert *out)
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t pem;
 	gnutls_pk_algorithm_t algo = kind == BENCH_RSA ? GNUTLS_PK_RSA
-	    : kind == BENCH_ECDSA                     ? GNUTLS_PK_ECDSA
-	                                              : GNUTLS_PK_EDDSA_ED25519;
+	    : kind == BENCH_ECDSA                      ? GNUTLS_PK_ECDSA
+	                          : GNUTLS_PK_EDDSA_ED25519;
 	unsigned bits = kind == BENCH_RSA ? 2048
 	    : kind == BENCH_ECDSA
 	    ? GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1)
@@ -53,18 +53,20 @@ make_one(const char *dir, enum bench_key kind, struct bench_cert *out)
 	gnutls_x509_crt_set_subject_alt_name(
 	    crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET);
 	gnutls_x509_crt_set_key(crt, key);
-	gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
-	        GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_KEY_ENCIPHERMENT);
+	gnutls_x509_crt_set_key_usage(crt,
+	    GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN |
+	        GNUTLS_KEY_KEY_ENCIPHERMENT);
 	gnutls_x509_crt_set_basic_constraints(crt, 1, -1);
 	/* Ed25519 signs with its own hash (SHA-512 in GnuTLS's terms). */
 	gnutls_digest_algorithm_t dig =
 	    kind == BENCH_ED25519 ? GNUTLS_DIG_SHA512 : GNUTLS_DIG_SHA256;
 	if (gnutls_x509_crt_sign2(crt, crt, key, dig, 0) < 0)
-		bench_die("cannot sign the %s certificate",
-		    bench_key_names[kind]);
-	snprintf(out->cert, sizeof(out->cert), "%s/%s-cert.pem", dir,
-	    files[kind]);
-	snprintf(out->key, sizeof(out->key), "%s/%s-key.pem", dir, files[kind]);
+		bench_die(
+		    "cannot sign the %s certificate", bench_key_names[kind]);
+	snprintf(
+	    out->cert, sizeof(out->cert), "%s/%s-cert.pem", dir, files[kind]);
+	snprintf(
+	    out->key, sizeof(out->key), "%s/%s-key.pem", dir, files[kind]);
 	gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem);
 	write_file(out->cert, &pem);
 	gnutls_free(pem.data);

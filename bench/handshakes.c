@@ -227,8 +227,8 @@ load_thread(void *arg)
 }
 
 void
-bench_run_gnutls_load(int port, unsigned clients, double seconds,
-    struct bench_hs_result *out)
+bench_run_gnutls_load(
+    int port, unsigned clients, double seconds, struct bench_hs_result *out)
 {
 	struct load l;
 	memset(&l, 0, sizeof(l));
@@ -272,9 +272,9 @@ run_load(struct load *l, unsigned clients, double seconds,
 /* Starts the server: `processes` forked children of `threads` threads
  * (children create their own handoff context after fork). */
 static void
-start_servers(struct server *s, enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, unsigned threads,
-    unsigned processes, pid_t *pids)
+start_servers(struct server *s, enum bench_side side,
+    const struct bench_cert *c, const char *daemon_url, const char *profile,
+    unsigned threads, unsigned processes, pid_t *pids)
 {
 	for (unsigned p = 0; p < processes; p++) {
 		pids[p] = fork();
@@ -296,8 +296,8 @@ stop_servers(pid_t *pids, unsigned processes)
 
 void
 bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int resumed,
-    unsigned servers, unsigned processes, unsigned clients, double seconds,
+    const char *daemon_url, const char *profile, int resumed, unsigned servers,
+    unsigned processes, unsigned clients, double seconds,
     struct bench_hs_result *out)
 {
 	struct server s;
@@ -307,7 +307,8 @@ bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
 	s.lfd = bench_listen(&port);
 	if (processes > 16)
 		processes = 16;
-	start_servers(&s, side, c, daemon_url, profile, servers, processes, pids);
+	start_servers(
+	    &s, side, c, daemon_url, profile, servers, processes, pids);
 	struct load l;
 	memset(&l, 0, sizeof(l));
 	l.port = port;

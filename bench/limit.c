@@ -57,7 +57,8 @@ kx_cost(double seconds)
 	while (bench_now() < end) {
 		gnutls_privkey_t k;
 		gnutls_privkey_init(&k);
-		if (gnutls_privkey_generate(k, GNUTLS_PK_ECDH_X25519, 0, 0) < 0)
+		if (gnutls_privkey_generate(k, GNUTLS_PK_ECDH_X25519, 0, 0) <
+		    0)
 			bench_die("X25519 key generation failed");
 		gnutls_privkey_deinit(k);
 		n++;

@@ -45,8 +45,8 @@ wanted(const char *name)
 }
 
 static void
-add_row(const char *section, const char *name, const char *unit,
-    double gnutls, double handoff, int lower_is_better)
+add_row(const char *section, const char *name, const char *unit, double gnutls,
+    double handoff, int lower_is_better)
 {
 	if (nrows == 256)
 		return;
@@ -85,7 +85,8 @@ static void
 run_server_handshakes(const struct bench_cert *certs, const char *url,
     double secs, unsigned cpus)
 {
-	section("Server handshakes, TLS 1.3 X25519 (handshakes/s; latency us)");
+	section(
+	    "Server handshakes, TLS 1.3 X25519 (handshakes/s; latency us)");
 	int kinds = quick ? 2 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
 		for (int resumed = 0; resumed < 2; resumed++) {
@@ -101,7 +102,8 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			char name[96];
 			snprintf(name, sizeof(name), "%s %s",
 			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_row("server", name, "hs/s", g.per_sec, h.per_sec, 0);
+			add_row(
+			    "server", name, "hs/s", g.per_sec, h.per_sec, 0);
 			snprintf(name, sizeof(name), "%s %s latency p50",
 			    bench_key_names[k], resumed ? "resumed" : "full");
 			add_row("server", name, "us", g.p50_us, h.p50_us, 1);
@@ -109,11 +111,13 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			    bench_key_names[k], resumed ? "resumed" : "full");
 			add_row("server", name, "us", g.p99_us, h.p99_us, 1);
 			if (g.failures + h.failures > 0)
-				printf("  (failures: GnuTLS %lu, handoff %lu)\n",
+				printf(
+				    "  (failures: GnuTLS %lu, handoff %lu)\n",
 				    g.failures, h.failures);
 			if (!resumed && limit_per_sec[k] > 0)
-				printf("  %-44s %11.0f%% %11.0f%%  of the crypto "
-				       "limit %.0f hs/s\n",
+				printf(
+				    "  %-44s %11.0f%% %11.0f%%  of the crypto "
+				    "limit %.0f hs/s\n",
 				    "", 100 * g.per_sec / limit_per_sec[k],
 				    100 * h.per_sec / limit_per_sec[k],
 				    limit_per_sec[k]);
@@ -146,8 +150,8 @@ run_client_handshakes(const struct bench_cert *certs, const char *url,
 	int kinds = quick ? 1 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
 		struct bench_hs_result g, h;
-		bench_client_handshakes(BENCH_GNUTLS, &certs[k], NULL, NULL,
-		    4 * cpus, secs, &g);
+		bench_client_handshakes(
+		    BENCH_GNUTLS, &certs[k], NULL, NULL, 4 * cpus, secs, &g);
 		bench_client_handshakes(BENCH_HANDOFF, &certs[k], url,
 		    profile_of[k], 4 * cpus, secs, &h);
 		char name[96];
@@ -198,8 +202,8 @@ run_stall(const struct bench_cert *certs, const char *url, double secs,
 	section("Event-loop stall: one epoll thread under handshake load "
 	        "(us busy per iteration)");
 	struct bench_stall_result g, h;
-	bench_event_loop_stall(BENCH_GNUTLS, &certs[BENCH_ECDSA], NULL, NULL,
-	    2 * cpus, secs, &g);
+	bench_event_loop_stall(
+	    BENCH_GNUTLS, &certs[BENCH_ECDSA], NULL, NULL, 2 * cpus, secs, &g);
 	bench_event_loop_stall(BENCH_HANDOFF, &certs[BENCH_ECDSA], url,
 	    profile_of[BENCH_ECDSA], 2 * cpus, secs, &h);
 	add_row("stall", "ECDSA-P256 loop iteration p99", "us", g.p99_us,
@@ -236,11 +240,11 @@ run_scaling(const struct bench_cert *certs, const char *handoffd,
 			snprintf(name, sizeof(name),
 			    "%u worker(s), %u caller process(es)", workers[w],
 			    procs[p]);
-			add_row("scaling", name, "hs/s", gnutls_full, h.per_sec,
-			    0);
+			add_row("scaling", name, "hs/s", gnutls_full,
+			    h.per_sec, 0);
 			if (h.failures > 0)
-				printf("  (%lu failed handshakes)\n",
-				    h.failures);
+				printf(
+				    "  (%lu failed handshakes)\n", h.failures);
 		}
 		bench_daemon_stop(pid);
 	}
@@ -276,8 +280,8 @@ write_json(const char *path, unsigned cpus)
 		    "    {\"section\": \"%s\", \"name\": \"%s\", \"unit\": "
 		    "\"%s\", \"gnutls\": %.3f, \"handoff\": %.3f, \"ratio\": "
 		    "%.3f, \"lower_is_better\": %s}%s\n",
-		    rows[i].section, rows[i].name, rows[i].unit, rows[i].gnutls,
-		    rows[i].handoff, ratio(&rows[i]),
+		    rows[i].section, rows[i].name, rows[i].unit,
+		    rows[i].gnutls, rows[i].handoff, ratio(&rows[i]),
 		    rows[i].lower_is_better ? "true" : "false",
 		    i + 1 < nrows ? "," : "");
 	fprintf(f, "  ]\n}\n");
@@ -314,10 +318,11 @@ write_png(const char *path, const char *dir)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
-	           "[--handoffd PATH]\n"
-	           "Measures handoff against in-process GnuTLS on this "
-	           "machine; see bench/README.md.\n");
+	fprintf(f,
+	    "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
+	    "[--handoffd PATH]\n"
+	    "Measures handoff against in-process GnuTLS on this "
+	    "machine; see bench/README.md.\n");
 }
 
 int
@@ -338,7 +343,9 @@ main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'j': json = optarg; break;
 		case 'p': png = optarg; break;
-		case 'd': snprintf(handoffd, sizeof(handoffd), "%s", optarg); break;
+		case 'd':
+			snprintf(handoffd, sizeof(handoffd), "%s", optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -349,8 +356,8 @@ main(int argc, char **argv)
 		if (n <= 0)
 			bench_die("cannot find myself: use --handoffd");
 		self[n] = '\0';
-		snprintf(handoffd, sizeof(handoffd), "%s/handoffd",
-		    dirname(self));
+		snprintf(
+		    handoffd, sizeof(handoffd), "%s/handoffd", dirname(self));
 	}
 	if (access(handoffd, X_OK) != 0)
 		bench_die("no handoffd at %s (use --handoffd PATH)", handoffd);
@@ -375,7 +382,8 @@ main(int argc, char **argv)
 	bench_measure_costs(certs, quick ? 0.3 : 1.0, &costs);
 	printf("\nCrypto costs on one core: ");
 	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
-		printf("%s sign %.1f us, ", bench_key_names[k], costs.sign_us[k]);
+		printf(
+		    "%s sign %.1f us, ", bench_key_names[k], costs.sign_us[k]);
 		/* A full server handshake: one signature, one X25519. */
 		limit_per_sec[k] =
 		    cpus * 1e6 / (costs.sign_us[k] + costs.kx_us);

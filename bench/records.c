@@ -105,7 +105,8 @@ measured_handshake(struct measured *m, int fd, const struct bench_cert *c,
 		    m->cred, c->cert, c->key, GNUTLS_X509_FMT_PEM);
 		gnutls_init(&m->tls, GNUTLS_SERVER);
 		gnutls_priority_set_direct(m->tls, prio, NULL);
-		gnutls_credentials_set(m->tls, GNUTLS_CRD_CERTIFICATE, m->cred);
+		gnutls_credentials_set(
+		    m->tls, GNUTLS_CRD_CERTIFICATE, m->cred);
 		gnutls_transport_set_int(m->tls, fd);
 		int r;
 		do {
@@ -183,9 +184,8 @@ measure_read(struct measured *m, size_t total)
 
 /* One connection through a socket pair; returns its measured side. */
 static void
-connect_pair(struct measured *m, struct peer *p, int sv[2],
-    const char *cipher, const struct bench_cert *c, const char *daemon_url,
-    const char *profile)
+connect_pair(struct measured *m, struct peer *p, int sv[2], const char *cipher,
+    const struct bench_cert *c, const char *daemon_url, const char *profile)
 {
 	char prio[256];
 	cipher_names(cipher, prio, sizeof(prio));

@@ -42,7 +42,8 @@ static void
 watch(struct loop *l, struct conn *c, int fd, int out)
 {
 	struct epoll_event ev = {
-	    .events = (out ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT, .data.ptr = c};
+	    .events = (out ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT,
+	    .data.ptr = c};
 	if (fd != c->watched) {
 		if (c->watched >= 0)
 			epoll_ctl(l->ep, EPOLL_CTL_DEL, c->watched, NULL);
@@ -72,7 +73,8 @@ step(struct loop *l, struct conn *c)
 	if (l->side == BENCH_GNUTLS) {
 		int r = c->handshaken ? 0 : gnutls_handshake(c->tls);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			watch(l, c, c->fd, gnutls_record_get_direction(c->tls));
+			watch(
+			    l, c, c->fd, gnutls_record_get_direction(c->tls));
 			return;
 		}
 		c->handshaken = 1;
@@ -89,7 +91,8 @@ step(struct loop *l, struct conn *c)
 	}
 	int r = c->handshaken ? 0 : handoff_handshake(c->h);
 	if (r == HANDOFF_WANT_POLLIN || r == HANDOFF_WANT_POLLOUT) {
-		watch(l, c, handoff_conn_pollfd(c->h), r == HANDOFF_WANT_POLLOUT);
+		watch(l, c, handoff_conn_pollfd(c->h),
+		    r == HANDOFF_WANT_POLLOUT);
 		return;
 	}
 	c->handshaken = 1;

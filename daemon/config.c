@@ -255,6 +255,17 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 		return set_string(&p->trust, value);
 	if (strcmp(key, "crl") == 0)
 		return set_string(&p->crl, value);
+	if (strcmp(key, "key_backend") == 0) {
+		if (strcmp(value, "auto") == 0)
+			p->key_backend = HO_KEY_BACKEND_AUTO;
+		else if (strcmp(value, "gnutls") == 0)
+			p->key_backend = HO_KEY_BACKEND_GNUTLS;
+		else
+			return refuse(st,
+			    "key_backend = \"%s\": expected auto or gnutls",
+			    value);
+		return 1;
+	}
 	if (strcmp(key, "alpn") == 0)
 		return parse_list(st, key, "protocol", value, p->alpn,
 		    &p->alpn_count, HO_MAX_ALPN);
@@ -272,7 +283,7 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [%s] (known: certificate, key, priority, "
-	    "alpn, client_auth, trust, crl, server_names)",
+	    "alpn, client_auth, trust, crl, server_names, key_backend)",
 	    key, st->section);
 }
 

@@ -21,6 +21,11 @@ enum ho_client_auth {
 	HO_CLIENT_AUTH_REQUIRE
 };
 
+enum ho_key_backend {
+	HO_KEY_BACKEND_AUTO = 0, /* OpenSSL for RSA and ECDSA keys */
+	HO_KEY_BACKEND_GNUTLS
+};
+
 enum ho_log_level {
 	HO_LOG_ERROR = 0,
 	HO_LOG_WARNING,
@@ -47,7 +52,8 @@ struct ho_profile_config {
 	 * servers (client role; the system's CAs when absent). */
 	char *trust;
 	char *crl; /* PEM CRL file checked with trust, or NULL */
-	int line;  /* line of the section header, for messages */
+	enum ho_key_backend key_backend; /* who signs with the key */
+	int line; /* line of the section header, for messages */
 };
 
 struct ho_config {

@@ -80,6 +80,7 @@ struct ho_profile {
 	int alpn_count;
 	enum ho_client_auth client_auth;
 	int has_certificate;       /* can serve (and present a client cert) */
+	const char *key_backend;   /* who signs: "openssl" or "gnutls" */
 	int system_trust;          /* no trust file: the system's CAs */
 	char *const *server_names; /* SNI names (owned by the config) */
 	int server_name_count;
@@ -101,6 +102,14 @@ const struct ho_profile *ho_profile_find(
 const struct ho_profile *ho_profile_for_name(
     const struct ho_profiles *ps, const char *host);
 void ho_profiles_free(struct ho_profiles *ps);
+
+/* ---- fastkey.c -------------------------------------------------------- */
+
+/* Reads a PEM private key with OpenSSL's libcrypto and wraps it so GnuTLS
+ * sessions sign through libcrypto.  Returns 0 and *out, 1 if the key is
+ * of a kind left to GnuTLS (Ed25519...), or -1 with err. */
+int ho_fastkey_load(
+    const char *path, gnutls_privkey_t *out, char *err, size_t errlen);
 
 /* ---- selfsigned.c ----------------------------------------------------- */
 

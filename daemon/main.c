@@ -175,6 +175,13 @@ main(int argc, char **argv)
 		goto fail;
 	if (ho_profiles_load(&profiles, &cfg, err, sizeof(err)) != 0)
 		goto fail;
+	for (int i = 0; i < profiles.count; i++)
+		ho_log_info("profile %s: %s", profiles.list[i].name,
+		    profiles.list[i].has_certificate
+		        ? (strcmp(profiles.list[i].key_backend, "openssl") == 0
+		                  ? "signs with OpenSSL's libcrypto"
+		                  : "signs with GnuTLS")
+		        : "connects only (no certificate)");
 	if (opt.check) {
 		printf("handoffd: configuration OK (%d profile(s))\n",
 		    profiles.count);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/abstract.h>
+
 #include "handoffd.h"
 
 /* Names the unreadable file, which GnuTLS's own message does not. */
@@ -64,6 +66,88 @@ load_trust(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	return 0;
 }
 
+/* Whether this profile's key should sign through OpenSSL (fastkey.c):
+ * the default for RSA and ECDSA keys, unless the profile allows RSA key
+ * transport, whose decryption GnuTLS must do. */
+static int
+wants_openssl(const struct ho_profile_config *pc)
+{
+	if (pc->key_backend == HO_KEY_BACKEND_GNUTLS)
+		return 0;
+	const char *prio = pc->priority ? pc->priority : "";
+	const char *rsa = strstr(prio, ":+RSA");
+	int rsa_kx = rsa != NULL && (rsa[5] == '\0' || rsa[5] == ':');
+	return !rsa_kx;
+}
+
+/*
+ * The certificate chain with GnuTLS, the key with OpenSSL (fastkey.c).
+ * Returns 0 when loaded, 1 when the key is of a kind left to GnuTLS, -1
+ * with err.  A test signature, verified with the certificate's public
+ * key, proves they belong together.
+ */
+static int
+load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
+    char *err, size_t errlen)
+{
+	gnutls_privkey_t key;
+	char why[300];
+	int r = ho_fastkey_load(pc->key, &key, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen,
+		    "profile %s: cannot load certificate %s with key %s: %s "
+		    "(check that both files exist, are readable by this user, "
+		    "are PEM, and belong together)",
+		    pc->name, pc->certificate, pc->key, why);
+	if (r != 0)
+		return r;
+	gnutls_pcert_st pcerts[16];
+	unsigned n = 16;
+	int ret = gnutls_pcert_list_import_x509_file(
+	    pcerts, &n, pc->certificate, GNUTLS_X509_FMT_PEM, NULL, NULL, 0);
+	if (ret < 0 || n == 0) {
+		gnutls_privkey_deinit(key);
+		snprintf(err, errlen,
+		    "profile %s: cannot load certificate chain %s: %s",
+		    pc->name, pc->certificate,
+		    ret < 0 ? gnutls_strerror(ret) : "no certificate");
+		return -1;
+	}
+	gnutls_sign_algorithm_t algo =
+	    gnutls_privkey_get_pk_algorithm(key, NULL) == GNUTLS_PK_RSA
+	    ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256
+	    : GNUTLS_SIGN_ECDSA_SHA256;
+	unsigned char probe[32] = "handoffd key/certificate check";
+	gnutls_datum_t data = {probe, sizeof(probe)}, sig = {NULL, 0};
+	ret = gnutls_privkey_sign_data2(key, algo, 0, &data, &sig);
+	if (ret >= 0)
+		ret = gnutls_pubkey_verify_data2(
+		    pcerts[0].pubkey, algo, 0, &data, &sig);
+	gnutls_free(sig.data);
+	if (ret < 0) {
+		for (unsigned i = 0; i < n; i++)
+			gnutls_pcert_deinit(&pcerts[i]);
+		gnutls_privkey_deinit(key);
+		snprintf(err, errlen,
+		    "profile %s: cannot load certificate %s with key %s: %s "
+		    "(check that both files are PEM and belong together)",
+		    pc->name, pc->certificate, pc->key, gnutls_strerror(ret));
+		return -1;
+	}
+	/* The credentials own the chain and the key from here on. */
+	ret = gnutls_certificate_set_key(p->cred, NULL, 0, pcerts, n, key);
+	if (ret < 0) {
+		for (unsigned i = 0; i < n; i++)
+			gnutls_pcert_deinit(&pcerts[i]);
+		gnutls_privkey_deinit(key);
+		snprintf(err, errlen, "profile %s: %s", pc->name,
+		    gnutls_strerror(ret));
+		return -1;
+	}
+	p->key_backend = "openssl";
+	return 0;
+}
+
 /* SSL 3 is never allowed, whatever a priority string asks for. */
 static int
 refuses_ssl3(gnutls_priority_t prio)
@@ -98,8 +182,14 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
 		goto gnutls_fail;
 	if (pc->certificate != NULL) {
-		ret = gnutls_certificate_set_x509_key_file2(p->cred,
-		    pc->certificate, pc->key, GNUTLS_X509_FMT_PEM, NULL, 0);
+		ret = wants_openssl(pc) ? load_with_openssl(p, pc, err, errlen)
+		                        : 1;
+		if (ret < 0)
+			return -1;
+		if (ret == 1) /* GnuTLS signs with this key itself */
+			ret = gnutls_certificate_set_x509_key_file2(p->cred,
+			    pc->certificate, pc->key, GNUTLS_X509_FMT_PEM,
+			    NULL, 0);
 		if (ret < 0) {
 			snprintf(err, errlen,
 			    "profile %s: cannot load certificate %s with key "
@@ -111,6 +201,8 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 			return -1;
 		}
 		p->has_certificate = 1;
+		if (p->key_backend == NULL)
+			p->key_backend = "gnutls";
 	}
 	if (load_trust(p, pc, err, errlen) != 0)
 		return -1;
