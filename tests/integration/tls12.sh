@@ -3,7 +3,10 @@
 # RSA certificates and every AEAD suite the record layer runs, against
 # openssl, gnutls-cli and curl; RSA key transport only where a profile's
 # priority enables it; renegotiation refused with no_renegotiation; a
-# session resumed through another caller process; TLS 1.1 refused.
+# session resumed through another caller process; TLS 1.1 refused.  RSA
+# and ECDSA keys sign through OpenSSL's libcrypto in handoffd (PKCS#1
+# v1.5 in TLS 1.2, RSA-PSS in TLS 1.3), or through GnuTLS where the
+# profile says key_backend = gnutls or allows RSA key transport.
 source "$TESTS_DIR/integration/lib.sh"
 
 write_config
@@ -14,6 +17,11 @@ cat >>"$T/handoffd.conf" <<CONF
 certificate = $T/rsa-cert.pem
 key = $T/rsa-key.pem
 
+[profile rsagnutls]
+certificate = $T/rsa-cert.pem
+key = $T/rsa-key.pem
+key_backend = gnutls
+
 [profile rsakx]
 certificate = $T/rsa-cert.pem
 key = $T/rsa-key.pem
@@ -23,8 +31,32 @@ start_daemon
 start_demo; EC=$PORT
 start_demo --profile rsa; RSA=$PORT
 start_demo --profile rsakx; RSAKX=$PORT
+start_demo --profile rsagnutls; RSAGNUTLS=$PORT
 start_demo --echo; ECHO=$PORT
 REQ='GET / HTTP/1.0\r\n\r\n'
+for line in "profile default: signs with OpenSSL" "profile rsa: signs with OpenSSL" \
+	"profile rsagnutls: signs with GnuTLS" "profile rsakx: signs with GnuTLS"; do
+	grep -q "$line" "$T/handoffd.log" || fail "handoffd did not log \"$line\""
+done
+pass "RSA and ECDSA keys sign with OpenSSL; key_backend = gnutls and RSA key transport keep GnuTLS"
+for p in "$RSA" "$RSAGNUTLS"; do
+	for v in tls1_2 tls1_3; do
+		out=$(printf "$REQ" | timeout 20 openssl s_client -quiet "-$v" \
+			-connect "127.0.0.1:$p" -servername localhost \
+			-CAfile "$T/rsa-cert.pem" 2>&1) || true
+		grep -q "handoff-demo: TLSv1.[23]" <<<"$out" ||
+			fail "RSA certificate, $v, port $p: $out"
+	done
+done
+# Force PKCS#1 v1.5 (GnuTLS passes the DigestInfo: GNUTLS_SIGN_RSA_RAW).
+for p in "$RSA" "$RSAGNUTLS"; do
+	out=$(printf "$REQ" | timeout 20 gnutls-cli --logfile=/dev/null \
+		--priority "NORMAL:-VERS-ALL:+VERS-TLS1.2:-SIGN-ALL:+SIGN-RSA-SHA256" \
+		--x509cafile "$T/rsa-cert.pem" -p "$p" localhost 2>&1) || true
+	grep -q "handoff-demo: TLSv1.2" <<<"$out" ||
+		fail "RSA PKCS#1 v1.5 signature, port $p: $out"
+done
+pass "RSA signatures verify in TLS 1.2 (PKCS#1 v1.5 and RSA-PSS) and TLS 1.3 (RSA-PSS) with both signers"
 
 # s_client12 PORT CA CIPHER [ARGS...]: one HTTP exchange over TLS 1.2.
 s_client12() {
