@@ -50,7 +50,7 @@ void bench_make_certs(const char *dir, struct bench_cert *out);
 
 /* Starts handoffd with one profile per certificate ("ecdsa", "rsa",
  * "ed25519") and `workers` workers; waits until it answers.  Returns the
- * URL (static) and the child's pid in *pid. */
+ * URL (allocated; freed at exit) and the child's pid in *pid. */
 const char *bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid);
 void bench_daemon_stop(int pid);

@@ -12,14 +12,12 @@
 
 #include "bench.h"
 
-static char url[700];
-
 const char *
 bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid)
 {
 	static const char *profiles[] = {"ecdsa", "rsa", "ed25519"};
-	char conf[600], sock[600], log[600]; /* dir is short: /tmp/... */
+	char conf[600], sock[600], log[600], url[700]; /* dir: /tmp/... */
 	/* A name per start: two daemons never share a socket path (one
 	 * exiting would remove the other's socket file). */
 	static unsigned starts;
@@ -72,7 +70,7 @@ bench_daemon_start(const char *handoffd, const char *dir,
 	if (access(sock, F_OK) != 0)
 		bench_die("handoffd did not start (see %s)", log);
 	usleep(100000);
-	return url;
+	return strdup(url); /* each start its own: callers keep several */
 }
 
 void

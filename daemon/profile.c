@@ -148,17 +148,20 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 	return 0;
 }
 
-/* SSL 3 is never allowed, whatever a priority string asks for. */
-static int
-refuses_ssl3(gnutls_priority_t prio)
+/* The lowest protocol a priority list enables (GNUTLS_TLS1_2 if none). */
+static gnutls_protocol_t
+lowest_version(gnutls_priority_t prio)
 {
 	const unsigned *list = NULL;
+	gnutls_protocol_t low = GNUTLS_TLS1_2;
 	int n = gnutls_priority_protocol_list(prio, &list);
 	for (int i = 0; i < n; i++) {
-		if (list[i] == GNUTLS_SSL3)
-			return 0;
+		if (list[i] == GNUTLS_SSL3 || list[i] == GNUTLS_TLS1_0 ||
+		    list[i] == GNUTLS_TLS1_1)
+			if (low == GNUTLS_TLS1_2 || list[i] < low)
+				low = (gnutls_protocol_t)list[i];
 	}
-	return 1;
+	return low;
 }
 
 static int
@@ -218,10 +221,23 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	}
 	/* Also the mere request: Debian's GnuTLS drops SSL 3.0 silently,
 	 * and an operator who asks for it should hear "no" at start. */
-	if (!refuses_ssl3(p->priority) || strstr(prio, "+VERS-SSL3.0")) {
+	gnutls_protocol_t low = lowest_version(p->priority);
+	if (low == GNUTLS_SSL3 || strstr(prio, "+VERS-SSL3.0")) {
 		snprintf(err, errlen,
 		    "profile %s: priority string \"%s\" enables SSL 3.0, "
 		    "which handoffd never speaks",
+		    pc->name, prio);
+		return -1;
+	}
+	/* TLS 1.0 and 1.1 have only CBC suites, and the callers' record
+	 * layer runs AEAD ones: say so now rather than fail handshakes. */
+	if (low == GNUTLS_TLS1_0 || low == GNUTLS_TLS1_1 ||
+	    strstr(prio, "+VERS-TLS1.0") || strstr(prio, "+VERS-TLS1.1")) {
+		snprintf(err, errlen,
+		    "profile %s: priority string \"%s\" enables TLS 1.0 or "
+		    "1.1, whose CBC cipher suites libhandoff's record layer "
+		    "does not run (it runs the AEAD suites of TLS 1.2 and "
+		    "1.3)",
 		    pc->name, prio);
 		return -1;
 	}

@@ -1,12 +1,15 @@
 /*
- * make_seeds.c - writes the seed corpus for fuzz_proto: one valid frame
- * of each message type with typical fields, and a few broken ones.
- * Run: make_seeds DIR (the files in tests/fuzz/corpus/proto came from it).
+ * make_seeds.c - writes the seed corpora: for fuzz_proto one valid frame
+ * of each message type with typical fields, and a few broken ones
+ * (make_seeds DIR: tests/fuzz/corpus/proto came from it); for fuzz_record
+ * a stream of valid records per suite under the fuzzer's fixed keys
+ * (make_seeds --record DIR: tests/fuzz/corpus/record).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "proto.h"
+#include "record_keys.h"
 
 static void
 save(const char *dir, const char *name, const void *p, size_t n)
@@ -30,9 +33,53 @@ save_msg(const char *dir, const char *name, struct ho_proto_buf *b)
 	ho_proto_buf_free(b);
 }
 
+/* Appends one sealed record to out; returns the new length. */
+static size_t
+seal(struct ho_rec *w, uint8_t type, const void *p, size_t n, uint8_t *out,
+    size_t len, size_t cap)
+{
+	size_t got = 0;
+	if (ho_rec_seal(w, type, p, n, 0, out + len, cap - len, &got) != 0)
+		return len;
+	return len + got;
+}
+
+static int
+record_seeds(const char *dir)
+{
+	static uint8_t stream[3 * HO_REC_MAX_RECORD], big[16384];
+	memset(big, 'b', sizeof(big));
+	for (unsigned i = 0; i < FUZZ_SUITE_COUNT; i++) {
+		struct ho_rec w;
+		if (fuzz_record_setup(&w, i, HO_REC_WRITE) != 0)
+			return 1;
+		size_t n = 0;
+		stream[n++] = (uint8_t)i;
+		n = seal(&w, HO_CT_APPLICATION_DATA, "hello", 5, stream, n,
+		    sizeof(stream));
+		if (w.version == HO_TLS13) { /* KeyUpdate, then the new key */
+			uint8_t ku[5] = {24, 0, 0, 1, 0};
+			n = seal(&w, HO_CT_HANDSHAKE, ku, 5, stream, n,
+			    sizeof(stream));
+			ho_rec_update(&w, HO_REC_WRITE);
+		}
+		n = seal(&w, HO_CT_APPLICATION_DATA, big, sizeof(big), stream,
+		    n, sizeof(stream));
+		uint8_t alert[2] = {1, 0};
+		n = seal(&w, HO_CT_ALERT, alert, 2, stream, n, sizeof(stream));
+		char name[32];
+		snprintf(name, sizeof(name), "suite%u", i);
+		save(dir, name, stream, n);
+		ho_rec_clear(&w);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc > 2 && strcmp(argv[1], "--record") == 0)
+		return record_seeds(argv[2]);
 	const char *dir = argc > 1 ? argv[1] : ".";
 	uint8_t token[16], key[32], hello[300];
 	memset(token, 0x5a, sizeof(token));
