@@ -57,8 +57,9 @@ add_row(const char *section, const char *name, const char *unit, double gnutls,
 	r->gnutls = gnutls;
 	r->handoff = handoff;
 	r->lower_is_better = lower_is_better;
-	printf("  %-44s %12.1f %12.1f %-6s %6.2fx\n", name, gnutls, handoff,
-	    unit,
+	int prec = strcmp(unit, "GB/s") == 0 ? 2 : 1;
+	printf("  %-44s %12.*f %12.*f %-6s %6.2fx\n", name, prec, gnutls, prec,
+	    handoff, unit,
 	    lower_is_better ? (handoff > 0 ? gnutls / handoff : 0)
 	                    : (gnutls > 0 ? handoff / gnutls : 0));
 	fflush(stdout);

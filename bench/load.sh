@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# load.sh - sustained load on one handoffd: rounds of PAIRS x 2 concurrent
+# handshakes (PAIRS client-role and PAIRS server-role connections driven
+# from one thread by tests/tools/many_inflight) for SECONDS, recording the
+# daemon's resident memory after each round.  Fails on any failed
+# handshake, or when the daemon's memory after warm-up (the first two
+# rounds) grows by more than GROWTH_PCT percent.
+#
+#   bench/load.sh [BUILD_DIR] [SECONDS] [PAIRS] [GROWTH_PCT]
+#   defaults:      build       180       5000    10
+set -euo pipefail
+build=${1:-build}
+seconds=${2:-180}
+pairs=${3:-5000}
+growth=${4:-10}
+tool=$build/tests/many_inflight
+[ -x "$tool" ] || { echo "load.sh: $tool not built"; exit 2; }
+# Four descriptors per pair in the driving process; root may raise it.
+need=$((4 * pairs + 64))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
+	ulimit -Hn "$need" 2>/dev/null || {
+		echo "load.sh: needs $need descriptors (ulimit -Hn), have $(ulimit -Hn)"
+		exit 2
+	}
+fi
+ulimit -n "$need"
+
+T=$(mktemp -d /tmp/handoff-load.XXXXXX)
+trap 'kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/key.pem" -out "$T/cert.pem" -days 1 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost 2>/dev/null
+cat >"$T/handoffd.conf" <<CONF
+[daemon]
+listen = ipc://$T/handoffd.sock
+max_sessions = $((2 * pairs + 1000))
+log_level = warning
+
+[profile default]
+certificate = $T/cert.pem
+key = $T/key.pem
+trust = $T/cert.pem
+CONF
+"$build/handoffd" --foreground --config "$T/handoffd.conf" 2>"$T/d.log" &
+pid=$!
+for _ in $(seq 100); do [ -S "$T/handoffd.sock" ] && break; sleep 0.05; done
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+
+echo "round  in-flight  completed  failed  seconds  hs/s  daemon RSS KiB"
+end=$((SECONDS + seconds))
+round=0 total=0 failed=0 base=0 peak=0
+while [ $SECONDS -lt $end ] || [ $round -lt 3 ]; do
+	round=$((round + 1))
+	out=$("$tool" "ipc://$T/handoffd.sock" "$pairs" 2>"$T/tool.err") || true
+	v() { awk -v k="$1" '$1 == k {print $2}' <<<"$out"; }
+	done_=$(v completed) fail=$(v failed) secs=$(v seconds)
+	[ -n "$done_" ] || { echo "round $round: tool failed: $(cat "$T/tool.err")"; exit 1; }
+	mem=$(rss)
+	total=$((total + done_))
+	failed=$((failed + fail + 2 * pairs - done_ - fail))
+	[ $round -eq 2 ] && base=$mem
+	[ $round -gt 2 ] && [ "$mem" -gt "$peak" ] && peak=$mem
+	printf "%5d  %9d  %9d  %6d  %7s  %4.0f  %14d\n" "$round" "$(v peak_in_flight)" \
+		"$done_" "$fail" "$secs" "$(awk -v d="$done_" -v s="$secs" 'BEGIN {print d / s}')" "$mem"
+done
+echo "total: $total handshakes in $round rounds, $failed failed"
+echo "daemon RSS after warm-up: $base KiB; highest after: $peak KiB"
+[ "$failed" -eq 0 ] || { echo "FAIL: $failed handshakes failed"; exit 1; }
+if [ "$peak" -gt $((base + base * growth / 100)) ]; then
+	echo "FAIL: daemon memory grew more than $growth% after warm-up"
+	exit 1
+fi
+echo "ok: no failures, daemon memory flat after warm-up"
