@@ -63,7 +63,7 @@ pass() {
 # log (in sanitizer builds), then prints the closing count.
 finish() {
 	stop_children
-	if grep -lE "ERROR: (Address|Leak|Thread)Sanitizer|runtime error:" \
+	if grep -lE "(ERROR|WARNING): (Address|Leak|Thread)Sanitizer|runtime error:" \
 		"$T"/*.log >/dev/null 2>&1; then
 		fail "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' "$T"/*.log)"
 	fi
