@@ -170,6 +170,25 @@ echo x | demo_connect "$port" >/dev/null &&
 	fail "gnutls-serv requiring a client certificate accepted none"
 pass "mutual TLS with gnutls-serv (certificate presented; refused without)"
 
+# --- renegotiation refused: a TLS 1.2 server's HelloRequest gets a
+# no_renegotiation alert (OpenSSL's server then gives up the connection).
+port=$(free_port)
+mkfifo "$T/ctl"
+openssl s_server -accept "127.0.0.1:$port" -cert "$T/server-cert.pem" \
+	-key "$T/server-key.pem" -tls1_2 <"$T/ctl" >"$T/reneg.log" 2>&1 &
+exec 4>"$T/ctl"
+wait_for "openssl s_server on $port" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+(echo before; sleep 2; echo after) | demo_connect "$port" >/dev/null &
+client=$!
+wait_for "the first line at the server" 10 grep -q "^before" "$T/reneg.log"
+echo R >&4 # s_server: renegotiate
+wait "$client" || true
+exec 4>&-
+grep -q "no renegotiation" "$T/reneg.log" ||
+	fail "server did not get no_renegotiation: $(tail -3 "$T/reneg.log")"
+grep -q "^after" "$T/reneg.log" && fail "connection renegotiated?"
+pass "TLS 1.2 renegotiation requested by the server is refused (no_renegotiation)"
+
 # A profile without certificate and key cannot accept clients: said so.
 start_demo
 echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" >/dev/null 2>&1 || true
