@@ -24,7 +24,7 @@ WRAP
 done
 passed=0
 for script in "$@"; do
-	HANDOFFD=$vg/handoffd HANDOFF_DEMO=$vg/handoff-demo \
+	HANDOFFD=$vg/handoffd HANDOFF_DEMO=$vg/handoff-demo TIME_SCALE=4 \
 		bash "$TESTS_DIR/integration/$script.sh" >"$vg/$script.out" 2>&1 || {
 		tail -20 "$vg/$script.out"
 		echo "FAIL: $script failed under valgrind"

@@ -11,8 +11,8 @@ CA="$T/server-cert.pem"
 
 for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
 	# No -quiet: s_client only takes command letters without it.
-	(echo "before-$suite"; sleep 0.5; echo K; sleep 0.5; echo k;
-	 sleep 0.5; echo "after-$suite"; sleep 1) |
+	(echo "before-$suite"; nap 0.5; echo K; nap 0.5; echo k;
+	 nap 0.5; echo "after-$suite"; nap 1) |
 		timeout 20 openssl s_client -msg -connect "127.0.0.1:$PORT" \
 			-servername localhost -tls1_3 -ciphersuites "$suite" \
 			-CAfile "$CA" >"$T/ku.out" 2>"$T/s_client.log" || true

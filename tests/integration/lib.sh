@@ -85,6 +85,12 @@ free_port() {
 	return 1
 }
 
+# nap SECONDS: sleeps SECONDS times $TIME_SCALE (valgrind_check.sh sets
+# it: everything runs several times slower under valgrind).
+nap() {
+	sleep "$(awk -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN {print s * k}')"
+}
+
 # wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
 wait_for() {
 	local what=$1 secs=$2
