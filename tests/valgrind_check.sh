@@ -18,6 +18,7 @@ for name in handoffd handoff-demo; do
 	cat >"$vg/$name" <<WRAP
 #!/bin/sh
 exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \\
+	--suppressions=$TESTS_DIR/valgrind.supp \\
 	--log-file=$vg/$name.%p.log "$real" "\$@"
 WRAP
 	chmod +x "$vg/$name"

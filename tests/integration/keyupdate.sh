@@ -30,8 +30,8 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
 	pass "openssl s_client K and k keep the connection working ($suite)"
 done
 
-out=$( (echo before; sleep 0.5; echo '^rekey^'; sleep 0.5; echo after;
-	sleep 1) | timeout 20 gnutls-cli --inline-commands \
+out=$( (echo before; nap 0.5; echo '^rekey^'; nap 0.5; echo after;
+	nap 1) | timeout 20 gnutls-cli --inline-commands \
 	--x509cafile "$CA" --sni-hostname localhost \
 	--verify-hostname localhost -p "$PORT" 127.0.0.1 2>"$T/gnutls-cli.log") ||
 	fail "gnutls-cli failed: $(tail -5 "$T/gnutls-cli.log")"
