@@ -269,5 +269,11 @@ int ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
     const char *listen_url);
 /* After uv_run returns: closes everything. */
 void ho_server_free(struct ho_daemon *d);
+/* For the dispatch fuzz target: handles one request frame as if it had
+ * arrived with routing header control (a nanomsg message, taken), and
+ * says how many steps are still queued or running. */
+void ho_server_feed(
+    struct ho_daemon *d, void *control, const uint8_t *frame, size_t len);
+unsigned ho_server_inflight(const struct ho_daemon *d);
 
 #endif /* HANDOFFD_H */

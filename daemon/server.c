@@ -425,6 +425,25 @@ dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
 		nn_freemsg(body);
 }
 
+void
+ho_server_feed(
+    struct ho_daemon *d, void *control, const uint8_t *frame, size_t len)
+{
+	void *body = nn_allocmsg(len > 0 ? len : 1, 0);
+	if (body == NULL) {
+		nn_freemsg(control);
+		return;
+	}
+	memcpy(body, frame, len);
+	dispatch(d, control, body, len);
+}
+
+unsigned
+ho_server_inflight(const struct ho_daemon *d)
+{
+	return d->inflight;
+}
+
 static void
 on_readable(uv_poll_t *h, int status, int events)
 {
