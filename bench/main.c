@@ -248,6 +248,7 @@ run_scaling(const struct bench_cert *certs, const char *handoffd,
 				    "  (%lu failed handshakes)\n", h.failures);
 		}
 		bench_daemon_stop(pid);
+		free((char *)url);
 	}
 }
 
@@ -279,8 +280,8 @@ write_json(const char *path, unsigned cpus)
 	for (int i = 0; i < nrows; i++)
 		fprintf(f,
 		    "    {\"section\": \"%s\", \"name\": \"%s\", \"unit\": "
-		    "\"%s\", \"gnutls\": %.3f, \"handoff\": %.3f, \"ratio\": "
-		    "%.3f, \"lower_is_better\": %s}%s\n",
+		    "\"%s\", \"gnutls\": %.6g, \"handoff\": %.6g, \"ratio\": "
+		    "%.4g, \"lower_is_better\": %s}%s\n",
 		    rows[i].section, rows[i].name, rows[i].unit,
 		    rows[i].gnutls, rows[i].handoff, ratio(&rows[i]),
 		    rows[i].lower_is_better ? "true" : "false",
@@ -422,6 +423,7 @@ main(int argc, char **argv)
 		       "yet\n");
 	}
 	bench_daemon_stop(pid);
+	free((char *)url);
 
 	printf("\n%d figures in %.0f s\n", nrows, bench_now() - start);
 	if (json != NULL) {

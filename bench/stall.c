@@ -19,6 +19,7 @@
 #include "handoff.h"
 
 struct conn {
+	struct conn *prev, *next; /* the loop's live connections */
 	int fd;
 	int watched; /* fd registered with epoll, -1 if none */
 	gnutls_session_t tls;
@@ -34,6 +35,7 @@ struct loop {
 	gnutls_datum_t ticket_key;
 	struct handoff_ctx *hctx;
 	volatile int stop;
+	struct conn *live; /* freed when the measurement ends */
 	struct bench_samples busy;
 	unsigned long done;
 };
@@ -57,6 +59,12 @@ watch(struct loop *l, struct conn *c, int fd, int out)
 static void
 finish(struct loop *l, struct conn *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->live = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	if (c->watched >= 0)
 		epoll_ctl(l->ep, EPOLL_CTL_DEL, c->watched, NULL);
 	if (c->tls != NULL)
@@ -117,6 +125,10 @@ accept_all(struct loop *l)
 		struct conn *c = calloc(1, sizeof(*c));
 		c->fd = fd;
 		c->watched = -1;
+		c->next = l->live;
+		if (l->live != NULL)
+			l->live->prev = c;
+		l->live = c;
 		if (l->side == BENCH_GNUTLS) {
 			gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK);
 			gnutls_priority_set(c->tls, l->prio);
@@ -192,8 +204,9 @@ bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
 	out->max_us = bench_quantile(&l.busy, 1.0) * 1e6;
 	out->per_sec = (double)l.done / took;
 	bench_samples_free(&l.busy);
-	/* Connections still open when the loop stopped (and so the handoff
-	 * context they use) are left for process exit. */
+	while (l.live != NULL) /* cut short when the load stopped */
+		finish(&l, l.live);
+	handoff_ctx_free(l.hctx);
 	gnutls_certificate_free_credentials(l.cred);
 	gnutls_priority_deinit(l.prio);
 	gnutls_free(l.ticket_key.data);
