@@ -12,7 +12,7 @@ get() {
 
 start_daemon
 start_demo --deadline 1500
-get | grep -q TLSv1.3 || fail "first handshake failed"
+get | grep TLSv1.3 >/dev/null || fail "first handshake failed"
 pass "handshake through the first daemon"
 
 # Freeze the daemon so a handshake is certainly waiting on it, then kill.
@@ -38,6 +38,6 @@ pass "no daemon: handshake refused"
 start_daemon
 out=$(get)
 grep -q TLSv1.3 <<<"$out" || fail "no recovery after restart: $out $(tail -3 "$T/demo.log")"
-for _ in 1 2 3; do get | grep -q TLSv1.3 || fail "later handshake failed"; done
+for _ in 1 2 3; do get | grep TLSv1.3 >/dev/null || fail "later handshake failed"; done
 pass "the same caller process completes handshakes with the new daemon"
 finish

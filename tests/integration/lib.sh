@@ -4,6 +4,10 @@
 # inside it, and free 127.0.0.1 ports; everything it starts is killed and
 # the folder removed on exit, whatever happens.  Binaries come from the
 # environment CTest sets: HANDOFFD, HANDOFFCTL, HANDOFF_DEMO, TESTS_DIR.
+#
+# With pipefail, "cmd | grep -q X" fails at random: grep -q exits at the
+# first match and cmd may die of SIGPIPE writing the rest.  Tests grep a
+# pipe with "grep X >/dev/null" (reads it all) or a here-string instead.
 set -euo pipefail
 
 : "${HANDOFFD:?run through ctest (HANDOFFD unset)}"

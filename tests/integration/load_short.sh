@@ -8,11 +8,15 @@ if [ "$(id -u)" -ne 0 ] && [ "$(ulimit -Hn)" -lt 10064 ]; then
 	echo "SKIP: needs 10064 file descriptors (ulimit -Hn, or run as root)"
 	exit 77
 fi
-if ldd "$HANDOFFD" | grep -q libasan; then
-	echo "SKIP: memory growth is not measured in a sanitizer build"
-	exit 77
+# A sanitizer's allocator keeps freed memory in quarantine, so RSS says
+# nothing about leaks there: such a build checks only that every handshake
+# completes (growth limit "none").
+growth=20
+if [ -n "${HANDOFF_SANITIZE:-}" ]; then
+	echo "SKIP (memory only): RSS growth not checked under $HANDOFF_SANITIZE"
+	growth=none
 fi
-bash "$TESTS_DIR/../bench/load.sh" "$BUILD_DIR" 30 5000 20 >"$T/load.log" 2>&1 ||
+bash "$TESTS_DIR/../bench/load.sh" "$BUILD_DIR" 30 5000 "$growth" >"$T/load.log" 2>&1 ||
 	fail "load: $(tail -5 "$T/load.log")"
 cat "$T/load.log"
 pass "$(grep '^total' "$T/load.log"); $(grep '^daemon RSS' "$T/load.log")"
