@@ -17,9 +17,10 @@
 #include "handoffd.h"
 
 struct cache_entry {
-	char key[HO_PROFILE_NAME_MAX + 260]; /* "profile/server", "" = free */
-	gnutls_datum_t data;                 /* gnutls_session_get_data2 */
-	uint64_t stored;                     /* insertion order, for LRU */
+	/* "profile/server", "" = free */
+	char key[HO_PROFILE_NAME_MAX + 1 + HO_CACHE_SERVER_KEY_MAX];
+	gnutls_datum_t data; /* gnutls_session_get_data2 */
+	uint64_t stored;     /* insertion order, for LRU */
 };
 
 struct ho_client_cache {

@@ -23,7 +23,9 @@
 
 /* A session must only resume for a caller that would have accepted the
  * same server: the verification mode and the caller's own CAs (by
- * digest) are part of the key. */
+ * digest) are part of the key, and so is the address, since one name
+ * on two ports can be two servers (which may not even share a
+ * protocol version). */
 static void
 cache_server_key(const struct ho_session *s, char *buf, size_t len)
 {
@@ -36,7 +38,7 @@ cache_server_key(const struct ho_session *s, char *buf, size_t len)
 		    "#ca=%02x%02x%02x%02x%02x%02x%02x%02x", digest[0],
 		    digest[1], digest[2], digest[3], digest[4], digest[5],
 		    digest[6], digest[7]);
-	snprintf(buf, len, "%s%s%s", s->server_name,
+	snprintf(buf, len, "%s@%s%s%s", s->server_name, s->peer,
 	    s->no_verify ? "#unverified" : "", ca);
 }
 
@@ -130,7 +132,7 @@ ho_client_setup(struct ho_session *s)
 	else if (!s->no_verify)
 		gnutls_session_set_verify_cert(s->tls,
 		    s->server_name[0] != '\0' ? s->server_name : NULL, 0);
-	char server[300];
+	char server[HO_CACHE_SERVER_KEY_MAX];
 	cache_server_key(s, server, sizeof(server));
 	ho_cache_apply(s->cache, p->name, server, s->tls);
 	return 0;
@@ -213,7 +215,7 @@ ho_client_finished(struct ho_session *s)
 		return s->cache != NULL; /* wait for the server's ticket */
 	gnutls_datum_t data = {NULL, 0};
 	if (gnutls_session_get_data2(s->tls, &data) == 0) {
-		char server[300];
+		char server[HO_CACHE_SERVER_KEY_MAX];
 		cache_server_key(s, server, sizeof(server));
 		ho_cache_put(s->cache, s->profile->name, server, &data);
 		gnutls_memset(data.data, 0, data.size);
@@ -264,7 +266,7 @@ ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
 		ho_step_fail_text(res, HANDOFF_EHANDSHAKE, text, req);
 		return;
 	}
-	char server[300];
+	char server[HO_CACHE_SERVER_KEY_MAX];
 	cache_server_key(s, server, sizeof(server));
 	ho_cache_put(s->cache, s->profile->name, server, &data);
 	gnutls_memset(data.data, 0, data.size);

@@ -133,6 +133,10 @@ int ho_priv_drop(const char *user, uid_t uid, gid_t gid,
 
 /* ---- cache.c: client-role sessions to resume ------------------------- */
 
+/* Longest server key (client.c): name, "@address:port", "#unverified",
+ * "#ca=" and 16 hex digits. */
+#define HO_CACHE_SERVER_KEY_MAX (255 + 1 + 64 + 11 + 20 + 1)
+
 struct ho_client_cache;
 
 /* A bounded cache (oldest entry evicted); capacity 0 disables it.
@@ -147,6 +151,29 @@ void ho_cache_put(struct ho_client_cache *c, const char *profile,
  * evicted: servers decide how often a ticket may be used. */
 int ho_cache_apply(struct ho_client_cache *c, const char *profile,
     const char *server, gnutls_session_t tls);
+
+/* ---- record_tail.c: TLS 1.0's chained IV ------------------------------ */
+
+/* Follows one direction's TLS records and keeps the end of the last
+ * encrypted handshake record (the Finished): TLS 1.0 CBC takes the next
+ * record's IV from the previous record's last cipher block. */
+struct ho_record_tail {
+	uint8_t hdr[5];
+	size_t hdr_have;  /* header bytes of the current record seen */
+	size_t body_left; /* body bytes of the current record to come */
+	int encrypted;    /* a ChangeCipherSpec went by */
+	uint8_t win[64];  /* the current record's last body bytes */
+	size_t win_len;
+	uint8_t last[64]; /* same, of the last encrypted handshake record */
+	size_t last_len;
+};
+
+void ho_record_tail_feed(struct ho_record_tail *t, const uint8_t *p, size_t n);
+/* The last 16-byte cipher block of that record when its last `skip`
+ * bytes (an encrypt-then-MAC tag) are left out.  Returns 0, or -1 if no
+ * encrypted handshake record went by. */
+int ho_record_tail_block(
+    const struct ho_record_tail *t, size_t skip, uint8_t *block);
 
 /* ---- session.c -------------------------------------------------------- */
 
@@ -164,7 +191,8 @@ struct ho_session {
 	size_t secret_len;
 	char verify_reason[160];    /* why a peer's certificate failed */
 	uint16_t peer_record_limit; /* peer's record_size_limit, 0 = none */
-	unsigned key_ops;           /* private-key operations performed */
+	struct ho_record_tail tail_in, tail_out; /* for TLS 1.0 CBC IVs */
+	unsigned key_ops; /* private-key operations performed */
 	uint64_t last_used_ms;
 	int busy;      /* a worker owns the session */
 	int abandoned; /* free it when the worker is done */
@@ -172,6 +200,7 @@ struct ho_session {
 	/* client role (set by the loop thread before the first step) */
 	int role;                /* HO_ROLE_SERVER or HO_ROLE_CLIENT */
 	char server_name[256];   /* host to verify and send as SNI, or "" */
+	char peer[64];           /* the server's "address:port", or "" */
 	int no_verify;           /* the caller turned verification off */
 	int awaiting_ticket;     /* TLS 1.3 client: done, waits for a ticket */
 	struct ho_buf trust_pem; /* the caller's own CAs, or empty */

@@ -65,6 +65,7 @@ pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 	size_t n = len < avail ? len : avail;
 	memcpy(buf, ho_buf_data(&s->in), n);
 	ho_buf_consume(&s->in, n);
+	ho_record_tail_feed(&s->tail_in, buf, n);
 	return (ssize_t)n;
 }
 
@@ -76,6 +77,7 @@ push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 		gnutls_transport_set_errno(s->tls, ENOMEM);
 		return -1;
 	}
+	ho_record_tail_feed(&s->tail_out, buf, len);
 	return (ssize_t)len;
 }
 
@@ -262,32 +264,57 @@ session_setup(struct ho_session *s)
 /* TLS 1.2 suite for a key exchange and cipher; 0 if the record layer
  * does not run it (CBC suites, DHE, RSA with ChaCha20). */
 static uint16_t
-tls12_suite(gnutls_kx_algorithm_t kx, gnutls_cipher_algorithm_t cipher)
+tls12_suite(gnutls_kx_algorithm_t kx, gnutls_cipher_algorithm_t cipher,
+    gnutls_mac_algorithm_t mac)
 {
 	static const struct {
 		gnutls_kx_algorithm_t kx;
 		gnutls_cipher_algorithm_t cipher;
+		gnutls_mac_algorithm_t mac; /* GNUTLS_MAC_AEAD for AEADs */
 		uint16_t suite;
 	} map[] = {
-	    {GNUTLS_KX_ECDHE_ECDSA, GNUTLS_CIPHER_AES_128_GCM,
-	        HO_TLS_ECDHE_ECDSA_AES_128_GCM_SHA256},
-	    {GNUTLS_KX_ECDHE_ECDSA, GNUTLS_CIPHER_AES_256_GCM,
-	        HO_TLS_ECDHE_ECDSA_AES_256_GCM_SHA384},
-	    {GNUTLS_KX_ECDHE_ECDSA, GNUTLS_CIPHER_CHACHA20_POLY1305,
-	        HO_TLS_ECDHE_ECDSA_CHACHA20_POLY1305},
-	    {GNUTLS_KX_ECDHE_RSA, GNUTLS_CIPHER_AES_128_GCM,
-	        HO_TLS_ECDHE_RSA_AES_128_GCM_SHA256},
-	    {GNUTLS_KX_ECDHE_RSA, GNUTLS_CIPHER_AES_256_GCM,
-	        HO_TLS_ECDHE_RSA_AES_256_GCM_SHA384},
-	    {GNUTLS_KX_ECDHE_RSA, GNUTLS_CIPHER_CHACHA20_POLY1305,
-	        HO_TLS_ECDHE_RSA_CHACHA20_POLY1305},
-	    {GNUTLS_KX_RSA, GNUTLS_CIPHER_AES_128_GCM,
-	        HO_TLS_RSA_AES_128_GCM_SHA256},
-	    {GNUTLS_KX_RSA, GNUTLS_CIPHER_AES_256_GCM,
-	        HO_TLS_RSA_AES_256_GCM_SHA384},
+#define AEAD(kx, cipher, suite)                                               \
+	{GNUTLS_KX_##kx, cipher, GNUTLS_MAC_AEAD, suite}
+	    AEAD(ECDHE_ECDSA, GNUTLS_CIPHER_AES_128_GCM,
+	        HO_TLS_ECDHE_ECDSA_AES_128_GCM_SHA256),
+	    AEAD(ECDHE_ECDSA, GNUTLS_CIPHER_AES_256_GCM,
+	        HO_TLS_ECDHE_ECDSA_AES_256_GCM_SHA384),
+	    AEAD(ECDHE_ECDSA, GNUTLS_CIPHER_CHACHA20_POLY1305,
+	        HO_TLS_ECDHE_ECDSA_CHACHA20_POLY1305),
+	    AEAD(ECDHE_RSA, GNUTLS_CIPHER_AES_128_GCM,
+	        HO_TLS_ECDHE_RSA_AES_128_GCM_SHA256),
+	    AEAD(ECDHE_RSA, GNUTLS_CIPHER_AES_256_GCM,
+	        HO_TLS_ECDHE_RSA_AES_256_GCM_SHA384),
+	    AEAD(ECDHE_RSA, GNUTLS_CIPHER_CHACHA20_POLY1305,
+	        HO_TLS_ECDHE_RSA_CHACHA20_POLY1305),
+	    AEAD(
+	        RSA, GNUTLS_CIPHER_AES_128_GCM, HO_TLS_RSA_AES_128_GCM_SHA256),
+	    AEAD(
+	        RSA, GNUTLS_CIPHER_AES_256_GCM, HO_TLS_RSA_AES_256_GCM_SHA384),
+#undef AEAD
+	/* CBC + HMAC: only when a profile's priority string asks. */
+#define CBC(kx, bits, mac, suite)                                             \
+	{GNUTLS_KX_##kx, GNUTLS_CIPHER_AES_##bits##_CBC, GNUTLS_MAC_##mac,    \
+	    suite}
+	    CBC(ECDHE_ECDSA, 128, SHA1, HO_TLS_ECDHE_ECDSA_AES_128_CBC_SHA),
+	    CBC(ECDHE_ECDSA, 256, SHA1, HO_TLS_ECDHE_ECDSA_AES_256_CBC_SHA),
+	    CBC(ECDHE_RSA, 128, SHA1, HO_TLS_ECDHE_RSA_AES_128_CBC_SHA),
+	    CBC(ECDHE_RSA, 256, SHA1, HO_TLS_ECDHE_RSA_AES_256_CBC_SHA),
+	    CBC(RSA, 128, SHA1, HO_TLS_RSA_AES_128_CBC_SHA),
+	    CBC(RSA, 256, SHA1, HO_TLS_RSA_AES_256_CBC_SHA),
+	    CBC(ECDHE_ECDSA, 128, SHA256,
+	        HO_TLS_ECDHE_ECDSA_AES_128_CBC_SHA256),
+	    CBC(ECDHE_ECDSA, 256, SHA384,
+	        HO_TLS_ECDHE_ECDSA_AES_256_CBC_SHA384),
+	    CBC(ECDHE_RSA, 128, SHA256, HO_TLS_ECDHE_RSA_AES_128_CBC_SHA256),
+	    CBC(ECDHE_RSA, 256, SHA384, HO_TLS_ECDHE_RSA_AES_256_CBC_SHA384),
+	    CBC(RSA, 128, SHA256, HO_TLS_RSA_AES_128_CBC_SHA256),
+	    CBC(RSA, 256, SHA256, HO_TLS_RSA_AES_256_CBC_SHA256),
+#undef CBC
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (map[i].kx == kx && map[i].cipher == cipher)
+		if (map[i].kx == kx && map[i].cipher == cipher &&
+		    map[i].mac == mac)
 			return map[i].suite;
 	}
 	return 0;
@@ -311,11 +338,12 @@ negotiated_suite(gnutls_session_t tls, uint16_t *version)
 			return HO_TLS_CHACHA20_POLY1305_SHA256;
 		default: return 0;
 		}
-	case GNUTLS_TLS1_2:
-		*version = HO_TLS12;
-		return tls12_suite(gnutls_kx_get(tls), cipher);
+	case GNUTLS_TLS1_2: *version = HO_TLS12; break;
+	case GNUTLS_TLS1_1: *version = HO_TLS11; break;
+	case GNUTLS_TLS1_0: *version = HO_TLS10; break;
 	default: return 0;
 	}
+	return tls12_suite(gnutls_kx_get(tls), cipher, gnutls_mac_get(tls));
 }
 
 static void
@@ -417,7 +445,23 @@ put_direction(struct ho_session *s, int read, struct ho_proto_buf *b)
 		seqnum = (seqnum << 8) | seq[i];
 	ho_proto_put(
 	    b, read ? HO_F_READ_KEY : HO_F_WRITE_KEY, key.data, key.size);
-	ho_proto_put(b, read ? HO_F_READ_IV : HO_F_WRITE_IV, iv.data, iv.size);
+	if (mac.size > 0) {
+		/* CBC: the HMAC key, and as "IV" the direction's last cipher
+		 * block, which TLS 1.0 chains into the next record (GnuTLS
+		 * reports only the IV the key block gave). */
+		uint8_t block[16];
+		size_t skip = gnutls_session_etm_status(s->tls) ? mac.size : 0;
+		if (ho_record_tail_block(
+		        read ? &s->tail_in : &s->tail_out, skip, block) != 0)
+			return GNUTLS_E_INTERNAL_ERROR;
+		ho_proto_put(b, read ? HO_F_READ_MAC_KEY : HO_F_WRITE_MAC_KEY,
+		    mac.data, mac.size);
+		ho_proto_put(b, read ? HO_F_READ_IV : HO_F_WRITE_IV, block,
+		    sizeof(block));
+	} else {
+		ho_proto_put(
+		    b, read ? HO_F_READ_IV : HO_F_WRITE_IV, iv.data, iv.size);
+	}
 	ho_proto_put_u64(b, read ? HO_F_READ_SEQ : HO_F_WRITE_SEQ, seqnum);
 	if (s->secret_len > 0) /* TLS 1.3 only */
 		ho_proto_put(b, read ? HO_F_READ_SECRET : HO_F_WRITE_SECRET,
@@ -468,6 +512,8 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 	struct ho_proto_buf *b = &res->reply;
 	ho_proto_put_u16(b, HO_F_VERSION, version);
 	ho_proto_put_u16(b, HO_F_SUITE, suite);
+	if (gnutls_session_etm_status(s->tls))
+		ho_proto_put_u8(b, HO_F_ETM, 1);
 	int ret = put_direction(s, 1, b);
 	if (ret == 0)
 		ret = put_direction(s, 0, b);

@@ -229,18 +229,13 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 		    pc->name, prio);
 		return -1;
 	}
-	/* TLS 1.0 and 1.1 have only CBC suites, and the callers' record
-	 * layer runs AEAD ones: say so now rather than fail handshakes. */
-	if (low == GNUTLS_TLS1_0 || low == GNUTLS_TLS1_1 ||
-	    strstr(prio, "+VERS-TLS1.0") || strstr(prio, "+VERS-TLS1.1")) {
-		snprintf(err, errlen,
-		    "profile %s: priority string \"%s\" enables TLS 1.0 or "
-		    "1.1, whose CBC cipher suites libhandoff's record layer "
-		    "does not run (it runs the AEAD suites of TLS 1.2 and "
-		    "1.3)",
-		    pc->name, prio);
-		return -1;
-	}
+	/* TLS 1.0 and 1.1 only when the operator asks for them here; the
+	 * default priority never does. */
+	if (low == GNUTLS_TLS1_0 || low == GNUTLS_TLS1_1)
+		ho_log_warning("profile %s: priority string \"%s\" enables "
+		               "TLS %s, with only CBC cipher suites: turn it "
+		               "off once the old peers are gone",
+		    pc->name, prio, low == GNUTLS_TLS1_0 ? "1.0" : "1.1");
 	for (int i = 0; i < pc->alpn_count; i++) {
 		p->alpn[i].data = (unsigned char *)pc->alpn[i];
 		p->alpn[i].size = (unsigned)strlen(pc->alpn[i]);

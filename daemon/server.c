@@ -274,6 +274,7 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 	if (role == HO_ROLE_CLIENT) {
 		ho_proto_get_str(msg, HO_F_SERVER_NAME, s->server_name,
 		    sizeof(s->server_name));
+		ho_proto_get_str(msg, HO_F_PEER, s->peer, sizeof(s->peer));
 		if (ca->present &&
 		    ho_buf_append(&s->trust_pem, ca->ptr, ca->len) != 0) {
 			ho_session_destroy(&d->sessions, s);

@@ -221,7 +221,8 @@ HANDOFF_EXPORT void handoff_conn_free(struct handoff_conn *conn);
 HANDOFF_EXPORT const char *handoff_conn_error(struct handoff_conn *conn);
 HANDOFF_EXPORT int handoff_conn_errno(struct handoff_conn *conn);
 
-/* After the handshake: "TLSv1.3" or "TLSv1.2", the IANA suite name
+/* After the handshake: "TLSv1.3", "TLSv1.2" (or, where a profile enables
+ * them, "TLSv1.1", "TLSv1"), the IANA suite name
  * ("TLS_AES_128_GCM_SHA256"), the ALPN
  * protocol and the SNI server name (NULL when there is none).  The
  * strings live as long as the connection. */
@@ -270,7 +271,9 @@ struct handoff_keys {
  * over to the caller: from then on handoff_read() and handoff_write()
  * fail with HANDOFF_ESTATE, handoff_close() sends nothing, and only
  * handoff_conn_free() (and the info calls) may follow.  The handshake
- * must be complete and nothing may be buffered: no unread bytes from the
+ * must be complete, the suite an AEAD one (CBC suites, which only a
+ * profile that enables TLS 1.0/1.1 or CBC negotiates, are refused), and
+ * nothing may be buffered: no unread bytes from the
  * peer and no unsent bytes for it (else -1, HANDOFF_ESTATE, and the
  * connection stays usable).  The caller owns *keys and MUST wipe it
  * (explicit_bzero) when done.

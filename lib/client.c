@@ -13,11 +13,30 @@
  * connection waits for it briefly, because nanomsg drops a request still
  * queued when its socket closes (a short-lived process would lose it).
  */
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "handoff_internal.h"
 #include "wipe.h"
+
+/* The server's "address:port" (IP sockets only, else ""): two servers
+ * with one name on two ports must not resume each other's sessions. */
+static void
+peer_address(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+	char host[INET6_ADDRSTRLEN], port[8];
+	out[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0 ||
+	    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6) ||
+	    getnameinfo((struct sockaddr *)&sa, sl, host, sizeof(host), port,
+	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	snprintf(out, len, "%s:%s", host, port);
+}
 
 int
 handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
@@ -52,6 +71,7 @@ handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
 	if (servername != NULL)
 		snprintf(
 		    c->servername, sizeof(c->servername), "%s", servername);
+	peer_address(fd, c->peer, sizeof(c->peer));
 	*conn = c;
 	return 0;
 }

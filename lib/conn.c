@@ -174,7 +174,7 @@ void
 ho_conn_send_alert(struct handoff_conn *c, uint8_t desc)
 {
 	uint8_t alert[2] = {2, desc}; /* fatal */
-	if (c->rec.dir[HO_REC_WRITE].aead != NULL &&
+	if (ho_rec_ready(&c->rec, HO_REC_WRITE) &&
 	    ho_conn_seal(c, HO_CT_ALERT, alert, sizeof(alert)) == 0) {
 		/* Best effort: one attempt even on a non-blocking socket. */
 		int nb = c->nonblocking;
@@ -230,7 +230,7 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 			continue;
 		}
 		if ((p[0] == HS_CLIENT_HELLO || p[0] == HS_HELLO_REQUEST) &&
-		    c->rec.version == HO_TLS12) {
+		    c->rec.version != HO_TLS13) {
 			/* Renegotiation: the keys live here, the handshake
 			 * code in the daemon, so it cannot happen.  Say so
 			 * (a warning) and carry on with the old keys. */

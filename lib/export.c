@@ -46,6 +46,11 @@ handoff_conn_export_keys(struct handoff_conn *c, struct handoff_keys *keys)
 		return refuse(c,
 		    "bytes for the peer are still queued: let "
 		    "handoff_write() finish first");
+	if (c->rec.cbc)
+		return refuse(c,
+		    "only AEAD cipher suites can be exported (this "
+		    "connection runs a CBC suite, which kernel TLS lacks "
+		    "too)");
 	if (c->rec.dir[HO_REC_READ].exhausted ||
 	    c->rec.dir[HO_REC_WRITE].exhausted)
 		return refuse(c, "a sequence number is exhausted");

@@ -154,6 +154,7 @@ struct handoff_conn {
 	char cipher[64];
 	char alpn[HO_PROTO_MAX_STR + 1];
 	char servername[HO_PROTO_MAX_STR + 1];
+	char peer[64]; /* client: the server's "address:port", or "" */
 	int resumed;
 	struct ho_buf peer_chain; /* (u24 length, DER)* from the daemon */
 

@@ -58,6 +58,8 @@ build_request(struct handoff_conn *c)
 		ho_proto_put_u8(b, HO_F_ROLE, (uint8_t)c->role);
 		if (c->role == HO_ROLE_CLIENT && c->servername[0] != '\0')
 			ho_proto_put_str(b, HO_F_SERVER_NAME, c->servername);
+		if (c->role == HO_ROLE_CLIENT && c->peer[0] != '\0')
+			ho_proto_put_str(b, HO_F_PEER, c->peer);
 		if (c->role == HO_ROLE_CLIENT && c->ctx->no_verify)
 			ho_proto_put_u8(b, HO_F_NO_VERIFY, 1);
 		if (c->role == HO_ROLE_CLIENT &&
@@ -91,6 +93,18 @@ send_request(struct handoff_conn *c)
 	return 0;
 }
 
+/* The protocol's name as OpenSSL and GnuTLS print it. */
+static const char *
+version_name(uint16_t version)
+{
+	switch (version) {
+	case HO_TLS13: return "TLSv1.3";
+	case HO_TLS12: return "TLSv1.2";
+	case HO_TLS11: return "TLSv1.1";
+	default: return "TLSv1";
+	}
+}
+
 /* Copies the keys and facts of a DONE reply into the record layer. */
 static int
 install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
@@ -114,6 +128,19 @@ install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
 		    suite);
 	const struct ho_proto_field *rs = &f[HO_F_READ_SECRET];
 	const struct ho_proto_field *ws = &f[HO_F_WRITE_SECRET];
+	const struct ho_proto_field *rm = &f[HO_F_READ_MAC_KEY];
+	const struct ho_proto_field *wm = &f[HO_F_WRITE_MAC_KEY];
+	uint8_t etm = 0;
+	ho_proto_get_u8(m, HO_F_ETM, &etm);
+	c->rec.etm = etm != 0;
+	if (c->rec.cbc &&
+	    (ho_rec_set_mac_key(&c->rec, HO_REC_READ, rm->ptr, rm->len) != 0 ||
+	        ho_rec_set_mac_key(&c->rec, HO_REC_WRITE, wm->ptr, wm->len) !=
+	            0))
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "handoffd's DONE reply lacks the MAC keys of %s (daemon "
+		    "and library versions differ?)",
+		    ho_rec_suite_name(suite));
 	if (ho_rec_set_keys(&c->rec, HO_REC_READ, f[HO_F_READ_KEY].ptr,
 	        f[HO_F_READ_KEY].len, f[HO_F_READ_IV].ptr, f[HO_F_READ_IV].len,
 	        rs->present ? rs->ptr : NULL, rs->len, rseq) != 0 ||
@@ -124,8 +151,7 @@ install_keys(struct handoff_conn *c, const struct ho_proto_msg *m)
 		return ho_conn_fail(c, HANDOFF_EPROTO,
 		    "handoffd sent keys of the wrong size for %s",
 		    ho_rec_suite_name(suite));
-	snprintf(c->version, sizeof(c->version), "%s",
-	    version == HO_TLS13 ? "TLSv1.3" : "TLSv1.2");
+	snprintf(c->version, sizeof(c->version), "%s", version_name(version));
 	snprintf(c->cipher, sizeof(c->cipher), "%s", ho_rec_suite_name(suite));
 	ho_proto_get_str(m, HO_F_ALPN, c->alpn, sizeof(c->alpn));
 	ho_proto_get_str(

@@ -93,7 +93,11 @@ enum ho_proto_kind {
 	X(REQUEST_ID, 26, HO_KIND_U64)   /* echoed back in the reply */       \
 	X(PEER_CHAIN, 27, HO_KIND_BYTES) /* (u24 len, DER)*, leaf first */    \
 	X(NO_VERIFY, 28, HO_KIND_U8)     /* client: 1 = skip verification */  \
-	X(TRUST_PEM, 29, HO_KIND_BYTES)  /* client: the caller's CAs, PEM */
+	X(TRUST_PEM, 29, HO_KIND_BYTES)  /* client: the caller's CAs, PEM */  \
+	X(ETM, 30, HO_KIND_U8)           /* CBC: 1 = encrypt-then-MAC */      \
+	X(READ_MAC_KEY, 31, HO_KIND_SECRET) /* CBC suites' HMAC keys */       \
+	X(WRITE_MAC_KEY, 32, HO_KIND_SECRET)                                  \
+	X(PEER, 33, HO_KIND_STR) /* client: server address "host:port" */
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,

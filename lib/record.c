@@ -9,6 +9,7 @@
  * refused instead.
  */
 #include "record.h"
+#include "record_cbc.h"
 
 #include <string.h>
 
@@ -19,14 +20,21 @@
 
 struct suite_info {
 	uint16_t suite;
-	uint16_t version;
+	uint16_t version; /* the one version (AEAD), or the highest (CBC) */
 	gnutls_cipher_algorithm_t cipher;
-	gnutls_mac_algorithm_t hash;
+	gnutls_mac_algorithm_t hash; /* AEAD: HKDF hash; CBC: record MAC */
 	uint8_t key_len;
 	uint8_t iv_len;
 	uint8_t explicit_nonce;
 	const char *name;
 };
+
+/* CBC suites run in TLS 1.0 up to `version`; iv_len 16 is the last
+ * ciphertext block handoffd saw (TLS 1.0 chains it on). */
+#define CBC(num, cipher, mac, key_len, ver, name)                             \
+	{                                                                     \
+		num, ver, cipher, mac, key_len, 16, 0, name                   \
+	}
 
 static const struct suite_info suites[] = {
     {HO_TLS_AES_128_GCM_SHA256, HO_TLS13, GNUTLS_CIPHER_AES_128_GCM,
@@ -56,7 +64,42 @@ static const struct suite_info suites[] = {
         GNUTLS_MAC_SHA256, 16, 4, 1, "TLS_RSA_WITH_AES_128_GCM_SHA256"},
     {HO_TLS_RSA_AES_256_GCM_SHA384, HO_TLS12, GNUTLS_CIPHER_AES_256_GCM,
         GNUTLS_MAC_SHA384, 32, 4, 1, "TLS_RSA_WITH_AES_256_GCM_SHA384"},
+    CBC(HO_TLS_ECDHE_ECDSA_AES_128_CBC_SHA, GNUTLS_CIPHER_AES_128_CBC,
+        GNUTLS_MAC_SHA1, 16, HO_TLS12, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
+    CBC(HO_TLS_ECDHE_ECDSA_AES_256_CBC_SHA, GNUTLS_CIPHER_AES_256_CBC,
+        GNUTLS_MAC_SHA1, 32, HO_TLS12, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
+    CBC(HO_TLS_ECDHE_RSA_AES_128_CBC_SHA, GNUTLS_CIPHER_AES_128_CBC,
+        GNUTLS_MAC_SHA1, 16, HO_TLS12, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
+    CBC(HO_TLS_ECDHE_RSA_AES_256_CBC_SHA, GNUTLS_CIPHER_AES_256_CBC,
+        GNUTLS_MAC_SHA1, 32, HO_TLS12, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
+    CBC(HO_TLS_RSA_AES_128_CBC_SHA, GNUTLS_CIPHER_AES_128_CBC, GNUTLS_MAC_SHA1,
+        16, HO_TLS12, "TLS_RSA_WITH_AES_128_CBC_SHA"),
+    CBC(HO_TLS_RSA_AES_256_CBC_SHA, GNUTLS_CIPHER_AES_256_CBC, GNUTLS_MAC_SHA1,
+        32, HO_TLS12, "TLS_RSA_WITH_AES_256_CBC_SHA"),
+    CBC(HO_TLS_ECDHE_ECDSA_AES_128_CBC_SHA256, GNUTLS_CIPHER_AES_128_CBC,
+        GNUTLS_MAC_SHA256, 16, HO_TLS12,
+        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"),
+    CBC(HO_TLS_ECDHE_ECDSA_AES_256_CBC_SHA384, GNUTLS_CIPHER_AES_256_CBC,
+        GNUTLS_MAC_SHA384, 32, HO_TLS12,
+        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
+    CBC(HO_TLS_ECDHE_RSA_AES_128_CBC_SHA256, GNUTLS_CIPHER_AES_128_CBC,
+        GNUTLS_MAC_SHA256, 16, HO_TLS12,
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"),
+    CBC(HO_TLS_ECDHE_RSA_AES_256_CBC_SHA384, GNUTLS_CIPHER_AES_256_CBC,
+        GNUTLS_MAC_SHA384, 32, HO_TLS12,
+        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+    CBC(HO_TLS_RSA_AES_128_CBC_SHA256, GNUTLS_CIPHER_AES_128_CBC,
+        GNUTLS_MAC_SHA256, 16, HO_TLS12, "TLS_RSA_WITH_AES_128_CBC_SHA256"),
+    CBC(HO_TLS_RSA_AES_256_CBC_SHA256, GNUTLS_CIPHER_AES_256_CBC,
+        GNUTLS_MAC_SHA256, 32, HO_TLS12, "TLS_RSA_WITH_AES_256_CBC_SHA256"),
 };
+
+static int
+is_cbc(const struct suite_info *s)
+{
+	return s->cipher == GNUTLS_CIPHER_AES_128_CBC ||
+	    s->cipher == GNUTLS_CIPHER_AES_256_CBC;
+}
 
 static const struct suite_info *
 find_suite(uint16_t suite)
@@ -80,7 +123,12 @@ ho_rec_init(struct ho_rec *r, uint16_t version, uint16_t suite)
 {
 	const struct suite_info *s = find_suite(suite);
 	memset(r, 0, sizeof(*r));
-	if (s == NULL || s->version != version)
+	if (s == NULL ||
+	    (is_cbc(s) ? version < HO_TLS10 || version > s->version
+	               : version != s->version))
+		return HO_REC_E_INTERNAL;
+	/* SHA-256/384 MACs came with TLS 1.2. */
+	if (is_cbc(s) && s->hash != GNUTLS_MAC_SHA1 && version != HO_TLS12)
 		return HO_REC_E_INTERNAL;
 	r->version = version;
 	r->suite = suite;
@@ -89,7 +137,30 @@ ho_rec_init(struct ho_rec *r, uint16_t version, uint16_t suite)
 	r->key_len = s->key_len;
 	r->iv_len = s->iv_len;
 	r->explicit_nonce = s->explicit_nonce;
+	if (is_cbc(s)) {
+		r->cbc = 1;
+		r->mac = s->hash;
+		r->mac_len = gnutls_hmac_get_len(s->hash);
+	}
 	return 0;
+}
+
+int
+ho_rec_set_mac_key(
+    struct ho_rec *r, int dir, const uint8_t *key, size_t key_len)
+{
+	if ((dir != HO_REC_READ && dir != HO_REC_WRITE) || !r->cbc ||
+	    key_len != r->mac_len)
+		return HO_REC_E_INTERNAL;
+	memcpy(r->dir[dir].mac_key, key, key_len);
+	r->dir[dir].mac_key_len = key_len;
+	return 0;
+}
+
+int
+ho_rec_ready(const struct ho_rec *r, int dir)
+{
+	return r->dir[dir].aead != NULL || r->dir[dir].cbc != NULL;
 }
 
 static int
@@ -98,13 +169,15 @@ rekey_handle(struct ho_rec *r, struct ho_rec_dir *d)
 	if (d->aead != NULL)
 		gnutls_aead_cipher_deinit(d->aead);
 	d->aead = NULL;
+	d->records = 0;
+	d->exhausted = 0;
+	if (r->cbc)
+		return ho_cbc_key_dir(r, d);
 	gnutls_datum_t key = {d->key, (unsigned)d->key_len};
 	if (gnutls_aead_cipher_init(&d->aead, r->cipher, &key) < 0) {
 		d->aead = NULL;
 		return HO_REC_E_INTERNAL;
 	}
-	d->records = 0;
-	d->exhausted = 0;
 	return 0;
 }
 
@@ -141,6 +214,7 @@ ho_rec_clear(struct ho_rec *r)
 		if (r->dir[i].aead != NULL)
 			gnutls_aead_cipher_deinit(r->dir[i].aead);
 		r->dir[i].aead = NULL;
+		ho_cbc_clear_dir(&r->dir[i]);
 	}
 	ho_wipe(r, sizeof(*r));
 }
@@ -150,12 +224,14 @@ ho_rec_sealed_len(const struct ho_rec *r, size_t len, size_t pad)
 {
 	if (r->version == HO_TLS13)
 		return HO_REC_HEADER_LEN + len + 1 + pad + TAG_LEN;
+	if (r->cbc)
+		return ho_cbc_sealed_len(r, len);
 	return HO_REC_HEADER_LEN +
 	    (r->explicit_nonce ? TLS12_EXPLICIT_NONCE : 0) + len + TAG_LEN;
 }
 
-static void
-store64(uint8_t *p, uint64_t v)
+void
+ho_rec_store64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--) {
 		p[i] = (uint8_t)v;
@@ -169,7 +245,7 @@ static size_t
 make_nonce(const struct ho_rec *r, const struct ho_rec_dir *d, uint8_t *n)
 {
 	uint8_t seq[8];
-	store64(seq, d->seq);
+	ho_rec_store64(seq, d->seq);
 	if (r->explicit_nonce) {
 		memcpy(n, d->iv, 4);
 		memcpy(n + 4, seq, 8);
@@ -183,8 +259,8 @@ make_nonce(const struct ho_rec *r, const struct ho_rec_dir *d, uint8_t *n)
 
 /* Moves to the next sequence number; the last one ends the key's life,
  * since wrapping would reuse a nonce (RFC 8446 5.3). */
-static void
-advance(struct ho_rec_dir *d)
+void
+ho_rec_advance(struct ho_rec_dir *d)
 {
 	if (d->seq == UINT64_MAX)
 		d->exhausted = 1;
@@ -205,7 +281,7 @@ ho_rec_wants_update(const struct ho_rec *r, int dir)
 static void
 tls12_aad(const struct ho_rec_dir *d, uint8_t type, size_t len, uint8_t *aad)
 {
-	store64(aad, d->seq);
+	ho_rec_store64(aad, d->seq);
 	aad[8] = type;
 	aad[9] = 3;
 	aad[10] = 3;
@@ -218,7 +294,7 @@ ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain, size_t len,
     size_t pad, uint8_t *out, size_t out_cap, size_t *out_len)
 {
 	struct ho_rec_dir *d = &r->dir[HO_REC_WRITE];
-	if (d->aead == NULL || len > HO_REC_MAX_PLAIN ||
+	if (!ho_rec_ready(r, HO_REC_WRITE) || len > HO_REC_MAX_PLAIN ||
 	    (r->version == HO_TLS13 ? len + pad > HO_REC_MAX_PLAIN : pad != 0))
 		return HO_REC_E_INTERNAL;
 	if (d->exhausted)
@@ -226,6 +302,8 @@ ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain, size_t len,
 	size_t total = ho_rec_sealed_len(r, len, pad);
 	if (out_cap < total)
 		return HO_REC_E_SPACE;
+	if (r->cbc)
+		return ho_cbc_seal(r, type, plain, len, out, out_len);
 
 	size_t body = total - HO_REC_HEADER_LEN;
 	uint8_t *p = out + HO_REC_HEADER_LEN; /* where plaintext goes */
@@ -245,7 +323,7 @@ ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain, size_t len,
 		inner = len + 1 + pad;
 	} else {
 		if (r->explicit_nonce) {
-			store64(p, d->seq);
+			ho_rec_store64(p, d->seq);
 			p += TLS12_EXPLICIT_NONCE;
 		}
 		memcpy(p, plain, len);
@@ -262,7 +340,7 @@ ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain, size_t len,
 	ho_wipe(nonce, sizeof(nonce));
 	if (ret < 0 || tag_len != TAG_LEN)
 		return HO_REC_E_INTERNAL;
-	advance(d);
+	ho_rec_advance(d);
 	*out_len = total;
 	return 0;
 }
@@ -272,7 +350,7 @@ ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
     uint8_t **plain, size_t *plain_len)
 {
 	struct ho_rec_dir *d = &r->dir[HO_REC_READ];
-	if (d->aead == NULL || rec_len < HO_REC_HEADER_LEN)
+	if (!ho_rec_ready(r, HO_REC_READ) || rec_len < HO_REC_HEADER_LEN)
 		return HO_REC_E_INTERNAL;
 	size_t body = (size_t)rec[3] << 8 | rec[4];
 	if (body != rec_len - HO_REC_HEADER_LEN)
@@ -281,6 +359,8 @@ ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
 		return HO_REC_E_OVERFLOW;
 	if (d->exhausted)
 		return HO_REC_E_SEQ;
+	if (r->cbc)
+		return ho_cbc_open(r, rec, rec_len, type, plain, plain_len);
 
 	uint8_t nonce[12], aad12[13];
 	uint8_t *p = rec + HO_REC_HEADER_LEN;
@@ -337,7 +417,7 @@ ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
 		if (n > HO_REC_MAX_PLAIN)
 			return HO_REC_E_OVERFLOW;
 	}
-	advance(d);
+	ho_rec_advance(d);
 	*type = t;
 	*plain = p;
 	*plain_len = n;

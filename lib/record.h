@@ -5,7 +5,9 @@
  * this module seals and opens TLS records with them.  It never does I/O
  * (BearSSL style): the caller gives it one whole record and gets one back.
  * TLS 1.3 (RFC 8446 5.2) and TLS 1.2 AEAD (RFC 5288 explicit nonce for
- * AES-GCM, RFC 7905 for ChaCha20-Poly1305) are supported.
+ * AES-GCM, RFC 7905 for ChaCha20-Poly1305) are supported, and the AES-CBC
+ * + HMAC suites of TLS 1.0-1.2 (record_cbc.c) for profiles that turn the
+ * old protocols on.
  */
 #ifndef HANDOFF_RECORD_H
 #define HANDOFF_RECORD_H
@@ -16,6 +18,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#define HO_TLS10 0x0301
+#define HO_TLS11 0x0302
 #define HO_TLS12 0x0303
 #define HO_TLS13 0x0304
 
@@ -31,6 +35,20 @@
 #define HO_TLS_ECDHE_ECDSA_CHACHA20_POLY1305 0xCCA9
 #define HO_TLS_RSA_AES_128_GCM_SHA256 0x009C
 #define HO_TLS_RSA_AES_256_GCM_SHA384 0x009D
+/* CBC + HMAC suites: only where a profile enables them (TLS 1.0/1.1
+ * have nothing else). */
+#define HO_TLS_ECDHE_ECDSA_AES_128_CBC_SHA 0xC009
+#define HO_TLS_ECDHE_ECDSA_AES_256_CBC_SHA 0xC00A
+#define HO_TLS_ECDHE_RSA_AES_128_CBC_SHA 0xC013
+#define HO_TLS_ECDHE_RSA_AES_256_CBC_SHA 0xC014
+#define HO_TLS_RSA_AES_128_CBC_SHA 0x002F
+#define HO_TLS_RSA_AES_256_CBC_SHA 0x0035
+#define HO_TLS_ECDHE_ECDSA_AES_128_CBC_SHA256 0xC023
+#define HO_TLS_ECDHE_ECDSA_AES_256_CBC_SHA384 0xC024
+#define HO_TLS_ECDHE_RSA_AES_128_CBC_SHA256 0xC027
+#define HO_TLS_ECDHE_RSA_AES_256_CBC_SHA384 0xC028
+#define HO_TLS_RSA_AES_128_CBC_SHA256 0x003C
+#define HO_TLS_RSA_AES_256_CBC_SHA256 0x003D
 
 /* TLS content types. */
 #define HO_CT_CHANGE_CIPHER_SPEC 20
@@ -43,9 +61,8 @@
 /* Largest record body a peer may send: TLS 1.3 allows 2^14 + 256. */
 #define HO_REC_MAX_BODY (16384 + 256)
 #define HO_REC_MAX_RECORD (HO_REC_HEADER_LEN + HO_REC_MAX_BODY)
-/* Most a sealed record adds to its plaintext: type byte, explicit nonce,
- * tag (TLS 1.3 adds 1 + 16; TLS 1.2 GCM adds 8 + 16). */
-#define HO_REC_MAX_OVERHEAD (HO_REC_HEADER_LEN + 8 + 1 + 16)
+#define HO_REC_CBC_BLOCK 16
+#define HO_REC_MAX_MAC 48 /* HMAC-SHA384 */
 
 /* Errors from ho_rec_*; each maps to the alert the caller must send. */
 #define HO_REC_E_BAD_MAC (-1)  /* authentication failed: bad_record_mac */
@@ -60,12 +77,18 @@ enum ho_rec_dir_id { HO_REC_READ = 0, HO_REC_WRITE = 1 };
 
 /* Keys and state for one direction. */
 struct ho_rec_dir {
-	gnutls_aead_cipher_hd_t aead; /* keyed AEAD handle, NULL if unset */
+	gnutls_aead_cipher_hd_t aead; /* AEAD suites: keyed handle, or NULL */
+	gnutls_cipher_hd_t cbc;       /* CBC suites: keyed handle, or NULL */
+	gnutls_hmac_hd_t hmac;        /* CBC suites: keyed record MAC */
 	uint8_t key[32];
 	size_t key_len;
-	uint8_t
-	    iv[12]; /* TLS 1.3/ChaCha: 12-byte IV; TLS 1.2 GCM: 4-byte salt */
+	/* TLS 1.3/ChaCha: 12-byte IV; TLS 1.2 GCM: 4-byte salt; CBC: the
+	 * last ciphertext block, which is TLS 1.0's next IV (later
+	 * versions send an explicit IV in each record). */
+	uint8_t iv[16];
 	size_t iv_len;
+	uint8_t mac_key[HO_REC_MAX_MAC]; /* CBC suites: HMAC key */
+	size_t mac_key_len;
 	uint8_t secret[48]; /* TLS 1.3 traffic secret (for KeyUpdate) */
 	size_t secret_len;
 	uint64_t seq;     /* next record's sequence number */
@@ -75,19 +98,32 @@ struct ho_rec_dir {
 
 /* A record layer: one per connection. */
 struct ho_rec {
-	uint16_t version; /* HO_TLS12 or HO_TLS13 */
+	uint16_t version; /* HO_TLS10 .. HO_TLS13 */
 	uint16_t suite;   /* IANA number, see above */
 	gnutls_cipher_algorithm_t cipher;
 	gnutls_mac_algorithm_t hash; /* suite hash, for HKDF (TLS 1.3) */
 	size_t key_len;              /* expected key length */
 	size_t iv_len;               /* expected IV (or salt) length */
 	int explicit_nonce;          /* TLS 1.2 AES-GCM: 8-byte nonce */
+	int cbc;                     /* a CBC + HMAC suite (record_cbc.c) */
+	gnutls_mac_algorithm_t mac;  /* CBC: the record MAC */
+	size_t mac_len;              /* CBC: its output (and key) length */
+	int etm;                     /* CBC: encrypt-then-MAC (RFC 7366) */
 	struct ho_rec_dir dir[2];    /* indexed by enum ho_rec_dir_id */
 };
 
 /* Sets version and suite.  Returns 0, or HO_REC_E_INTERNAL if the pair is
  * not one this layer runs. */
 int ho_rec_init(struct ho_rec *r, uint16_t version, uint16_t suite);
+
+/* CBC suites: installs one direction's HMAC key (copied), before
+ * ho_rec_set_keys().  Returns 0, or HO_REC_E_INTERNAL on a wrong length
+ * or an AEAD suite. */
+int ho_rec_set_mac_key(
+    struct ho_rec *r, int dir, const uint8_t *key, size_t key_len);
+
+/* 1 when the direction has keys installed. */
+int ho_rec_ready(const struct ho_rec *r, int dir);
 
 /* Installs keys for one direction (copied; the caller wipes its copy).
  * secret may be NULL (TLS 1.2).  Returns 0 or HO_REC_E_INTERNAL. */
@@ -99,12 +135,14 @@ int ho_rec_set_keys(struct ho_rec *r, int dir, const uint8_t *key,
  * and safe to call twice. */
 void ho_rec_clear(struct ho_rec *r);
 
-/* Bytes ho_rec_seal() writes for len bytes of plaintext and pad bytes of
- * TLS 1.3 padding (pad must be 0 for TLS 1.2). */
+/* Most bytes ho_rec_seal() writes for len bytes of plaintext and pad
+ * bytes of TLS 1.3 padding (pad must be 0 before TLS 1.3); exact but for
+ * TLS 1.0 CBC, where application data may take two records. */
 size_t ho_rec_sealed_len(const struct ho_rec *r, size_t len, size_t pad);
 
 /*
- * Seals one record of content type `type` (header included) into out.
+ * Seals one record of content type `type` (header included) into out
+ * (TLS 1.0 CBC application data: two, see record_cbc.c).
  * len MUST be <= HO_REC_MAX_PLAIN; TLS 1.3 len + pad + 1 MUST be <=
  * HO_REC_MAX_PLAIN + 1.  out MUST NOT overlap plain.  Advances the write
  * sequence number.  Returns 0 and sets *out_len, or a HO_REC_E_* code.
