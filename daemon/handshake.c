@@ -261,8 +261,8 @@ session_setup(struct ho_session *s)
 	return 0;
 }
 
-/* TLS 1.2 suite for a key exchange and cipher; 0 if the record layer
- * does not run it (CBC suites, DHE, RSA with ChaCha20). */
+/* TLS 1.0-1.2 suite for a key exchange, cipher and MAC; 0 if the record
+ * layer does not run it (DHE, 3DES, CCM, RSA with ChaCha20, ...). */
 static uint16_t
 tls12_suite(gnutls_kx_algorithm_t kx, gnutls_cipher_algorithm_t cipher,
     gnutls_mac_algorithm_t mac)
