@@ -28,7 +28,7 @@ int ho_cbc_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain,
     size_t len, uint8_t *out, size_t *out_len);
 
 /* As ho_rec_open(), once the header length and overflow checks passed. */
-int ho_cbc_open(struct ho_rec *r, uint8_t *rec, size_t rec_len,
-    uint8_t *type, uint8_t **plain, size_t *plain_len);
+int ho_cbc_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
+    uint8_t **plain, size_t *plain_len);
 
 #endif /* HANDOFF_RECORD_CBC_H */
