@@ -166,19 +166,15 @@ ho_rec_ready(const struct ho_rec *r, int dir)
 static int
 rekey_handle(struct ho_rec *r, struct ho_rec_dir *d)
 {
-	if (d->aead != NULL)
-		gnutls_aead_cipher_deinit(d->aead);
+	ho_aead_free(d->aead);
 	d->aead = NULL;
 	d->records = 0;
 	d->exhausted = 0;
 	if (r->cbc)
 		return ho_cbc_key_dir(r, d);
-	gnutls_datum_t key = {d->key, (unsigned)d->key_len};
-	if (gnutls_aead_cipher_init(&d->aead, r->cipher, &key) < 0) {
-		d->aead = NULL;
-		return HO_REC_E_INTERNAL;
-	}
-	return 0;
+	d->aead = ho_aead_new(
+	    r->cipher, d->key, d->key_len, d == &r->dir[HO_REC_WRITE]);
+	return d->aead != NULL ? 0 : HO_REC_E_INTERNAL;
 }
 
 int
@@ -211,8 +207,7 @@ void
 ho_rec_clear(struct ho_rec *r)
 {
 	for (int i = 0; i < 2; i++) {
-		if (r->dir[i].aead != NULL)
-			gnutls_aead_cipher_deinit(r->dir[i].aead);
+		ho_aead_free(r->dir[i].aead);
 		r->dir[i].aead = NULL;
 		ho_cbc_clear_dir(&r->dir[i]);
 	}
@@ -241,7 +236,7 @@ ho_rec_store64(uint8_t *p, uint64_t v)
 
 /* nonce = IV XOR left-padded seq (TLS 1.3, RFC 7905), or salt || seq
  * (TLS 1.2 AES-GCM, where seq doubles as the explicit nonce). */
-static size_t
+static void
 make_nonce(const struct ho_rec *r, const struct ho_rec_dir *d, uint8_t *n)
 {
 	uint8_t seq[8];
@@ -249,12 +244,11 @@ make_nonce(const struct ho_rec *r, const struct ho_rec_dir *d, uint8_t *n)
 	if (r->explicit_nonce) {
 		memcpy(n, d->iv, 4);
 		memcpy(n + 4, seq, 8);
-		return 12;
+		return;
 	}
 	memcpy(n, d->iv, 12);
 	for (int i = 0; i < 8; i++)
 		n[4 + i] ^= seq[i];
-	return 12;
 }
 
 /* Moves to the next sequence number; the last one ends the key's life,
@@ -331,14 +325,11 @@ ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain, size_t len,
 		aad = aad12;
 		aad_len = sizeof(aad12);
 	}
-	size_t nonce_len = make_nonce(r, d, nonce);
-	giovec_t aad_iov = {(void *)aad, aad_len};
-	giovec_t data_iov = {p, inner};
-	size_t tag_len = TAG_LEN;
-	int ret = gnutls_aead_cipher_encryptv2(d->aead, nonce, nonce_len,
-	    &aad_iov, 1, &data_iov, 1, p + inner, &tag_len);
+	make_nonce(r, d, nonce);
+	int ret =
+	    ho_aead_seal(d->aead, nonce, aad, aad_len, p, inner, p + inner);
 	ho_wipe(nonce, sizeof(nonce));
-	if (ret < 0 || tag_len != TAG_LEN)
+	if (ret != 0)
 		return HO_REC_E_INTERNAL;
 	ho_rec_advance(d);
 	*out_len = total;
@@ -390,19 +381,17 @@ ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
 		aad = aad12;
 		aad_len = sizeof(aad12);
 	}
-	size_t nonce_len = make_nonce(r, d, nonce);
+	make_nonce(r, d, nonce);
 	if (r->version == HO_TLS12 && r->explicit_nonce) {
 		/* The peer chooses the explicit part; it is authenticated
 		 * through the nonce, so take it as sent. */
 		memcpy(nonce + 4, p, TLS12_EXPLICIT_NONCE);
 		p += TLS12_EXPLICIT_NONCE;
 	}
-	giovec_t aad_iov = {(void *)aad, aad_len};
-	giovec_t data_iov = {p, ct_len};
-	int ret = gnutls_aead_cipher_decryptv2(d->aead, nonce, nonce_len,
-	    &aad_iov, 1, &data_iov, 1, p + ct_len, TAG_LEN);
+	int ret =
+	    ho_aead_open(d->aead, nonce, aad, aad_len, p, ct_len, p + ct_len);
 	ho_wipe(nonce, sizeof(nonce));
-	if (ret < 0)
+	if (ret != 0)
 		return HO_REC_E_BAD_MAC;
 
 	size_t n = ct_len;

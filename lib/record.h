@@ -18,6 +18,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "aead.h"
+
 #define HO_TLS10 0x0301
 #define HO_TLS11 0x0302
 #define HO_TLS12 0x0303
@@ -77,9 +79,9 @@ enum ho_rec_dir_id { HO_REC_READ = 0, HO_REC_WRITE = 1 };
 
 /* Keys and state for one direction. */
 struct ho_rec_dir {
-	gnutls_aead_cipher_hd_t aead; /* AEAD suites: keyed handle, or NULL */
-	gnutls_cipher_hd_t cbc;       /* CBC suites: keyed handle, or NULL */
-	gnutls_hmac_hd_t hmac;        /* CBC suites: keyed record MAC */
+	struct ho_aead *aead;   /* AEAD suites: keyed (aead.c), or NULL */
+	gnutls_cipher_hd_t cbc; /* CBC suites: keyed handle, or NULL */
+	gnutls_hmac_hd_t hmac;  /* CBC suites: keyed record MAC */
 	uint8_t key[32];
 	size_t key_len;
 	/* TLS 1.3/ChaCha: 12-byte IV; TLS 1.2 GCM: 4-byte salt; CBC: the
