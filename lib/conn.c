@@ -22,6 +22,10 @@
 
 /* Read buffer: room for a few full records per read() call. */
 #define IN_BUF_SIZE (4 * HO_REC_MAX_RECORD)
+/* Room per read while handshaking: a ClientHello or a server flight is
+ * a few KiB, and thousands of handshakes in flight each hold this buffer
+ * (a bigger record still arrives: each read makes room again). */
+#define HS_READ_ROOM 4096
 /* Longest wait in handoff_conn_free for a relayed ticket's answer. */
 #define TICKET_RELAY_WAIT_MS 200
 /* Records sealed per write() system call. */
@@ -95,7 +99,9 @@ wait_socket(struct handoff_conn *c, short events)
 int
 ho_conn_fill(struct handoff_conn *c)
 {
-	if (ho_buf_reserve(&c->in, IN_BUF_SIZE / 2) != 0)
+	size_t room =
+	    c->state == HO_CONN_OPEN ? IN_BUF_SIZE / 2 : HS_READ_ROOM;
+	if (ho_buf_reserve(&c->in, room) != 0)
 		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
 	for (;;) {
 		/* A blocking read would ignore the deadline: wait first. */
