@@ -115,6 +115,19 @@ void bench_records(enum bench_side side, const char *cipher, size_t record,
     const struct bench_cert *c, const char *daemon_url, double seconds,
     struct bench_rec_result *out);
 
+/* ---- memory.c --------------------------------------------------------- */
+
+struct bench_mem_result {
+	double self_kib;   /* this process's heap per handshake in flight */
+	double daemon_kib; /* handoffd's resident memory per handshake */
+};
+
+/* n ECDSA-P256 server handshakes held in flight at once, in process or
+ * through handoffd (profile "ecdsa", pid daemon_pid). */
+void bench_memory(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, int daemon_pid, unsigned n,
+    struct bench_mem_result *out);
+
 /* ---- limit.c ---------------------------------------------------------- */
 
 struct bench_costs {

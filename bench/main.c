@@ -317,6 +317,36 @@ write_png(const char *path, const char *dir)
 	return system(script) == 0 ? 0 : -1;
 }
 
+/* A fresh daemon of its own, so that its resident memory grows only by
+ * what the handshakes in flight hold. */
+static void
+run_memory(const struct bench_cert *certs, const char *handoffd,
+    const char *dir, unsigned cpus)
+{
+	unsigned n = quick ? 500 : 5000;
+	char title[128];
+	snprintf(title, sizeof(title),
+	    "Memory: %u ECDSA-P256 server handshakes in flight at once "
+	    "(KiB each)",
+	    n);
+	section(title);
+	int pid;
+	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);
+	struct bench_mem_result g, h;
+	bench_memory(BENCH_GNUTLS, &certs[BENCH_ECDSA], url, pid, n, &g);
+	bench_memory(BENCH_HANDOFF, &certs[BENCH_ECDSA], url, pid, n, &h);
+	bench_daemon_stop(pid);
+	free((char *)url);
+	/* GnuTLS column: the in-process server's heap, the whole state. */
+	add_row("memory", "server process's heap (handoff: the caller)", "KiB",
+	    g.self_kib, h.self_kib, 1);
+	add_row("memory", "handoffd's resident memory", "KiB", g.self_kib,
+	    h.daemon_kib, 1);
+	add_row("memory", "in total", "KiB", g.self_kib,
+	    h.self_kib + h.daemon_kib, 1);
+	printf("  (target: handoffd <= 64 KiB per handshake in flight)\n");
+}
+
 static void
 usage(FILE *f)
 {
@@ -424,6 +454,8 @@ main(int argc, char **argv)
 	}
 	bench_daemon_stop(pid);
 	free((char *)url);
+	if (wanted("memory"))
+		run_memory(certs, handoffd, dir, cpus);
 
 	printf("\n%d figures in %.0f s\n", nrows, bench_now() - start);
 	if (json != NULL) {
