@@ -50,6 +50,7 @@ struct ho_stats {
 	uint64_t private_key_ops;   /* signatures and RSA decryptions */
 	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
 	uint64_t bad_requests;
+	uint64_t early_requests; /* steps that beat their work_done */
 	struct {
 		char name[48];
 		uint64_t count;
@@ -194,8 +195,9 @@ struct ho_session {
 	struct ho_record_tail tail_in, tail_out; /* for TLS 1.0 CBC IVs */
 	unsigned key_ops; /* private-key operations performed */
 	uint64_t last_used_ms;
-	int busy;      /* a worker owns the session */
-	int abandoned; /* free it when the worker is done */
+	int busy;               /* a worker owns the session */
+	struct ho_early *early; /* a request that came while busy, or NULL */
+	int abandoned;          /* free it when the worker is done */
 
 	/* client role (set by the loop thread before the first step) */
 	int role;                /* HO_ROLE_SERVER or HO_ROLE_CLIENT */

@@ -5,8 +5,13 @@
  * The socket is a raw (AF_SP_RAW) REP socket, so the single loop thread
  * can hold many requests at once; each request's routing header arrives
  * as a control message and goes back unchanged with the reply.  The loop
- * thread parses, looks up sessions and sends replies; it never runs
- * crypto: handshake steps go to libuv's pool via uv_queue_work.
+ * thread parses, looks up sessions and answers everything but handshake
+ * steps; it never runs crypto: steps go to libuv's pool via
+ * uv_queue_work, and the worker sends the step's reply itself (nanomsg
+ * sockets take sends from any thread), a thread wake-up sooner than
+ * through the loop.  The caller may then send its next step before the
+ * loop has seen the worker finish: such a request waits in the session
+ * (one at most) and runs when the work is done.
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,6 +45,13 @@ struct ho_daemon {
 	unsigned inflight; /* steps queued or running */
 	int stopping;
 	int closed;
+};
+
+/* A request that arrived while its session's previous step was still
+ * finishing (its reply already sent by the worker). */
+struct ho_early {
+	void *control, *body;
+	struct ho_proto_msg msg; /* points into body */
 };
 
 /* A request travelling to a worker and back. */
@@ -115,12 +127,35 @@ work_run(uv_work_t *req)
 {
 	struct ho_work *w = req->data;
 	const struct ho_proto_field *in = &w->msg.f[HO_F_INPUT];
+	struct ho_step_result *r = &w->result;
 	if (w->msg.type == HO_MSG_HS_TICKET)
-		ho_client_ticket(
-		    w->session, in->ptr, in->len, &w->msg, &w->result);
+		ho_client_ticket(w->session, in->ptr, in->len, &w->msg, r);
 	else
-		ho_handshake_step(
-		    w->session, in->ptr, in->len, &w->msg, &w->result);
+		ho_handshake_step(w->session, in->ptr, in->len, &w->msg, r);
+	if (ho_proto_finish(&r->reply) == 0)
+		send_reply(w->d, &w->control, r->reply.buf, r->reply.len);
+	else /* out of memory building it: the caller's deadline answers */
+		nn_freemsg(w->control);
+	w->control = NULL;
+	ho_proto_buf_free(&r->reply); /* wipes the keys it carried */
+}
+
+static void handle_step(struct ho_daemon *d, void **control, void **body,
+    const struct ho_proto_msg *msg);
+static void handle_ticket(struct ho_daemon *d, void **control, void **body,
+    const struct ho_proto_msg *msg);
+
+/* Runs (or refuses, if its session is gone) a request that came early. */
+static void
+run_early(struct ho_daemon *d, struct ho_early *e)
+{
+	if (e->msg.type == HO_MSG_HS_TICKET)
+		handle_ticket(d, &e->control, &e->body, &e->msg);
+	else
+		handle_step(d, &e->control, &e->body, &e->msg);
+	if (e->body != NULL)
+		nn_freemsg(e->body);
+	free(e);
 }
 
 static void
@@ -132,11 +167,11 @@ work_done(uv_work_t *req, int status)
 	struct ho_step_result *r = &w->result;
 
 	d->inflight--;
-	if (ho_proto_finish(&r->reply) == 0)
-		send_reply(d, &w->control, r->reply.buf, r->reply.len);
-	else /* out of memory building it: the caller's deadline answers */
-		nn_freemsg(w->control);
 	ho_stats_latency(&d->stats, ho_now_us() - w->started_us);
+	/* Taken now: the session may be freed below, and the request then
+	 * gets the same answer as any other for a session that is gone. */
+	struct ho_early *early = s->early;
+	s->early = NULL;
 	d->stats.private_key_ops += r->key_ops;
 	switch (r->outcome) {
 	case HO_STEP_DONE:
@@ -170,10 +205,33 @@ work_done(uv_work_t *req, int status)
 			ho_session_destroy(&d->sessions, s);
 		break;
 	}
-	ho_proto_buf_free(&r->reply);
 	nn_freemsg(w->body);
 	free(w);
+	if (early != NULL)
+		run_early(d, early);
 	maybe_finish_shutdown(d);
+}
+
+/* Keeps a request for a busy session until its work is done; 0, or -1
+ * after replying with an error (one early request at most). */
+static int
+keep_early(struct ho_daemon *d, struct ho_session *s, void **control,
+    void **body, const struct ho_proto_msg *msg)
+{
+	struct ho_early *e = s->early == NULL ? malloc(sizeof(*e)) : NULL;
+	if (e == NULL) {
+		reply_error(d, control, msg, HANDOFF_EPROTO,
+		    "a step for this session is already running");
+		return -1;
+	}
+	e->control = *control;
+	e->body = *body;
+	e->msg = *msg;
+	*control = NULL;
+	*body = NULL;
+	s->early = e;
+	d->stats.early_requests++;
+	return 0;
 }
 
 /* Hands a step to the pool; the reply is sent from work_done.  Returns
@@ -313,8 +371,7 @@ handle_step(struct ho_daemon *d, void **control, void **body,
 	if (s == NULL)
 		return;
 	if (s->busy) {
-		reply_error(d, control, msg, HANDOFF_EPROTO,
-		    "a step for this session is already running");
+		keep_early(d, s, control, body, msg);
 		return;
 	}
 	if (s->awaiting_ticket) {
@@ -339,7 +396,11 @@ handle_ticket(struct ho_daemon *d, void **control, void **body,
 	struct ho_session *s = lookup(d, control, msg);
 	if (s == NULL)
 		return;
-	if (s->busy || !s->awaiting_ticket) {
+	if (s->busy) { /* the DONE reply may beat its work_done here */
+		keep_early(d, s, control, body, msg);
+		return;
+	}
+	if (!s->awaiting_ticket) {
 		reply_error(d, control, msg, HANDOFF_EPROTO,
 		    "this session is not waiting for a session ticket");
 		return;

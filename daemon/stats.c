@@ -117,6 +117,7 @@ ho_stats_format(
 	    (unsigned long long)st->sessions_expired);
 	PUT("busy_refusals %llu\n", (unsigned long long)st->busy_refusals);
 	PUT("bad_requests %llu\n", (unsigned long long)st->bad_requests);
+	PUT("early_requests %llu\n", (unsigned long long)st->early_requests);
 	PUT("step_latency_p50_us %llu\n",
 	    (unsigned long long)ho_stats_quantile(st, 0.50));
 	PUT("step_latency_p99_us %llu\n",

@@ -1,0 +1,221 @@
+/*
+ * test_early_step.c - a handshake step that reaches handoffd before the
+ * loop has seen the previous step's work finish.
+ *
+ * Workers send a step's reply themselves, so a quick caller can answer
+ * before the loop thread has run the work's completion; the daemon must
+ * keep that request and run it next (server.c, struct ho_early).  The
+ * race is made certain here: handoffd's real loop, sessions and workers
+ * run in this process on an inproc:// address, and the test turns the
+ * loop itself.  Step one goes through a real nanomsg socket; its reply
+ * (sent by the worker) is read while the loop is held still, and the
+ * client's Finished is fed to dispatch before the loop runs again.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "handoff.h"
+#include "handoffd.h"
+
+#define URL "inproc://handoff-test-early-step"
+
+/* The client's side of the handshake, in memory. */
+struct wire {
+	uint8_t in[65536], out[65536];
+	size_t in_len, in_off, out_len;
+};
+
+static ssize_t
+pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct wire *w = p;
+	size_t n = w->in_len - w->in_off;
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (n > len)
+		n = len;
+	memcpy(buf, w->in + w->in_off, n);
+	w->in_off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	struct wire *w = p;
+	assert_true(w->out_len + len <= sizeof(w->out));
+	memcpy(w->out + w->out_len, buf, len);
+	w->out_len += len;
+	return (ssize_t)len;
+}
+
+/* A raw REP routing header for a peer that does not exist. */
+static void *
+nowhere(void)
+{
+	size_t space = NN_CMSG_SPACE(8);
+	uint8_t *c = nn_allocmsg(space, 0);
+	assert_non_null(c);
+	memset(c, 0, space);
+	struct nn_cmsghdr *h = (struct nn_cmsghdr *)c;
+	h->cmsg_len = NN_CMSG_LEN(8);
+	h->cmsg_level = PROTO_SP;
+	h->cmsg_type = SP_HDR;
+	static const uint8_t route[8] = {0, 0, 0, 1, 0x80, 0, 0, 1};
+	memcpy(NN_CMSG_DATA(h), route, sizeof(route));
+	return c;
+}
+
+/* Sends a finished frame on the raw REQ socket (4-byte header first). */
+static void
+send_frame(int sock, struct ho_proto_buf *b)
+{
+	assert_int_equal(ho_proto_finish(b), 0);
+	uint8_t *f = nn_allocmsg(b->len + 4, 0);
+	f[0] = 0x80, f[1] = f[2] = f[3] = 0;
+	memcpy(f + 4, b->buf, b->len);
+	void *m = f;
+	assert_true(nn_send(sock, &m, NN_MSG, 0) >= 0);
+	ho_proto_buf_free(b);
+}
+
+static void
+test_step_before_work_done(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/handoff-test-early.XXXXXX", cert[1024], key[1024],
+	     err[512];
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ho_selfsigned_ensure(
+	                     dir, cert, key, sizeof(cert), err, sizeof(err)),
+	    0);
+	static struct ho_config cfg;
+	static struct ho_profiles profiles;
+	ho_config_defaults(&cfg);
+	struct ho_profile_config *p = &cfg.profiles[cfg.profile_count++];
+	snprintf(p->name, sizeof(p->name), "default");
+	p->certificate = cert;
+	p->key = key;
+	assert_int_equal(
+	    ho_profiles_load(&profiles, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ho_handshake_global_init(3600, err, sizeof(err)), 0);
+	ho_log_init(1, HO_LOG_ERROR);
+	struct ho_daemon *d;
+	uv_loop_t *loop = uv_default_loop();
+	assert_int_equal(ho_server_start(&d, loop, &cfg, &profiles, URL), 0);
+
+	int sock = nn_socket(AF_SP_RAW, NN_REQ);
+	assert_true(sock >= 0);
+	assert_true(nn_connect(sock, URL) >= 0);
+	int ms = 5000;
+	nn_setsockopt(sock, NN_SOL_SOCKET, NN_RCVTIMEO, &ms, sizeof(ms));
+
+	/* The client's ClientHello. */
+	static struct wire w;
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t c;
+	gnutls_certificate_allocate_credentials(&cred);
+	gnutls_init(&c, GNUTLS_CLIENT);
+	gnutls_set_default_priority(c);
+	gnutls_credentials_set(c, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_transport_set_ptr(c, &w);
+	gnutls_transport_set_pull_function(c, pull);
+	gnutls_transport_set_push_function(c, push);
+	assert_int_equal(gnutls_handshake(c), GNUTLS_E_AGAIN);
+
+	/* Step one through the socket; the loop runs until it is queued. */
+	struct ho_proto_buf b;
+	ho_proto_begin(&b, HO_MSG_HS_START);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 1);
+	ho_proto_put_str(&b, HO_F_PROFILE, "default");
+	ho_proto_put_u8(&b, HO_F_ROLE, HO_ROLE_SERVER);
+	ho_proto_put(&b, HO_F_INPUT, w.out, w.out_len);
+	w.out_len = 0;
+	send_frame(sock, &b);
+	for (int i = 0; i < 1000 && ho_server_inflight(d) == 0; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	assert_int_equal(ho_server_inflight(d), 1);
+
+	/* Its reply comes from the worker while the loop stands still. */
+	void *reply = NULL;
+	int n = nn_recv(sock, &reply, NN_MSG, 0);
+	assert_true(n > 0);
+	assert_int_equal(ho_server_inflight(d), 1); /* work_done not run */
+	struct ho_proto_msg m;
+	assert_int_equal(ho_proto_parse(reply, (size_t)n, &m), 0);
+	assert_int_equal(m.type, HO_MSG_HS_CONTINUE);
+	assert_true(m.f[HO_F_TOKEN].present && m.f[HO_F_OUTPUT].present);
+	memcpy(w.in, m.f[HO_F_OUTPUT].ptr, m.f[HO_F_OUTPUT].len);
+	w.in_len = m.f[HO_F_OUTPUT].len;
+	assert_int_equal(gnutls_handshake(c), 0); /* Finished written */
+
+	/* Step two, dispatched at once: the session is still busy. */
+	ho_proto_begin(&b, HO_MSG_HS_STEP);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 2);
+	ho_proto_put(&b, HO_F_TOKEN, m.f[HO_F_TOKEN].ptr, m.f[HO_F_TOKEN].len);
+	ho_proto_put(&b, HO_F_INPUT, w.out, w.out_len);
+	assert_int_equal(ho_proto_finish(&b), 0);
+	ho_server_feed(d, nowhere(), b.buf, b.len);
+	ho_proto_buf_free(&b);
+	nn_freemsg(reply);
+	for (int i = 0; i < 10000 && ho_server_inflight(d) > 0; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	assert_int_equal(ho_server_inflight(d), 0);
+
+	/* The kept step ran after step one's work and completed. */
+	ho_proto_begin(&b, HO_MSG_STATS);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 3);
+	send_frame(sock, &b);
+	reply = NULL;
+	for (int i = 0; i < 1000; i++) {
+		uv_run(loop, UV_RUN_NOWAIT);
+		n = nn_recv(sock, &reply, NN_MSG, NN_DONTWAIT);
+		if (n > 0)
+			break;
+		usleep(1000);
+	}
+	assert_true(n > 0);
+	assert_int_equal(ho_proto_parse(reply, (size_t)n, &m), 0);
+	char text[4096];
+	assert_true(m.f[HO_F_STATS_TEXT].len < sizeof(text));
+	memcpy(text, m.f[HO_F_STATS_TEXT].ptr, m.f[HO_F_STATS_TEXT].len);
+	text[m.f[HO_F_STATS_TEXT].len] = '\0';
+	assert_non_null(strstr(text, "early_requests 1\n"));
+	assert_non_null(strstr(text, "handshakes_completed 1\n"));
+	assert_non_null(strstr(text, "handshakes_failed 0\n"));
+	nn_freemsg(reply);
+
+	nn_close(sock);
+	gnutls_deinit(c);
+	gnutls_certificate_free_credentials(cred);
+	raise(SIGTERM); /* handoffd's own shutdown: the loop ends */
+	uv_run(loop, UV_RUN_DEFAULT);
+	ho_server_free(d);
+	ho_profiles_free(&profiles);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_step_before_work_done),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
