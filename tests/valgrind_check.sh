@@ -12,6 +12,9 @@ command -v valgrind >/dev/null || {
 }
 vg=$(mktemp -d /tmp/handoff-vg.XXXXXX)
 trap 'rm -rf "$vg"' EXIT
+# Scripts run some programs as another user (failures.sh: a caller that
+# may not reach the daemon): they too run the wrappers and write logs.
+chmod 1777 "$vg"
 for name in handoffd handoff-demo; do
 	real=$HANDOFFD
 	[ "$name" = handoff-demo ] && real=$HANDOFF_DEMO
