@@ -234,8 +234,8 @@ keep_early(struct ho_daemon *d, struct ho_session *s, void **control,
 	return 0;
 }
 
-/* Hands a step to the pool; the reply is sent from work_done.  Returns
- * 0, or -1 after replying with the error. */
+/* Hands a step to the pool; the worker sends the reply (work_run).
+ * Returns 0, or -1 after replying with the error. */
 static int
 queue_step(struct ho_daemon *d, struct ho_session *s, void **control,
     void **body, const struct ho_proto_msg *msg)
