@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# valgrind_check.sh SCRIPT... - runs integration scripts with handoffd and
-# handoff-demo under valgrind memcheck, and fails on any memory error or
-# definite leak it reports (the daemon exits cleanly, so its leaks are
-# checked; the demo is killed, so only its errors are).
+# valgrind_check.sh SCRIPT... - runs integration scripts with handoffd,
+# handoff-demo and many_inflight under valgrind memcheck, and fails on any
+# memory error or definite leak it reports (the daemon and many_inflight
+# exit cleanly, so their leaks are checked; the demo is killed, so only its
+# errors are).  The volume scripts run at a smaller volume here
+# (MALFORMED_FRAMES, INFLIGHT_PAIRS, LOAD_SECONDS, LOAD_PAIRS): the same
+# code paths, a hundredth of the repetitions.
 set -euo pipefail
 : "${HANDOFFD:?run through ctest}" "${HANDOFF_DEMO:?run through ctest}"
+: "${MANY_INFLIGHT:?run through ctest}"
 command -v valgrind >/dev/null || {
 	echo "SKIP: valgrind is not installed (apt-get install valgrind)"
 	echo "0 passed, 0 failed, 1 skipped"
@@ -15,9 +19,12 @@ trap 'rm -rf "$vg"' EXIT
 # Scripts run some programs as another user (failures.sh: a caller that
 # may not reach the daemon): they too run the wrappers and write logs.
 chmod 1777 "$vg"
-for name in handoffd handoff-demo; do
-	real=$HANDOFFD
-	[ "$name" = handoff-demo ] && real=$HANDOFF_DEMO
+for name in handoffd handoff-demo many_inflight; do
+	case $name in
+	handoffd) real=$HANDOFFD ;;
+	handoff-demo) real=$HANDOFF_DEMO ;;
+	many_inflight) real=$MANY_INFLIGHT ;;
+	esac
 	cat >"$vg/$name" <<WRAP
 #!/bin/sh
 exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \\
@@ -28,8 +35,10 @@ WRAP
 done
 passed=0
 for script in "$@"; do
-	HANDOFFD=$vg/handoffd HANDOFF_DEMO=$vg/handoff-demo TIME_SCALE=4 \
-		bash "$TESTS_DIR/integration/$script.sh" >"$vg/$script.out" 2>&1 || {
+	HANDOFFD=$vg/handoffd HANDOFF_DEMO=$vg/handoff-demo \
+		MANY_INFLIGHT=$vg/many_inflight HANDOFF_VALGRIND=1 TIME_SCALE=4 \
+		MALFORMED_FRAMES=10000 INFLIGHT_PAIRS=100 LOAD_SECONDS=1 \
+		LOAD_PAIRS=200 bash "$TESTS_DIR/integration/$script.sh" >"$vg/$script.out" 2>&1 || {
 		tail -20 "$vg/$script.out"
 		echo "FAIL: $script failed under valgrind"
 		echo "$passed passed, 1 failed"
