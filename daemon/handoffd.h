@@ -43,6 +43,7 @@ struct ho_stats {
 	uint64_t requests;
 	uint64_t handshakes_ok;
 	uint64_t handshakes_resumed;
+	uint64_t handshakes_one_trip; /* TLS 1.3 server, finish_ahead.c */
 	uint64_t handshakes_failed;
 	uint64_t sessions_expired;
 	uint64_t busy_refusals;
@@ -176,6 +177,34 @@ void ho_record_tail_feed(struct ho_record_tail *t, const uint8_t *p, size_t n);
 int ho_record_tail_block(
     const struct ho_record_tail *t, size_t skip, uint8_t *block);
 
+/* ---- finish_ahead.c: TLS 1.3 server handshakes in one round trip ----- */
+
+struct ho_session;
+
+/* What a server session keeps to write its client's Finished itself. */
+struct ho_finish_ahead {
+	int wanted;    /* the caller checks the real Finished (ONE_TRIP) */
+	int ruled_out; /* not TLS 1.3, HelloRetryRequest, early data, ... */
+	struct ho_buf transcript;  /* handshake messages, headers included */
+	int last_was_our_finished; /* our flight is complete */
+	uint8_t hs_secret[48];     /* client_handshake_traffic_secret */
+	size_t hs_secret_len;
+	uint8_t finished[4 + 48]; /* the client Finished fed to GnuTLS */
+	size_t finished_len;      /* > 0 once fed: DONE hands it over */
+};
+
+/* From the handshake hook (after each message, both directions). */
+void ho_finish_ahead_note(struct ho_finish_ahead *f, gnutls_session_t tls,
+    unsigned htype, unsigned incoming, const gnutls_datum_t *body);
+/* From the secret callback: the handshake-level read secret. */
+void ho_finish_ahead_secret(
+    struct ho_finish_ahead *f, const void *client_secret, size_t len);
+/* When GnuTLS waits for the client's second flight and one trip applies:
+ * appends the client's Finished record to s->in and returns 0; else -1
+ * (the handshake goes on in two steps). */
+int ho_finish_ahead_feed(struct ho_session *s);
+void ho_finish_ahead_free(struct ho_finish_ahead *f);
+
 /* ---- session.c -------------------------------------------------------- */
 
 /* One handshake in progress. */
@@ -193,7 +222,8 @@ struct ho_session {
 	char verify_reason[160];    /* why a peer's certificate failed */
 	uint16_t peer_record_limit; /* peer's record_size_limit, 0 = none */
 	struct ho_record_tail tail_in, tail_out; /* for TLS 1.0 CBC IVs */
-	unsigned key_ops; /* private-key operations performed */
+	struct ho_finish_ahead finish; /* server role: one round trip */
+	unsigned key_ops;              /* private-key operations performed */
 	uint64_t last_used_ms;
 	int busy;               /* a worker owns the session */
 	struct ho_early *early; /* a request that came while busy, or NULL */
@@ -248,6 +278,8 @@ struct ho_step_result {
 	enum ho_step_outcome outcome;
 	struct ho_proto_buf reply;
 	int resumed;
+	int one_trip;      /* DONE after one step: the caller checks the
+	                    * client's Finished (finish_ahead.c) */
 	int keep;          /* DONE, but the session waits for a ticket */
 	int ticket_stored; /* CLOSED: a relayed ticket is now cached */
 	unsigned key_ops;  /* private-key operations this step */

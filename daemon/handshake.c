@@ -81,12 +81,15 @@ push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 	return (ssize_t)len;
 }
 
-/* Keeps the TLS 1.3 application traffic secrets for KeyUpdate. */
+/* Keeps the TLS 1.3 application traffic secrets for KeyUpdate, and a
+ * server's client handshake secret for finish_ahead.c. */
 static int
 secret_cb(gnutls_session_t tls, gnutls_record_encryption_level_t level,
     const void *secret_read, const void *secret_write, size_t size)
 {
 	struct ho_session *s = gnutls_session_get_ptr(tls);
+	if (level == GNUTLS_ENCRYPTION_LEVEL_HANDSHAKE && s->finish.wanted)
+		ho_finish_ahead_secret(&s->finish, secret_read, size);
 	if (level != GNUTLS_ENCRYPTION_LEVEL_APPLICATION ||
 	    size > sizeof(s->secret_read))
 		return 0;
@@ -201,7 +204,9 @@ on_client_hello(struct ho_session *s, const gnutls_datum_t *msg)
  *  - the messages that cost a private-key operation, counted so that
  *    stats show resumed handshakes performing none: our CertificateVerify
  *    or ServerKeyExchange (a signature), or a TLS 1.2 RSA ClientKeyExchange
- *    (a decryption).
+ *    (a decryption);
+ *  - every message of a server session that may finish in one trip, for
+ *    the transcript (finish_ahead.c).
  */
 static int
 handshake_hook(gnutls_session_t tls, unsigned htype, unsigned when,
@@ -219,6 +224,7 @@ handshake_hook(gnutls_session_t tls, unsigned htype, unsigned when,
 	}
 	if (when != GNUTLS_HOOK_POST)
 		return 0;
+	ho_finish_ahead_note(&s->finish, tls, htype, incoming, msg);
 	if (!incoming &&
 	    (htype == GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY ||
 	        htype == GNUTLS_HANDSHAKE_SERVER_KEY_EXCHANGE))
@@ -553,6 +559,15 @@ done(struct ho_session *s, const struct ho_proto_msg *req,
 		limit = s->peer_record_limit;
 	if (limit < HO_REC_MAX_PLAIN + (version == HO_TLS13 ? 1u : 0u))
 		ho_proto_put_u16(b, HO_F_RECORD_LIMIT, (uint16_t)limit);
+	if (s->finish.finished_len > 0) {
+		res->one_trip = 1;
+		/* The caller checks the client's Finished: this one, under
+		 * keys from this secret. */
+		ho_proto_put(b, HO_F_PEER_FINISHED, s->finish.finished,
+		    s->finish.finished_len);
+		ho_proto_put(b, HO_F_HS_READ_SECRET, s->finish.hs_secret,
+		    s->finish.hs_secret_len);
+	}
 	if (s->role == HO_ROLE_CLIENT && ho_client_finished(s)) {
 		/* TLS 1.3: the caller relays the server's ticket with this
 		 * token; the session waits for it (HO_TICKET_WAIT_MS). */
@@ -579,6 +594,10 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
 	/* Non-fatal results (a warning alert) mean "call again". */
 	do {
 		ret = gnutls_handshake(s->tls);
+		/* A TLS 1.3 server's flight is out: in one trip, the client's
+		 * Finished is ours to write (finish_ahead.c). */
+		if (ret == GNUTLS_E_AGAIN && ho_finish_ahead_feed(s) == 0)
+			ret = GNUTLS_E_INTERRUPTED;
 	} while (
 	    ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret));
 
@@ -626,4 +645,5 @@ ho_handshake_free(struct ho_session *s)
 	ho_wipe(s->secret_read, sizeof(s->secret_read));
 	ho_wipe(s->secret_write, sizeof(s->secret_write));
 	s->secret_len = 0;
+	ho_finish_ahead_free(&s->finish);
 }

@@ -177,6 +177,7 @@ work_done(uv_work_t *req, int status)
 	case HO_STEP_DONE:
 		d->stats.handshakes_ok++;
 		d->stats.handshakes_resumed += (unsigned)r->resumed;
+		d->stats.handshakes_one_trip += (unsigned)r->one_trip;
 		d->stats.client_handshakes += s->role == HO_ROLE_CLIENT;
 		if (r->keep && !s->abandoned && !d->stopping) {
 			s->busy = 0;
@@ -326,6 +327,9 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 	}
 	s->profiles = d->profiles; /* SNI may pick another one */
 	s->role = role;
+	uint8_t one_trip = 0;
+	ho_proto_get_u8(msg, HO_F_ONE_TRIP, &one_trip);
+	s->finish.wanted = role == HO_ROLE_SERVER && one_trip != 0;
 	s->no_verify = no_verify != 0;
 	s->cache = d->cache;
 	const struct ho_proto_field *ca = &msg->f[HO_F_TRUST_PEM];

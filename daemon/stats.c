@@ -104,6 +104,8 @@ ho_stats_format(
 	    (unsigned long long)st->handshakes_ok);
 	PUT("handshakes_resumed %llu\n",
 	    (unsigned long long)st->handshakes_resumed);
+	PUT("handshakes_one_trip %llu\n",
+	    (unsigned long long)st->handshakes_one_trip);
 	PUT("client_handshakes %llu\n",
 	    (unsigned long long)st->client_handshakes);
 	PUT("private_key_ops %llu\n", (unsigned long long)st->private_key_ops);

@@ -105,12 +105,13 @@ struct handoff_ctx {
 /* ---- conn.c / handshake.c --------------------------------------------- */
 
 enum ho_conn_state {
-	HO_CONN_HS_READ,  /* need bytes from the peer */
-	HO_CONN_HS_SEND,  /* a request for the daemon is ready */
-	HO_CONN_HS_WAIT,  /* waiting for the daemon's reply */
-	HO_CONN_HS_WRITE, /* flushing daemon output to the peer */
-	HO_CONN_OPEN,     /* handshake done, records flow */
-	HO_CONN_CLOSED,   /* close_notify sent */
+	HO_CONN_HS_READ,          /* need bytes from the peer */
+	HO_CONN_HS_SEND,          /* a request for the daemon is ready */
+	HO_CONN_HS_WAIT,          /* waiting for the daemon's reply */
+	HO_CONN_HS_WRITE,         /* flushing daemon output to the peer */
+	HO_CONN_HS_PEER_FINISHED, /* checking the client's Finished here */
+	HO_CONN_OPEN,             /* handshake done, records flow */
+	HO_CONN_CLOSED,           /* close_notify sent */
 	HO_CONN_EXPORTED, /* keys handed to the caller: no more records */
 	HO_CONN_FAILED    /* an error ended the connection */
 };
@@ -136,6 +137,12 @@ struct handoff_conn {
 	uint8_t ticket_token[HO_PROTO_TOKEN_LEN];
 	int have_ticket_token;
 	int relay_pending; /* call holds a relayed ticket's request */
+	/* TLS 1.3 server in one trip: the client Finished the daemon
+	 * expects, and the client's handshake secret (peer_finished.c). */
+	uint8_t peer_finished[4 + 48];
+	size_t peer_finished_len;
+	uint8_t peer_hs_secret[48];
+	size_t peer_hs_secret_len;
 
 	/* records */
 	struct ho_buf in;  /* bytes from the peer */
@@ -177,6 +184,10 @@ int ho_conn_flush(struct handoff_conn *c);
 int ho_handshake_run(struct handoff_conn *c);
 /* Releases the daemon socket, telling the daemon to drop the session. */
 void ho_handshake_abandon(struct handoff_conn *c);
+/* Reads and checks the client's Finished (HO_CONN_HS_PEER_FINISHED).
+ * Returns 0 when it matched, HANDOFF_WANT_POLLIN, or -1 (error recorded,
+ * alert sent). */
+int ho_peer_finished_run(struct handoff_conn *c);
 
 /* Seals one record into c->out (conn.c). */
 int ho_conn_seal(

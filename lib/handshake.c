@@ -56,6 +56,10 @@ build_request(struct handoff_conn *c)
 	} else {
 		ho_proto_put_str(b, HO_F_PROFILE, c->ctx->profile);
 		ho_proto_put_u8(b, HO_F_ROLE, (uint8_t)c->role);
+		/* A TLS 1.3 server handshake may end in one trip: we check
+		 * the client's Finished (peer_finished.c). */
+		if (c->role == HO_ROLE_SERVER)
+			ho_proto_put_u8(b, HO_F_ONE_TRIP, 1);
 		if (c->role == HO_ROLE_CLIENT && c->servername[0] != '\0')
 			ho_proto_put_str(b, HO_F_SERVER_NAME, c->servername);
 		if (c->role == HO_ROLE_CLIENT && c->peer[0] != '\0')
@@ -226,6 +230,24 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 		}
 		c->after_write = HO_CONN_OPEN;
 		c->have_token = 0;
+		const struct ho_proto_field *pf = &m.f[HO_F_PEER_FINISHED];
+		const struct ho_proto_field *hs = &m.f[HO_F_HS_READ_SECRET];
+		if (pf->present || hs->present) {
+			if (c->role != HO_ROLE_SERVER ||
+			    c->rec.version != HO_TLS13 || !pf->present ||
+			    !hs->present ||
+			    pf->len > sizeof(c->peer_finished) ||
+			    hs->len > sizeof(c->peer_hs_secret))
+				return ho_conn_fail(c, HANDOFF_EPROTO,
+				    "handoffd's one-trip DONE reply is "
+				    "malformed (daemon and library versions "
+				    "differ?)");
+			memcpy(c->peer_finished, pf->ptr, pf->len);
+			c->peer_finished_len = pf->len;
+			memcpy(c->peer_hs_secret, hs->ptr, hs->len);
+			c->peer_hs_secret_len = hs->len;
+			c->after_write = HO_CONN_HS_PEER_FINISHED;
+		}
 		return 0;
 	}
 	case HO_MSG_ERROR: {
@@ -323,10 +345,17 @@ ho_handshake_run(struct handoff_conn *c)
 			if ((r = ho_conn_flush(c)) != 0)
 				return r;
 			c->state = c->after_write;
-			if (c->state == HO_CONN_HS_READ)
+			if (c->state == HO_CONN_HS_READ ||
+			    c->state == HO_CONN_HS_PEER_FINISHED)
 				start_deadline(c);
 			else
 				c->deadline_ms = 0;
+			break;
+		case HO_CONN_HS_PEER_FINISHED:
+			if ((r = ho_peer_finished_run(c)) != 0)
+				return r;
+			c->state = HO_CONN_OPEN;
+			c->deadline_ms = 0;
 			break;
 		case HO_CONN_OPEN:
 		case HO_CONN_CLOSED:

@@ -97,7 +97,13 @@ enum ho_proto_kind {
 	X(ETM, 30, HO_KIND_U8)           /* CBC: 1 = encrypt-then-MAC */      \
 	X(READ_MAC_KEY, 31, HO_KIND_SECRET) /* CBC suites' HMAC keys */       \
 	X(WRITE_MAC_KEY, 32, HO_KIND_SECRET)                                  \
-	X(PEER, 33, HO_KIND_STR) /* client: server address "host:port" */
+	X(PEER, 33, HO_KIND_STR) /* client: server address "host:port" */     \
+	/* TLS 1.3 server in one trip (daemon/finish_ahead.c): the caller     \
+	 * asks, and checks the client's Finished against PEER_FINISHED       \
+	 * under keys from HS_READ_SECRET. */                                 \
+	X(ONE_TRIP, 34, HO_KIND_U8)                                           \
+	X(PEER_FINISHED, 35, HO_KIND_SECRET)                                  \
+	X(HS_READ_SECRET, 36, HO_KIND_SECRET)
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,
