@@ -4,7 +4,9 @@
  * flights to a client-role session, exactly as the daemon's workers run
  * ho_handshake_step() (in process, no sockets).
  *
- * The first byte picks the role; the rest is the peer's bytes.  A client
+ * The first byte picks the role (bit 0) and, for a server, whether the
+ * caller asked for one trip (bit 1: the daemon then writes the client's
+ * Finished itself, finish_ahead.c); the rest is the peer's bytes.  A client
  * session first makes its ClientHello (a step with no input), then gets
  * the bytes.  Whatever the bytes, the step must not crash, must build a
  * well-formed reply frame, and must free the session's GnuTLS state when
@@ -58,11 +60,17 @@ static enum ho_step_outcome
 step(struct ho_session *s, const uint8_t *in, size_t len)
 {
 	struct ho_step_result res;
+	int one_trip = s->finish.wanted;
 	ho_handshake_step(s, in, len, NULL, &res);
 	struct ho_proto_msg m;
 	check(ho_proto_parse(res.reply.buf, res.reply.len, &m) == 0);
 	check(m.type == HO_MSG_HS_CONTINUE || m.type == HO_MSG_HS_DONE ||
 	    m.type == HO_MSG_ERROR);
+	/* A server done in its first step was done in one trip: the reply
+	 * must carry what the caller checks the client's Finished with. */
+	if (m.type == HO_MSG_HS_DONE && s->role == HO_ROLE_SERVER)
+		check(one_trip && m.f[HO_F_PEER_FINISHED].present &&
+		    m.f[HO_F_HS_READ_SECRET].present);
 	if (res.outcome != HO_STEP_CONTINUE && !res.keep)
 		check(s->tls == NULL);
 	ho_proto_buf_free(&res.reply);
@@ -79,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s->profile = &profiles.list[0];
 	s->profiles = &profiles;
 	s->role = data[0] & 1 ? HO_ROLE_CLIENT : HO_ROLE_SERVER;
+	s->finish.wanted = s->role == HO_ROLE_SERVER && (data[0] & 2);
 	snprintf(s->server_name, sizeof(s->server_name), "localhost");
 	if (s->role == HO_ROLE_CLIENT)
 		check(step(s, NULL, 0) == HO_STEP_CONTINUE);
