@@ -126,9 +126,12 @@ struct bench_mem_result {
 };
 
 /* n ECDSA-P256 server handshakes held in flight at once, in process or
- * through handoffd (profile "ecdsa", pid daemon_pid). */
+ * through handoffd (pid daemon_pid) on the given profile: "ecdsa" (TLS
+ * 1.3 in one trip: the daemon holds nothing while the client's Finished
+ * travels) or "ecdsa-held" (a client certificate requested: the daemon
+ * holds the session until the client answers). */
 void bench_memory(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, int daemon_pid, unsigned n,
+    const char *daemon_url, const char *profile, int daemon_pid, unsigned n,
     struct bench_mem_result *out);
 
 /* ---- limit.c ---------------------------------------------------------- */

@@ -111,8 +111,10 @@ park_gnutls(struct pair *p, unsigned n, gnutls_certificate_credentials_t cred)
 }
 
 /* One step of a connection not yet parked: steps it, and either parks
- * it (it waits on its socket for the client's Finished: the daemon holds
- * the session) or fills *w with what to wait for.  Returns 1 if parked. */
+ * it (it waits on its socket for the client: for its Finished, which the
+ * caller checks, after a one-trip TLS 1.3 step; for its certificate and
+ * Finished, with the daemon holding the session, where one is requested)
+ * or fills *w with what to wait for.  Returns 1 if parked. */
 static int
 step(struct pair *p, unsigned i, struct pollfd *w)
 {
@@ -174,7 +176,7 @@ park_handoff(struct pair *p, unsigned n, struct handoff_ctx *ctx)
 
 void
 bench_memory(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, int daemon_pid, unsigned n,
+    const char *daemon_url, const char *profile, int daemon_pid, unsigned n,
     struct bench_mem_result *out)
 {
 	gnutls_certificate_credentials_t client_cred, server_cred;
@@ -187,7 +189,7 @@ bench_memory(enum bench_side side, const struct bench_cert *c,
 	if (side == BENCH_HANDOFF) {
 		struct handoff_config *cfg = handoff_config_new();
 		handoff_config_set_daemon(cfg, daemon_url);
-		handoff_config_set_profile(cfg, "ecdsa");
+		handoff_config_set_profile(cfg, profile);
 		ctx = handoff_ctx_new(cfg);
 		handoff_config_free(cfg);
 		if (ctx == NULL)

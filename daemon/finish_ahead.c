@@ -83,7 +83,7 @@ ho_finish_ahead_note(struct ho_finish_ahead *f, gnutls_session_t tls,
 	case GNUTLS_HANDSHAKE_FINISHED: break;
 	default:
 		/* HelloRetryRequest, CertificateRequest, EndOfEarlyData,
-		 * a client Certificate, ChangeCipherSpec, ...: two steps. */
+		 * a client Certificate, a TLS 1.2 message: two steps. */
 		rule_out(f);
 		return;
 	}
