@@ -344,8 +344,8 @@ run_memory(const struct bench_cert *certs, const char *handoffd,
 	/* GnuTLS column: the in-process server's heap, the whole state. */
 	add_row("memory", "server process's heap (handoff: the caller)", "KiB",
 	    g.self_kib, h.self_kib, 1);
-	add_row("memory", "handoffd holding the session (cert requested)",
-	    "KiB", g.self_kib, held.daemon_kib, 1);
+	add_row("memory", "handoffd, session held (cert requested)", "KiB",
+	    g.self_kib, held.daemon_kib, 1);
 	add_row("memory", "in total, one trip (caller + handoffd)", "KiB",
 	    g.self_kib, h.self_kib + h.daemon_kib, 1);
 	printf("  (one trip: handoffd grew %.1f KiB per handshake, holding no "
