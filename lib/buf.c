@@ -30,11 +30,12 @@ ho_buf_reserve(struct ho_buf *b, size_t n)
 	if (b->len > 0)
 		memcpy(p, b->ptr, b->len);
 	if (b->ptr != NULL) {
-		ho_wipe(b->ptr, b->cap);
+		ho_wipe(b->ptr, b->high);
 		free(b->ptr);
 	}
 	b->ptr = p;
 	b->cap = cap;
+	b->high = b->len;
 	return 0;
 }
 
@@ -46,8 +47,16 @@ ho_buf_append(struct ho_buf *b, const void *p, size_t n)
 	if (ho_buf_reserve(b, n) != 0)
 		return -1;
 	memcpy(b->ptr + b->len, p, n);
-	b->len += n;
+	ho_buf_commit(b, n);
 	return 0;
+}
+
+void
+ho_buf_commit(struct ho_buf *b, size_t n)
+{
+	b->len += n;
+	if (b->len > b->high)
+		b->high = b->len;
 }
 
 void
@@ -62,7 +71,7 @@ void
 ho_buf_free(struct ho_buf *b)
 {
 	if (b->ptr != NULL) {
-		ho_wipe(b->ptr, b->cap);
+		ho_wipe(b->ptr, b->high);
 		free(b->ptr);
 	}
 	memset(b, 0, sizeof(*b));

@@ -111,7 +111,7 @@ ho_conn_fill(struct handoff_conn *c)
 		ssize_t n =
 		    read(c->fd, c->in.ptr + c->in.len, c->in.cap - c->in.len);
 		if (n >= 0) {
-			c->in.len += (size_t)n;
+			ho_buf_commit(&c->in, (size_t)n);
 			return (int)n;
 		}
 		if (errno == EINTR)
@@ -172,7 +172,7 @@ ho_conn_seal(
 	if (r != 0)
 		return ho_conn_fail(c, HANDOFF_EINTERNAL,
 		    "cannot encrypt a record (error %d)", r);
-	c->out.len += out_len;
+	ho_buf_commit(&c->out, out_len);
 	return 0;
 }
 
@@ -295,6 +295,21 @@ on_alert(struct handoff_conn *c, const uint8_t *p, size_t len)
 	    name ? name : "unknown alert");
 }
 
+/*
+ * An open connection waiting for its peer with nothing buffered holds no
+ * buffers: an event loop may keep thousands idle, and the read buffer
+ * alone is 64 KiB.  The next read or write allocates again (malloc, far
+ * cheaper than the system call that follows).
+ */
+static void
+release_idle_buffers(struct handoff_conn *c)
+{
+	if (ho_buf_used(&c->in) == 0 && c->plain_len == 0)
+		ho_buf_free(&c->in);
+	if (ho_buf_used(&c->out) == 0)
+		ho_buf_free(&c->out);
+}
+
 /* Reads and opens the next record; leaves application data in c->plain.
  * Returns 0, HANDOFF_WANT_POLLIN or -1. */
 static int
@@ -318,6 +333,8 @@ next_record(struct handoff_conn *c)
 			return ho_conn_fail(c, HANDOFF_EEOF,
 			    "the peer closed the connection without "
 			    "close_notify (data may be truncated)");
+		if (r == HANDOFF_WANT_POLLIN)
+			release_idle_buffers(c);
 		if (r < 0)
 			return r;
 	}

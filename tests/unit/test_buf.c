@@ -92,12 +92,22 @@ test_wiped_before_free(void **state)
 	memset(secret, 0xab, sizeof(secret));
 	struct ho_buf b = {0};
 	assert_int_equal(ho_buf_append(&b, secret, sizeof(secret)), 0);
-	/* Growing moves the bytes: the old block is wiped first. */
-	watch(b.ptr, b.cap);
+	/* Growing moves the bytes: the old block is wiped first (as far
+	 * as anything was ever written to it). */
+	assert_int_equal(b.high, sizeof(secret));
+	watch(b.ptr, b.high);
 	assert_int_equal(ho_buf_reserve(&b, b.cap * 4), 0);
 	assert_true(watched_freed);
 	assert_true(watched_clean);
-	watch(b.ptr, b.cap);
+	/* Bytes written in place (a socket read) count once committed, and
+	 * consumed ones still do: all of them are wiped. */
+	size_t at = b.len;
+	memset(b.ptr + at, 0xcd, 200);
+	ho_buf_commit(&b, 200);
+	assert_int_equal(b.high, at + 200);
+	ho_buf_consume(&b, ho_buf_used(&b));
+	assert_int_equal(ho_buf_used(&b), 0);
+	watch(b.ptr, at + 200);
 	ho_buf_free(&b);
 	assert_true(watched_freed);
 	assert_true(watched_clean);
