@@ -113,11 +113,14 @@ ho_peer_finished_run(struct handoff_conn *c)
 				ho_buf_consume(&c->in, len);
 				continue;
 			}
-			if (p[0] == HO_CT_ALERT && body == 2)
+			if (p[0] == HO_CT_ALERT && body == 2) {
+				const char *name = gnutls_alert_get_name(
+				    (gnutls_alert_description_t)p[6]);
 				return ho_conn_fail(c, HANDOFF_EALERT,
 				    "the client refused the handshake: alert "
-				    "%u (unencrypted)",
-				    p[6]);
+				    "%u: %s (unencrypted)",
+				    p[6], name ? name : "unknown alert");
+			}
 			if (p[0] != HO_CT_APPLICATION_DATA)
 				return fail_alert(c, ALERT_UNEXPECTED_MESSAGE,
 				    "the client sent an unprotected record "
