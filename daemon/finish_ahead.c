@@ -26,24 +26,11 @@
 #include "record.h"
 #include "wipe.h"
 
-#define EXT_EARLY_DATA 42
-
-static void
-rule_out(struct ho_finish_ahead *f)
+void
+ho_finish_ahead_rule_out(struct ho_finish_ahead *f)
 {
 	f->ruled_out = 1;
 	ho_buf_free(&f->transcript);
-}
-
-static int
-client_hello_ext(
-    void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
-{
-	(void)data;
-	(void)size;
-	if (tls_id == EXT_EARLY_DATA)
-		*(int *)ctx = 1;
-	return 0;
 }
 
 void
@@ -59,21 +46,13 @@ ho_finish_ahead_note(struct ho_finish_ahead *f, gnutls_session_t tls,
 		 * computes the transcript ahead); they are not hashed. */
 		if (!incoming)
 			return;
-		rule_out(f);
+		ho_finish_ahead_rule_out(f);
 		return;
-	case GNUTLS_HANDSHAKE_CLIENT_HELLO: {
-		int early = 0;
-		gnutls_ext_raw_parse(&early, client_hello_ext, body,
-		    GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
-		if (early) { /* 0-RTT records may follow: GnuTLS skips them */
-			rule_out(f);
-			return;
-		}
+	case GNUTLS_HANDSHAKE_CLIENT_HELLO: /* early data: handshake.c */
 		break;
-	}
 	case GNUTLS_HANDSHAKE_SERVER_HELLO:
 		if (gnutls_protocol_get_version(tls) != GNUTLS_TLS1_3) {
-			rule_out(f);
+			ho_finish_ahead_rule_out(f);
 			return;
 		}
 		break;
@@ -84,7 +63,7 @@ ho_finish_ahead_note(struct ho_finish_ahead *f, gnutls_session_t tls,
 	default:
 		/* HelloRetryRequest, CertificateRequest, EndOfEarlyData,
 		 * a client Certificate, a TLS 1.2 message: two steps. */
-		rule_out(f);
+		ho_finish_ahead_rule_out(f);
 		return;
 	}
 	/* The transcript hashes whole messages: type, u24 length, body. */
@@ -92,7 +71,7 @@ ho_finish_ahead_note(struct ho_finish_ahead *f, gnutls_session_t tls,
 	    (uint8_t)(body->size >> 8), (uint8_t)body->size};
 	if (ho_buf_append(&f->transcript, hdr, sizeof(hdr)) != 0 ||
 	    ho_buf_append(&f->transcript, body->data, body->size) != 0) {
-		rule_out(f);
+		ho_finish_ahead_rule_out(f);
 		return;
 	}
 	f->last_was_our_finished =
@@ -104,7 +83,7 @@ ho_finish_ahead_secret(
     struct ho_finish_ahead *f, const void *client_secret, size_t len)
 {
 	if (client_secret == NULL || len > sizeof(f->hs_secret)) {
-		rule_out(f);
+		ho_finish_ahead_rule_out(f);
 		return;
 	}
 	memcpy(f->hs_secret, client_secret, len);
@@ -184,7 +163,7 @@ ho_finish_ahead_feed(struct ho_session *s)
 	ho_buf_free(&f->transcript);
 	if (ret != 0) {
 		f->finished_len = 0;
-		rule_out(f);
+		ho_finish_ahead_rule_out(f);
 	}
 	return ret;
 }

@@ -196,6 +196,8 @@ struct ho_finish_ahead {
 /* From the handshake hook (after each message, both directions). */
 void ho_finish_ahead_note(struct ho_finish_ahead *f, gnutls_session_t tls,
     unsigned htype, unsigned incoming, const gnutls_datum_t *body);
+/* Two steps after all (early data offered, seen by handshake.c). */
+void ho_finish_ahead_rule_out(struct ho_finish_ahead *f);
 /* From the secret callback: the handshake-level read secret. */
 void ho_finish_ahead_secret(
     struct ho_finish_ahead *f, const void *client_secret, size_t len);

@@ -22,6 +22,7 @@
 /* TLS extension number of record_size_limit (RFC 8449). */
 #define EXT_RECORD_SIZE_LIMIT 28
 #define EXT_SERVER_NAME 0
+#define EXT_EARLY_DATA 42
 
 /* One ticket key for the daemon's lifetime, shared by every session so a
  * session made through one caller resumes through any other. */
@@ -162,6 +163,10 @@ static int
 hello_ext(void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
 {
 	struct hello_facts *h = ctx;
+	/* Offered 0-RTT records may follow the ClientHello, and GnuTLS
+	 * skips them: the client's Finished is not ours to write. */
+	if (tls_id == EXT_EARLY_DATA)
+		ho_finish_ahead_rule_out(&h->s->finish);
 	if (tls_id == EXT_RECORD_SIZE_LIMIT && size == 2)
 		h->s->peer_record_limit = (uint16_t)(data[0] << 8 | data[1]);
 	/* server_name: list length, then (type 0, length, name). */
