@@ -19,6 +19,7 @@
 #include <nanomsg/nn.h>
 
 #include "handoffd.h"
+#include "../sp_route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -60,27 +61,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* A raw REP routing header: pipe id 1 (no such peer), request id 1. */
-static void *
-routing_header(void)
-{
-	size_t space = NN_CMSG_SPACE(8);
-	uint8_t *c = nn_allocmsg(space, 0);
-	check(c != NULL);
-	memset(c, 0, space);
-	struct nn_cmsghdr *h = (struct nn_cmsghdr *)c;
-	h->cmsg_len = NN_CMSG_LEN(8);
-	h->cmsg_level = PROTO_SP;
-	h->cmsg_type = SP_HDR;
-	static const uint8_t route[8] = {0, 0, 0, 1, 0x80, 0, 0, 1};
-	memcpy(NN_CMSG_DATA(h), route, sizeof(route));
-	return c;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	ho_server_feed(daemon_, routing_header(), data, size);
+	void *route = sp_route_to_nowhere();
+	check(route != NULL);
+	ho_server_feed(daemon_, route, data, size);
 	/* Turn the loop until the workers have handed every step back. */
 	while (ho_server_inflight(daemon_) > 0)
 		uv_run(uv_default_loop(), UV_RUN_ONCE);

@@ -28,6 +28,7 @@
 
 #include "handoff.h"
 #include "handoffd.h"
+#include "../sp_route.h"
 
 #define URL "inproc://handoff-test-early-step"
 
@@ -61,23 +62,6 @@ push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 	memcpy(w->out + w->out_len, buf, len);
 	w->out_len += len;
 	return (ssize_t)len;
-}
-
-/* A raw REP routing header for a peer that does not exist. */
-static void *
-nowhere(void)
-{
-	size_t space = NN_CMSG_SPACE(8);
-	uint8_t *c = nn_allocmsg(space, 0);
-	assert_non_null(c);
-	memset(c, 0, space);
-	struct nn_cmsghdr *h = (struct nn_cmsghdr *)c;
-	h->cmsg_len = NN_CMSG_LEN(8);
-	h->cmsg_level = PROTO_SP;
-	h->cmsg_type = SP_HDR;
-	static const uint8_t route[8] = {0, 0, 0, 1, 0x80, 0, 0, 1};
-	memcpy(NN_CMSG_DATA(h), route, sizeof(route));
-	return c;
 }
 
 /* Sends a finished frame on the raw REQ socket (4-byte header first). */
@@ -169,7 +153,9 @@ test_step_before_work_done(void **state)
 	ho_proto_put(&b, HO_F_TOKEN, m.f[HO_F_TOKEN].ptr, m.f[HO_F_TOKEN].len);
 	ho_proto_put(&b, HO_F_INPUT, w.out, w.out_len);
 	assert_int_equal(ho_proto_finish(&b), 0);
-	ho_server_feed(d, nowhere(), b.buf, b.len);
+	void *route = sp_route_to_nowhere();
+	assert_non_null(route);
+	ho_server_feed(d, route, b.buf, b.len);
 	ho_proto_buf_free(&b);
 	nn_freemsg(reply);
 	for (int i = 0; i < 10000 && ho_server_inflight(d) > 0; i++)
