@@ -17,22 +17,32 @@ command -v valgrind >/dev/null || {
 vg=$(mktemp -d /tmp/handoff-vg.XXXXXX)
 trap 'rm -rf "$vg"' EXIT
 # Scripts run some programs as another user (failures.sh: a caller that
-# may not reach the daemon): they too run the wrappers and write logs.
+# may not reach the daemon): they too run the wrappers and write logs,
+# and valgrind opens the programs as that user, so it runs copies (with
+# libhandoff and the suppressions) from here, not from the build, which
+# may sit in a folder only its owner can enter.
 chmod 1777 "$vg"
+mkdir "$vg/bin"
+lib=$(ldd "$HANDOFF_DEMO" | awk '$1 ~ /^libhandoff\.so/ {print $3}')
+[ -z "$lib" ] || cp "$lib" "$vg/bin/"
+cp "$TESTS_DIR/valgrind.supp" "$vg/bin/"
 for name in handoffd handoff-demo many_inflight; do
 	case $name in
 	handoffd) real=$HANDOFFD ;;
 	handoff-demo) real=$HANDOFF_DEMO ;;
 	many_inflight) real=$MANY_INFLIGHT ;;
 	esac
+	cp "$real" "$vg/bin/$name"
 	cat >"$vg/$name" <<WRAP
 #!/bin/sh
-exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \\
-	--suppressions=$TESTS_DIR/valgrind.supp \\
-	--log-file=$vg/$name.%p.log "$real" "\$@"
+LD_LIBRARY_PATH=$vg/bin exec valgrind -q --leak-check=full \\
+	--errors-for-leak-kinds=definite \\
+	--suppressions=$vg/bin/valgrind.supp \\
+	--log-file=$vg/$name.%p.log "$vg/bin/$name" "\$@"
 WRAP
 	chmod +x "$vg/$name"
 done
+chmod -R a+rX "$vg/bin"
 passed=0
 for script in "$@"; do
 	HANDOFFD=$vg/handoffd HANDOFF_DEMO=$vg/handoff-demo \

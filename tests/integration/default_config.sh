@@ -39,7 +39,9 @@ pass "self-signed ECDSA certificate for localhost generated"
 
 # The demo, with no --daemon and no HANDOFF_DAEMON, finds the same socket.
 PORT=$(free_port)
-"${as_user[@]}" "$HANDOFF_DEMO" serve --port "$PORT" >>"$T/demo.log" 2>&1 &
+other_user_demo
+"${as_user[@]}" "${OTHER_USER_DEMO[@]}" serve --port "$PORT" \
+	>>"$T/demo.log" 2>&1 &
 wait_for "demo" 10 grep -q "serving .*:$PORT/" "$T/demo.log"
 out=$(timeout 10 curl -sS --cacert "$cert" \
 	--resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/") ||

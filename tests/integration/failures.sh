@@ -120,9 +120,10 @@ else
 	: >"$T/demo.log"
 	chmod 755 "$T"
 	PORT=$(free_port)
+	other_user_demo
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$HANDOFF_DEMO" serve --port "$PORT" --daemon "$DAEMON_URL" \
-		>>"$T/demo.log" 2>&1 &
+		"${OTHER_USER_DEMO[@]}" serve --port "$PORT" \
+		--daemon "$DAEMON_URL" >>"$T/demo.log" 2>&1 &
 	wait_for "demo as nobody" 10 grep -q "serving .*:$PORT/" "$T/demo.log"
 	tls_client
 	demo_error "handshake failed" 5

@@ -106,6 +106,25 @@ wait_for() {
 	done
 }
 
+# other_user_demo: sets OTHER_USER_DEMO to a command that runs
+# handoff-demo as another user can, wherever the build lives (a clone in
+# a `mktemp -d` folder is 0700, and the dynamic loader then cannot open
+# libhandoff for that user): a copy in $T with its libhandoff beside it.
+# valgrind_check.sh's wrappers already run copies of their own.
+other_user_demo() {
+	if [ -n "${HANDOFF_VALGRIND:-}" ]; then
+		OTHER_USER_DEMO=("$HANDOFF_DEMO")
+		return
+	fi
+	local lib
+	lib=$(ldd "$HANDOFF_DEMO" | awk '$1 ~ /^libhandoff\.so/ {print $3}')
+	mkdir -p "$T/bin"
+	cp "$HANDOFF_DEMO" "$T/bin/handoff-demo"
+	[ -z "$lib" ] || cp "$lib" "$T/bin/"
+	chmod -R a+rX "$T/bin"
+	OTHER_USER_DEMO=(env "LD_LIBRARY_PATH=$T/bin" "$T/bin/handoff-demo")
+}
+
 # make_cert NAME: ECDSA P-256 self-signed cert for localhost/127.0.0.1
 # in $T/NAME-cert.pem and $T/NAME-key.pem (made now, never committed).
 make_cert() {
