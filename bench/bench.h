@@ -57,6 +57,15 @@ void bench_daemon_stop(int pid);
 /* The daemon's resident memory in KiB (from /proc), 0 if unknown. */
 long bench_daemon_rss_kib(int pid);
 
+/* ---- usage.c: CPU time and context switches from /proc --------------- */
+
+struct bench_usage {
+	double cpu_us;   /* run time of all threads */
+	double switches; /* voluntary and involuntary context switches */
+};
+/* Adds process pid's counters (all its threads) to *u. */
+void bench_usage_add(int pid, struct bench_usage *u);
+
 /* ---- handshakes.c: servers, clients and the load generator ------------ */
 
 enum bench_side { BENCH_GNUTLS, BENCH_HANDOFF };
@@ -65,6 +74,9 @@ struct bench_hs_result {
 	double per_sec;
 	double p50_us, p99_us;
 	unsigned long count, failures;
+	/* What each handshake cost the server side: the server processes
+	 * (in-process GnuTLS, or libhandoff's callers) and handoffd. */
+	struct bench_usage server, daemon;
 };
 
 /*
@@ -72,11 +84,12 @@ struct bench_hs_result {
  * process (GnuTLS) or through handoffd (profile), while `clients` load
  * threads connect, handshake (resuming when `resumed`) and close for
  * `seconds`.  processes > 1 runs the handoff server in that many forked
- * processes.
+ * processes.  daemon_pid is handoffd's (its usage goes to out->daemon),
+ * 0 for in-process GnuTLS.
  */
 void bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int resumed, unsigned servers,
-    unsigned processes, unsigned clients, double seconds,
+    const char *daemon_url, const char *profile, int daemon_pid, int resumed,
+    unsigned servers, unsigned processes, unsigned clients, double seconds,
     struct bench_hs_result *out);
 
 /* Client handshakes with chain verification against an in-process GnuTLS
@@ -139,6 +152,8 @@ void bench_memory(enum bench_side side, const struct bench_cert *c,
 struct bench_costs {
 	double sign_us[BENCH_KEY_COUNT]; /* one signature */
 	double kx_us;                    /* one X25519 key share + secret */
+	double syscall_us;               /* one trivial system call */
+	double wakeup_us;                /* one thread waking another */
 };
 void bench_measure_costs(
     const struct bench_cert *c, double seconds, struct bench_costs *out);

@@ -294,10 +294,32 @@ stop_servers(pid_t *pids, unsigned processes)
 	}
 }
 
+/* The server side's counters now: the server processes, and handoffd. */
+static void
+server_usage(const pid_t *pids, unsigned processes, int daemon_pid,
+    struct bench_usage *server, struct bench_usage *daemon)
+{
+	memset(server, 0, sizeof(*server));
+	memset(daemon, 0, sizeof(*daemon));
+	for (unsigned p = 0; p < processes; p++)
+		bench_usage_add(pids[p], server);
+	if (daemon_pid > 0)
+		bench_usage_add(daemon_pid, daemon);
+}
+
+/* What each of n handshakes cost, from counters before and after. */
+static void
+per_handshake(
+    struct bench_usage *u, const struct bench_usage *before, unsigned long n)
+{
+	u->cpu_us = n > 0 ? (u->cpu_us - before->cpu_us) / (double)n : 0;
+	u->switches = n > 0 ? (u->switches - before->switches) / (double)n : 0;
+}
+
 void
 bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int resumed, unsigned servers,
-    unsigned processes, unsigned clients, double seconds,
+    const char *daemon_url, const char *profile, int daemon_pid, int resumed,
+    unsigned servers, unsigned processes, unsigned clients, double seconds,
     struct bench_hs_result *out)
 {
 	struct server s;
@@ -314,7 +336,14 @@ bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
 	l.port = port;
 	l.resumed = resumed;
 	l.client_side = BENCH_GNUTLS;
+	struct bench_usage server0, daemon0;
+	server_usage(pids, processes, daemon_pid, &server0, &daemon0);
 	run_load(&l, clients, seconds, out);
+	server_usage(pids, processes, daemon_pid, &out->server, &out->daemon);
+	/* The resumed run's first full handshake per client is counted in
+	 * the usage but not in out->count: a few in thousands. */
+	per_handshake(&out->server, &server0, out->count);
+	per_handshake(&out->daemon, &daemon0, out->count);
 	stop_servers(pids, processes);
 	close(s.lfd);
 }

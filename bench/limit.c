@@ -2,8 +2,16 @@
  * limit.c - what the crypto alone allows: the cost of one signature per
  * key kind and of one X25519 exchange, measured with GnuTLS on this
  * machine, from which main.c derives the handshakes/s the cores could do
- * if a server did nothing but its handshake's asymmetric work.
+ * if a server did nothing but its handshake's asymmetric work.  Also what
+ * this machine charges for the two things handoff adds to a handshake:
+ * system calls and one thread waking another (IPC is made of them).
  */
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <gnutls/abstract.h>
 
 #include "bench.h"
@@ -66,6 +74,73 @@ kx_cost(double seconds)
 	return 2 * (bench_now() - start) / (double)n * 1e6;
 }
 
+/* The cheapest system call there is, made directly. */
+static double
+syscall_cost(double seconds)
+{
+	unsigned long n = 0;
+	double start = bench_now(), end = start + seconds;
+	while (bench_now() < end) {
+		for (int i = 0; i < 1000; i++)
+			syscall(SYS_getppid);
+		n += 1000;
+	}
+	/* bench_now() is a vDSO read, not a system call: left in. */
+	return (bench_now() - start) / (double)n * 1e6;
+}
+
+struct ping_pong {
+	int ping, pong; /* eventfds */
+	unsigned long rounds;
+};
+
+static void *
+ponger(void *arg)
+{
+	struct ping_pong *p = arg;
+	uint64_t v;
+	for (unsigned long i = 0; i < p->rounds; i++) {
+		if (read(p->ping, &v, sizeof(v)) != sizeof(v))
+			break;
+		v = 1;
+		if (write(p->pong, &v, sizeof(v)) != sizeof(v))
+			break;
+	}
+	return NULL;
+}
+
+/* One thread waking another that sleeps on an eventfd and being woken
+ * back: half the round trip is one wake-up, as in every IPC hop (the
+ * scheduler places the two threads as it would anyone's). */
+static double
+wakeup_cost(double seconds)
+{
+	struct ping_pong p = {
+	    eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC), 0};
+	if (p.ping < 0 || p.pong < 0)
+		bench_die("eventfd failed");
+	/* A first guess of the count, so the run lasts about `seconds`. */
+	p.rounds = (unsigned long)(seconds / 20e-6);
+	pthread_t t;
+	pthread_create(&t, NULL, ponger, &p);
+	double start = bench_now();
+	uint64_t v;
+	unsigned long i;
+	for (i = 0; i < p.rounds; i++) {
+		v = 1;
+		if (write(p.ping, &v, sizeof(v)) != sizeof(v) ||
+		    read(p.pong, &v, sizeof(v)) != sizeof(v))
+			break;
+	}
+	double took = bench_now() - start;
+	pthread_join(t, NULL);
+	close(p.ping);
+	close(p.pong);
+	if (i < p.rounds)
+		bench_die("the wake-up ping-pong failed");
+	return took / (double)(2 * p.rounds) * 1e6;
+}
+
 void
 bench_measure_costs(
     const struct bench_cert *c, double seconds, struct bench_costs *out)
@@ -73,4 +148,6 @@ bench_measure_costs(
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		out->sign_us[k] = sign_cost(c[k].key, seconds);
 	out->kx_us = kx_cost(seconds);
+	out->syscall_us = syscall_cost(seconds / 4);
+	out->wakeup_us = wakeup_cost(seconds / 2);
 }

@@ -82,9 +82,37 @@ section(const char *title)
 
 static const char *profile_of[BENCH_KEY_COUNT] = {"ecdsa", "rsa", "ed25519"};
 
+/* What each handshake cost the server side, split for handoff between
+ * its callers and handoffd; the load generator is left out (it is the
+ * same for both sides). */
+static void
+print_usage_split(
+    const struct bench_hs_result *g, const struct bench_hs_result *h)
+{
+	printf("  %-44s GnuTLS %.0f us, %.1f sw; handoff: callers %.0f us, "
+	       "%.1f sw + handoffd %.0f us, %.1f sw\n",
+	    "(server side per handshake)", g->server.cpu_us,
+	    g->server.switches, h->server.cpu_us, h->server.switches,
+	    h->daemon.cpu_us, h->daemon.switches);
+}
+
+static void
+add_usage_rows(const char *name, const struct bench_hs_result *g,
+    const struct bench_hs_result *h)
+{
+	char row[128];
+	snprintf(row, sizeof(row), "%s server CPU per hs", name);
+	add_row("server", row, "us", g->server.cpu_us,
+	    h->server.cpu_us + h->daemon.cpu_us, 1);
+	snprintf(row, sizeof(row), "%s server switches per hs", name);
+	add_row("server", row, "sw", g->server.switches,
+	    h->server.switches + h->daemon.switches, 1);
+	print_usage_split(g, h);
+}
+
 static void
 run_server_handshakes(const struct bench_cert *certs, const char *url,
-    double secs, unsigned cpus)
+    int daemon_pid, double secs, unsigned cpus)
 {
 	section(
 	    "Server handshakes, TLS 1.3 X25519 (handshakes/s; latency us)");
@@ -96,10 +124,10 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			struct bench_hs_result g, h;
 			unsigned servers = 4 * cpus, clients = 4 * cpus;
 			bench_server_handshakes(BENCH_GNUTLS, &certs[k], NULL,
-			    NULL, resumed, servers, 1, clients, secs, &g);
+			    NULL, 0, resumed, servers, 1, clients, secs, &g);
 			bench_server_handshakes(BENCH_HANDOFF, &certs[k], url,
-			    profile_of[k], resumed, servers, 1, clients, secs,
-			    &h);
+			    profile_of[k], daemon_pid, resumed, servers, 1,
+			    clients, secs, &h);
 			char name[96];
 			snprintf(name, sizeof(name), "%s %s",
 			    bench_key_names[k], resumed ? "resumed" : "full");
@@ -111,6 +139,9 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			snprintf(name, sizeof(name), "%s %s latency p99",
 			    bench_key_names[k], resumed ? "resumed" : "full");
 			add_row("server", name, "us", g.p99_us, h.p99_us, 1);
+			snprintf(name, sizeof(name), "%s %s",
+			    bench_key_names[k], resumed ? "resumed" : "full");
+			add_usage_rows(name, &g, &h);
 			if (g.failures + h.failures > 0)
 				printf(
 				    "  (failures: GnuTLS %lu, handoff %lu)\n",
@@ -128,19 +159,21 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 
 /* Added latency at low load: one client, one connection at a time. */
 static void
-run_latency(const struct bench_cert *certs, const char *url, double secs)
+run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
+    double secs)
 {
 	section("Latency at low load: one client, sequential full handshakes "
 	        "(us)");
 	struct bench_hs_result g, h;
 	bench_server_handshakes(BENCH_GNUTLS, &certs[BENCH_ECDSA], NULL, NULL,
-	    0, 1, 1, 1, secs, &g);
+	    0, 0, 1, 1, 1, secs, &g);
 	bench_server_handshakes(BENCH_HANDOFF, &certs[BENCH_ECDSA], url,
-	    profile_of[BENCH_ECDSA], 0, 1, 1, 1, secs, &h);
+	    profile_of[BENCH_ECDSA], daemon_pid, 0, 1, 1, 1, secs, &h);
 	add_row("latency", "ECDSA-P256 full p50", "us", g.p50_us, h.p50_us, 1);
 	add_row("latency", "ECDSA-P256 full p99", "us", g.p99_us, h.p99_us, 1);
 	printf("  %-44s %12s %12.0f us over the in-process baseline (p50)\n",
 	    "added by offload", "", h.p50_us - g.p50_us);
+	print_usage_split(&g, &h);
 }
 
 static void
@@ -237,8 +270,8 @@ run_scaling(const struct bench_cert *certs, const char *handoffd,
 				continue;
 			struct bench_hs_result h;
 			bench_server_handshakes(BENCH_HANDOFF,
-			    &certs[BENCH_ECDSA], url, "ecdsa", 0, 4 * cpus,
-			    procs[p], 4 * cpus, secs, &h);
+			    &certs[BENCH_ECDSA], url, "ecdsa", pid, 0,
+			    4 * cpus, procs[p], 4 * cpus, secs, &h);
 			char name[96];
 			snprintf(name, sizeof(name),
 			    "%u worker(s), %u caller process(es)", workers[w],
@@ -273,8 +306,10 @@ write_json(const char *path, unsigned cpus)
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f, "\"sign_%s\": %.2f, ", bench_key_names[k],
 		    costs.sign_us[k]);
-	fprintf(f, "\"x25519\": %.2f},\n  \"crypto_limit_hs_per_s\": {",
-	    costs.kx_us);
+	fprintf(f,
+	    "\"x25519\": %.2f, \"syscall\": %.3f, \"thread_wakeup\": "
+	    "%.2f},\n  \"crypto_limit_hs_per_s\": {",
+	    costs.kx_us, costs.syscall_us, costs.wakeup_us);
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f, "%s\"%s\": %.0f", k ? ", " : "", bench_key_names[k],
 		    limit_per_sec[k]);
@@ -433,16 +468,19 @@ main(int argc, char **argv)
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		printf("%s %.0f hs/s%s", bench_key_names[k], limit_per_sec[k],
 		    k + 1 < BENCH_KEY_COUNT ? ", " : "\n");
+	printf("What IPC is made of: a system call %.2f us, a thread waking "
+	       "another %.1f us\n",
+	    costs.syscall_us, costs.wakeup_us);
 
 	int pid;
 	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);
 	double gnutls_full = 0;
 	if (wanted("server")) {
-		run_server_handshakes(certs, url, secs, cpus);
+		run_server_handshakes(certs, url, pid, secs, cpus);
 		gnutls_full = rows[0].gnutls;
 	}
 	if (wanted("latency"))
-		run_latency(certs, url, secs);
+		run_latency(certs, url, pid, secs);
 	/* Server processes are forked, and nanomsg does not survive a fork
 	 * once this process has used it (client, records and stall do):
 	 * every figure that forks handoff callers runs before those. */
