@@ -65,6 +65,8 @@ struct bench_usage {
 };
 /* Adds process pid's counters (all its threads) to *u. */
 void bench_usage_add(int pid, struct bench_usage *u);
+/* This process's counters, ended threads included. */
+void bench_usage_self(struct bench_usage *u);
 
 /* ---- handshakes.c: servers, clients and the load generator ------------ */
 
@@ -74,9 +76,10 @@ struct bench_hs_result {
 	double per_sec;
 	double p50_us, p99_us;
 	unsigned long count, failures;
-	/* What each handshake cost the server side: the server processes
-	 * (in-process GnuTLS, or libhandoff's callers) and handoffd. */
-	struct bench_usage server, daemon;
+	/* What each handshake cost the measured side: its processes (the
+	 * servers, in process or libhandoff's callers; for client
+	 * handshakes, the clients) and handoffd. */
+	struct bench_usage side, daemon;
 };
 
 /*
@@ -96,8 +99,8 @@ void bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
  * server: the client is GnuTLS (verifying in process) or libhandoff
  * (handoffd verifies). */
 void bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, unsigned clients,
-    double seconds, struct bench_hs_result *out);
+    const char *daemon_url, const char *profile, int daemon_pid,
+    unsigned clients, double seconds, struct bench_hs_result *out);
 
 /* Full-handshake GnuTLS clients against 127.0.0.1:port for `seconds`. */
 void bench_run_gnutls_load(

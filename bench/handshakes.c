@@ -339,10 +339,10 @@ bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
 	struct bench_usage server0, daemon0;
 	server_usage(pids, processes, daemon_pid, &server0, &daemon0);
 	run_load(&l, clients, seconds, out);
-	server_usage(pids, processes, daemon_pid, &out->server, &out->daemon);
+	server_usage(pids, processes, daemon_pid, &out->side, &out->daemon);
 	/* The resumed run's first full handshake per client is counted in
 	 * the usage but not in out->count: a few in thousands. */
-	per_handshake(&out->server, &server0, out->count);
+	per_handshake(&out->side, &server0, out->count);
 	per_handshake(&out->daemon, &daemon0, out->count);
 	stop_servers(pids, processes);
 	close(s.lfd);
@@ -350,8 +350,8 @@ bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
 
 void
 bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, unsigned clients,
-    double seconds, struct bench_hs_result *out)
+    const char *daemon_url, const char *profile, int daemon_pid,
+    unsigned clients, double seconds, struct bench_hs_result *out)
 {
 	struct server s;
 	pid_t pid;
@@ -372,7 +372,20 @@ bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
 		l.hctx = handoff_ctx_new(cfg);
 		handoff_config_free(cfg);
 	}
+	/* The clients are this process's threads (and, for handoff, its
+	 * I/O thread and nanomsg's); the GnuTLS server is left out. */
+	struct bench_usage self0, daemon0;
+	bench_usage_self(&self0);
+	memset(&daemon0, 0, sizeof(daemon0));
+	if (daemon_pid > 0)
+		bench_usage_add(daemon_pid, &daemon0);
 	run_load(&l, clients, seconds, out);
+	bench_usage_self(&out->side);
+	memset(&out->daemon, 0, sizeof(out->daemon));
+	if (daemon_pid > 0)
+		bench_usage_add(daemon_pid, &out->daemon);
+	per_handshake(&out->side, &self0, out->count);
+	per_handshake(&out->daemon, &daemon0, out->count);
 	handoff_ctx_free(l.hctx);
 	stop_servers(&pid, 1);
 	close(s.lfd);

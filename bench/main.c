@@ -82,32 +82,33 @@ section(const char *title)
 
 static const char *profile_of[BENCH_KEY_COUNT] = {"ecdsa", "rsa", "ed25519"};
 
-/* What each handshake cost the server side, split for handoff between
- * its callers and handoffd; the load generator is left out (it is the
- * same for both sides). */
+/* What each handshake cost the measured side, split for handoff between
+ * its callers and handoffd; the other side (the load generator, or for
+ * client handshakes the server) is left out: it is the same for both. */
 static void
-print_usage_split(
-    const struct bench_hs_result *g, const struct bench_hs_result *h)
+print_usage_split(const char *what, const struct bench_hs_result *g,
+    const struct bench_hs_result *h)
 {
+	char label[64];
+	snprintf(label, sizeof(label), "(%s side per handshake)", what);
 	printf("  %-44s GnuTLS %.0f us, %.1f sw; handoff: callers %.0f us, "
 	       "%.1f sw + handoffd %.0f us, %.1f sw\n",
-	    "(server side per handshake)", g->server.cpu_us,
-	    g->server.switches, h->server.cpu_us, h->server.switches,
-	    h->daemon.cpu_us, h->daemon.switches);
+	    label, g->side.cpu_us, g->side.switches, h->side.cpu_us,
+	    h->side.switches, h->daemon.cpu_us, h->daemon.switches);
 }
 
 static void
-add_usage_rows(const char *name, const struct bench_hs_result *g,
-    const struct bench_hs_result *h)
+add_usage_rows(const char *section, const char *name,
+    const struct bench_hs_result *g, const struct bench_hs_result *h)
 {
 	char row[128];
-	snprintf(row, sizeof(row), "%s server CPU per hs", name);
-	add_row("server", row, "us", g->server.cpu_us,
-	    h->server.cpu_us + h->daemon.cpu_us, 1);
-	snprintf(row, sizeof(row), "%s server switches per hs", name);
-	add_row("server", row, "sw", g->server.switches,
-	    h->server.switches + h->daemon.switches, 1);
-	print_usage_split(g, h);
+	snprintf(row, sizeof(row), "%s %s CPU per hs", name, section);
+	add_row(section, row, "us", g->side.cpu_us,
+	    h->side.cpu_us + h->daemon.cpu_us, 1);
+	snprintf(row, sizeof(row), "%s %s switches per hs", name, section);
+	add_row(section, row, "sw", g->side.switches,
+	    h->side.switches + h->daemon.switches, 1);
+	print_usage_split(section, g, h);
 }
 
 static void
@@ -141,7 +142,7 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			add_row("server", name, "us", g.p99_us, h.p99_us, 1);
 			snprintf(name, sizeof(name), "%s %s",
 			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_usage_rows(name, &g, &h);
+			add_usage_rows("server", name, &g, &h);
 			if (g.failures + h.failures > 0)
 				printf(
 				    "  (failures: GnuTLS %lu, handoff %lu)\n",
@@ -173,21 +174,21 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 	add_row("latency", "ECDSA-P256 full p99", "us", g.p99_us, h.p99_us, 1);
 	printf("  %-44s %12s %12.0f us over the in-process baseline (p50)\n",
 	    "added by offload", "", h.p50_us - g.p50_us);
-	print_usage_split(&g, &h);
+	print_usage_split("server", &g, &h);
 }
 
 static void
 run_client_handshakes(const struct bench_cert *certs, const char *url,
-    double secs, unsigned cpus)
+    int daemon_pid, double secs, unsigned cpus)
 {
 	section("Client handshakes with chain verification (handshakes/s)");
 	int kinds = quick ? 1 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
 		struct bench_hs_result g, h;
-		bench_client_handshakes(
-		    BENCH_GNUTLS, &certs[k], NULL, NULL, 4 * cpus, secs, &g);
+		bench_client_handshakes(BENCH_GNUTLS, &certs[k], NULL, NULL, 0,
+		    4 * cpus, secs, &g);
 		bench_client_handshakes(BENCH_HANDOFF, &certs[k], url,
-		    profile_of[k], 4 * cpus, secs, &h);
+		    profile_of[k], daemon_pid, 4 * cpus, secs, &h);
 		char name[96];
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
 		add_row("client", name, "hs/s", g.per_sec, h.per_sec, 0);
@@ -197,6 +198,8 @@ run_client_handshakes(const struct bench_cert *certs, const char *url,
 		snprintf(name, sizeof(name), "%s full latency p50",
 		    bench_key_names[k]);
 		add_row("client", name, "us", g.p50_us, h.p50_us, 1);
+		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
+		add_usage_rows("client", name, &g, &h);
 	}
 }
 
@@ -487,7 +490,7 @@ main(int argc, char **argv)
 	if (wanted("scaling"))
 		run_scaling(certs, handoffd, dir, secs, cpus, gnutls_full);
 	if (wanted("client"))
-		run_client_handshakes(certs, url, secs, cpus);
+		run_client_handshakes(certs, url, pid, secs, cpus);
 	if (wanted("records"))
 		run_records(certs, url, secs);
 	if (wanted("stall"))
