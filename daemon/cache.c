@@ -46,6 +46,12 @@ ho_cache_new(unsigned capacity)
 	return c;
 }
 
+int
+ho_cache_enabled(const struct ho_client_cache *c)
+{
+	return c != NULL && c->capacity > 0;
+}
+
 static void
 entry_clear(struct cache_entry *e)
 {

@@ -211,8 +211,12 @@ ho_client_verify_reason(struct ho_session *s, char *buf, size_t len)
 int
 ho_client_finished(struct ho_session *s)
 {
+	/* With client_cache_size = 0 nothing is kept: no token goes to
+	 * the caller, so it relays no ticket (an IPC trip saved). */
+	if (!ho_cache_enabled(s->cache))
+		return 0;
 	if (gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3)
-		return s->cache != NULL; /* wait for the server's ticket */
+		return 1; /* wait for the server's ticket */
 	gnutls_datum_t data = {NULL, 0};
 	if (gnutls_session_get_data2(s->tls, &data) == 0) {
 		char server[HO_CACHE_SERVER_KEY_MAX];

@@ -145,6 +145,8 @@ struct ho_client_cache;
  * Thread-safe: workers store and fetch. */
 struct ho_client_cache *ho_cache_new(unsigned capacity);
 void ho_cache_free(struct ho_client_cache *c);
+/* 1 unless the cache is missing or has capacity 0. */
+int ho_cache_enabled(const struct ho_client_cache *c);
 /* Stores (a copy of) session data for profile + server name. */
 void ho_cache_put(struct ho_client_cache *c, const char *profile,
     const char *server, const gnutls_datum_t *data);
