@@ -28,16 +28,18 @@ jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/d
 pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 7 sections, all positive, ratios consistent"
 jq -e '.costs_us.syscall > 0 and .costs_us.thread_wakeup > 0' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the cost of a system call or of a thread wake-up"
-# Every server figure says what a handshake cost the server side.
-for what in "full" "resumed"; do
-	for per in "server CPU per hs" "server switches per hs"; do
-		n=$(jq --arg n "ECDSA-P256 $what $per" '[.results[] | select(.name == $n)] | length' "$T/bench.json")
-		[ "$n" -eq 1 ] || fail "no \"ECDSA-P256 $what $per\" figure"
+# Every handshake figure says what a handshake cost the measured side.
+for fig in "full server" "resumed server" "full client"; do
+	for per in "CPU per hs" "switches per hs"; do
+		n=$(jq --arg n "ECDSA-P256 $fig $per" '[.results[] | select(.name == $n)] | length' "$T/bench.json")
+		[ "$n" -eq 1 ] || fail "no \"ECDSA-P256 $fig $per\" figure"
 	done
 done
-grep -q "(server side per handshake).*handoffd" "$T/bench.log" ||
-	fail "the table does not split handoff's cost between callers and handoffd"
-pass "server figures carry CPU time and context switches per handshake"
+for side in server client; do
+	grep -q "($side side per handshake).*handoffd" "$T/bench.log" ||
+		fail "the $side table does not split handoff's cost between callers and handoffd"
+done
+pass "server and client figures carry CPU time and context switches per handshake"
 
 rows=$(grep -cE '^  .* [0-9.]+x$' "$T/bench.log")
 [ "$rows" -eq "$(jq '.results | length' "$T/bench.json")" ] ||
