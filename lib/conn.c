@@ -127,6 +127,20 @@ ho_conn_fill(struct handoff_conn *c)
 }
 
 int
+ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited)
+{
+	if (c->deadline_ms != 0 && ho_now_ms() >= c->deadline_ms)
+		return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+		    "the peer sent no %s within %u ms", awaited,
+		    c->ctx->deadline_ms);
+	int r = ho_conn_fill(c);
+	if (r == 0)
+		return ho_conn_fail(c, HANDOFF_EEOF,
+		    "the peer closed the connection before its %s", awaited);
+	return r;
+}
+
+int
 ho_conn_flush(struct handoff_conn *c)
 {
 	while (ho_buf_used(&c->out) > 0) {

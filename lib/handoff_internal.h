@@ -177,6 +177,10 @@ int ho_conn_fail(struct handoff_conn *c, int code, const char *fmt, ...)
  * HANDOFF_WANT_POLLIN, or -1 (error recorded).  Blocking sockets wait
  * up to the current deadline (if any). */
 int ho_conn_fill(struct handoff_conn *c);
+/* ho_conn_fill while a handshake waits for `awaited` from the peer: the
+ * deadline passing and the peer closing are errors that name it.
+ * Returns bytes read (> 0), HANDOFF_WANT_POLLIN, or -1. */
+int ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited);
 /* Writes c->out.  Returns 0 when empty, HANDOFF_WANT_POLLOUT, or -1. */
 int ho_conn_flush(struct handoff_conn *c);
 

@@ -318,17 +318,8 @@ ho_handshake_run(struct handoff_conn *c)
 				c->state = HO_CONN_HS_SEND;
 				break;
 			}
-			if (c->deadline_ms != 0 &&
-			    ho_now_ms() >= c->deadline_ms)
-				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
-				    "the peer sent no complete handshake "
-				    "message within %u ms",
-				    c->ctx->deadline_ms);
-			r = ho_conn_fill(c);
-			if (r == 0)
-				return ho_conn_fail(c, HANDOFF_EEOF,
-				    "the peer closed the connection during "
-				    "the handshake");
+			r = ho_conn_fill_awaiting(
+			    c, "complete handshake message");
 			if (r < 0)
 				return r;
 			break;

@@ -132,15 +132,7 @@ ho_peer_finished_run(struct handoff_conn *c)
 			ho_buf_consume(&c->in, len);
 			return 0;
 		}
-		if (c->deadline_ms != 0 && ho_now_ms() >= c->deadline_ms)
-			return ho_conn_fail(c, HANDOFF_ETIMEOUT,
-			    "the client sent no Finished within %u ms",
-			    c->ctx->deadline_ms);
-		int r = ho_conn_fill(c);
-		if (r == 0)
-			return ho_conn_fail(c, HANDOFF_EEOF,
-			    "the client closed the connection before its "
-			    "Finished");
+		int r = ho_conn_fill_awaiting(c, "Finished");
 		if (r < 0)
 			return r;
 	}
