@@ -67,6 +67,8 @@ struct bench_usage {
 void bench_usage_add(int pid, struct bench_usage *u);
 /* This process's counters, ended threads included. */
 void bench_usage_self(struct bench_usage *u);
+/* The calling thread's user-space CPU time so far, in us. */
+double bench_thread_user_us(void);
 
 /* ---- handshakes.c: servers, clients and the load generator ------------ */
 
@@ -126,6 +128,9 @@ void bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
 
 struct bench_rec_result {
 	double write_gbps, read_gbps; /* plaintext GB/s */
+	/* The measured thread's user-space CPU time per record: the record
+	 * layer's own work, without the kernel's (same on both sides). */
+	double write_user_us, read_user_us;
 };
 
 /* Record-layer throughput for one cipher ("AES-128-GCM", ...) and record
@@ -133,6 +138,15 @@ struct bench_rec_result {
 void bench_records(enum bench_side side, const char *cipher, size_t record,
     const struct bench_cert *c, const char *daemon_url, double seconds,
     struct bench_rec_result *out);
+
+/* The cipher alone: one 16 KiB buffer sealed in place, again and again,
+ * with GnuTLS's AEAD call and with libcrypto's (EVP), on this core: what
+ * either library's record layer could reach at most.  GB/s. */
+struct bench_cipher_speed {
+	double gnutls_gbps, libcrypto_gbps;
+};
+void bench_cipher_alone(
+    const char *cipher, double seconds, struct bench_cipher_speed *out);
 
 /* ---- memory.c --------------------------------------------------------- */
 

@@ -9,6 +9,8 @@
  * so the figure is the measured side's sealing and sending.  Reading: the
  * peer first seals a fixed volume of records into memory, then pushes the
  * raw bytes, so the figure is the measured side's receiving and opening.
+ * Each also gives the measured thread's user-space CPU time per record,
+ * the record layer's own cost without the socket's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -146,11 +148,16 @@ cipher_names(const char *cipher, char *prio, size_t plen)
 	    cipher);
 }
 
+/* Both return GB/s and set *user_us to the thread's user-space CPU time
+ * per record: the record layer's own work (sealing or opening, copies,
+ * bookkeeping), the system calls' kernel time left out. */
 static double
-measure_write(struct measured *m, size_t record, double seconds)
+measure_write(
+    struct measured *m, size_t record, double seconds, double *user_us)
 {
 	static uint8_t buf[16384];
 	uint64_t bytes = 0;
+	double user = bench_thread_user_us();
 	double start = bench_now(), end = start + seconds;
 	while (bench_now() < end) {
 		for (int i = 0; i < 64; i++) {
@@ -162,14 +169,17 @@ measure_write(struct measured *m, size_t record, double seconds)
 			bytes += (uint64_t)n;
 		}
 	}
-	return (double)bytes / (bench_now() - start) / 1e9;
+	double took = bench_now() - start;
+	*user_us = (bench_thread_user_us() - user) / ((double)bytes / record);
+	return (double)bytes / took / 1e9;
 }
 
 static double
-measure_read(struct measured *m, size_t total)
+measure_read(struct measured *m, size_t total, size_t record, double *user_us)
 {
 	static uint8_t buf[16384];
 	size_t got = 0;
+	double user = bench_thread_user_us();
 	double start = bench_now();
 	while (got < total) {
 		ssize_t n = m->side == BENCH_GNUTLS
@@ -179,7 +189,9 @@ measure_read(struct measured *m, size_t total)
 			bench_die("record read failed after %zu bytes", got);
 		got += (size_t)n;
 	}
-	return (double)got / (bench_now() - start) / 1e9;
+	double took = bench_now() - start;
+	*user_us = (bench_thread_user_us() - user) / ((double)got / record);
+	return (double)got / took / 1e9;
 }
 
 /* One connection through a socket pair; returns its measured side. */
@@ -230,7 +242,8 @@ bench_records(enum bench_side side, const char *cipher, size_t record,
 	connect_pair(&m, &p, sv, cipher, c, daemon_url, profile);
 	pthread_t t;
 	pthread_create(&t, NULL, peer_drain, &p);
-	out->write_gbps = measure_write(&m, record, seconds);
+	out->write_gbps =
+	    measure_write(&m, record, seconds, &out->write_user_us);
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(t, NULL);
 	measured_free(&m);
@@ -256,7 +269,7 @@ bench_records(enum bench_side side, const char *cipher, size_t record,
 		if (gnutls_record_send(p.tls, buf, record) != (ssize_t)record)
 			bench_die("cannot seal the record stream");
 	pthread_create(&t, NULL, peer_push, &p);
-	out->read_gbps = measure_read(&m, total);
+	out->read_gbps = measure_read(&m, total, record, &out->read_user_us);
 	pthread_join(t, NULL);
 	measured_free(&m);
 	gnutls_deinit(p.tls);

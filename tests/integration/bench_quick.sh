@@ -41,6 +41,20 @@ for side in server client; do
 done
 pass "server and client figures carry CPU time and context switches per handshake"
 
+# Every record figure has the record layer's own CPU cost beside it, and
+# the run says what each cipher alone reaches (the ceiling).
+for c in AES-128-GCM CHACHA20-POLY1305; do
+	for dir in write read; do
+		n=$(jq --arg n "$c 16 KiB $dir, user CPU" '[.results[] | select(.name == $n)] | length' "$T/bench.json")
+		[ "$n" -eq 1 ] || fail "no \"$c 16 KiB $dir, user CPU\" figure"
+	done
+	jq -e --arg c "$c" '.cipher_alone_gbps[$c].gnutls > 0 and .cipher_alone_gbps[$c].libcrypto > 0' "$T/bench.json" >/dev/null ||
+		fail "JSON lacks $c alone for GnuTLS and libcrypto"
+	grep -q "($c alone, 16 KiB sealed in place" "$T/bench.log" ||
+		fail "the record table does not say what $c alone reaches"
+done
+pass "record figures carry user CPU per record and each cipher's own speed"
+
 rows=$(grep -cE '^  .* [0-9.]+x$' "$T/bench.log")
 [ "$rows" -eq "$(jq '.results | length' "$T/bench.json")" ] ||
 	fail "table has $rows rows, JSON $(jq '.results | length' "$T/bench.json")"
