@@ -29,6 +29,9 @@ struct suite_info {
 	const char *name;
 };
 
+/* TLS 1.3 padding, sealed from here (never written). */
+static const uint8_t tls13_zeros[HO_REC_MAX_PLAIN];
+
 /* CBC suites run in TLS 1.0 up to `version`; iv_len 16 is the last
  * ciphertext block handoffd saw (TLS 1.0 chains it on). */
 #define CBC(num, cipher, mac, key_len, ver, name)                             \
@@ -300,34 +303,33 @@ ho_rec_seal(struct ho_rec *r, uint8_t type, const uint8_t *plain, size_t len,
 		return ho_cbc_seal(r, type, plain, len, out, out_len);
 
 	size_t body = total - HO_REC_HEADER_LEN;
-	uint8_t *p = out + HO_REC_HEADER_LEN; /* where plaintext goes */
+	uint8_t *p = out + HO_REC_HEADER_LEN; /* where ciphertext goes */
 	uint8_t nonce[12], aad12[13];
 	const uint8_t *aad = out;
-	size_t aad_len = HO_REC_HEADER_LEN, inner = len;
+	size_t aad_len = HO_REC_HEADER_LEN;
+	/* The plaintext is sealed from where it is, with TLS 1.3's content
+	 * type and padding after it: no copy into the record first. */
+	giovec_t pieces[3] = {
+	    {(void *)plain, len}, {&type, 1}, {(void *)tls13_zeros, pad}};
+	int count = 3;
 
 	out[0] = r->version == HO_TLS13 ? HO_CT_APPLICATION_DATA : type;
 	out[1] = 3;
 	out[2] = 3;
 	out[3] = (uint8_t)(body >> 8);
 	out[4] = (uint8_t)body;
-	if (r->version == HO_TLS13) {
-		memcpy(p, plain, len);
-		p[len] = type;
-		memset(p + len + 1, 0, pad);
-		inner = len + 1 + pad;
-	} else {
+	if (r->version != HO_TLS13) {
 		if (r->explicit_nonce) {
 			ho_rec_store64(p, d->seq);
 			p += TLS12_EXPLICIT_NONCE;
 		}
-		memcpy(p, plain, len);
 		tls12_aad(d, type, len, aad12);
 		aad = aad12;
 		aad_len = sizeof(aad12);
+		count = 1;
 	}
 	make_nonce(r, d, nonce);
-	int ret =
-	    ho_aead_seal(d->aead, nonce, aad, aad_len, p, inner, p + inner);
+	int ret = ho_aead_seal(d->aead, nonce, aad, aad_len, pieces, count, p);
 	ho_wipe(nonce, sizeof(nonce));
 	if (ret != 0)
 		return HO_REC_E_INTERNAL;
