@@ -171,8 +171,17 @@ struct bench_costs {
 	double kx_us;                    /* one X25519 key share + secret */
 	double syscall_us;               /* one trivial system call */
 	double wakeup_us;                /* one thread waking another */
+	double ipc_rtt_p50_us, ipc_rtt_p99_us; /* one IPC round trip */
 };
-void bench_measure_costs(
-    const struct bench_cert *c, double seconds, struct bench_costs *out);
+/* dir: a private directory for the IPC round trip's socket. */
+void bench_measure_costs(const struct bench_cert *c, const char *dir,
+    double seconds, struct bench_costs *out);
+
+/* ---- ipc_rtt.c -------------------------------------------------------- */
+
+/* A 2 KiB nanomsg REQ/REP round trip over ipc:// to another process
+ * (forked, its socket in dir), timed for `seconds`: p50 and p99. */
+void bench_ipc_round_trip(
+    const char *dir, double seconds, double *p50_us, double *p99_us);
 
 #endif /* HANDOFF_BENCH_H */

@@ -4,7 +4,8 @@
  * machine, from which main.c derives the handshakes/s the cores could do
  * if a server did nothing but its handshake's asymmetric work.  Also what
  * this machine charges for the two things handoff adds to a handshake:
- * system calls and one thread waking another (IPC is made of them).
+ * system calls and one thread waking another (IPC is made of them),
+ * and one whole IPC round trip (ipc_rtt.c).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -142,12 +143,14 @@ wakeup_cost(double seconds)
 }
 
 void
-bench_measure_costs(
-    const struct bench_cert *c, double seconds, struct bench_costs *out)
+bench_measure_costs(const struct bench_cert *c, const char *dir,
+    double seconds, struct bench_costs *out)
 {
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		out->sign_us[k] = sign_cost(c[k].key, seconds);
 	out->kx_us = kx_cost(seconds);
 	out->syscall_us = syscall_cost(seconds / 4);
 	out->wakeup_us = wakeup_cost(seconds / 2);
+	bench_ipc_round_trip(
+	    dir, seconds, &out->ipc_rtt_p50_us, &out->ipc_rtt_p99_us);
 }

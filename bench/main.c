@@ -174,6 +174,14 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 	add_row("latency", "ECDSA-P256 full p99", "us", g.p99_us, h.p99_us, 1);
 	printf("  %-44s %12s %12.0f us over the in-process baseline (p50)\n",
 	    "added by offload", "", h.p50_us - g.p50_us);
+	/* The target, in this run's own IPC round trips. */
+	printf("  %-44s %12s %12.0f us: 2 IPC round trips (p50 %.0f us) + "
+	       "50 us; added = %.1f round trips\n",
+	    "(target)", "", 2 * costs.ipc_rtt_p50_us + 50,
+	    costs.ipc_rtt_p50_us,
+	    costs.ipc_rtt_p50_us > 0
+	        ? (h.p50_us - g.p50_us) / costs.ipc_rtt_p50_us
+	        : 0);
 	print_usage_split("server", &g, &h);
 }
 
@@ -334,8 +342,10 @@ write_json(const char *path, unsigned cpus)
 		    costs.sign_us[k]);
 	fprintf(f,
 	    "\"x25519\": %.2f, \"syscall\": %.3f, \"thread_wakeup\": "
-	    "%.2f},\n  \"crypto_limit_hs_per_s\": {",
-	    costs.kx_us, costs.syscall_us, costs.wakeup_us);
+	    "%.2f, \"ipc_round_trip_p50\": %.1f, \"ipc_round_trip_p99\": "
+	    "%.1f},\n  \"crypto_limit_hs_per_s\": {",
+	    costs.kx_us, costs.syscall_us, costs.wakeup_us,
+	    costs.ipc_rtt_p50_us, costs.ipc_rtt_p99_us);
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f, "%s\"%s\": %.0f", k ? ", " : "", bench_key_names[k],
 		    limit_per_sec[k]);
@@ -488,7 +498,7 @@ main(int argc, char **argv)
 	struct bench_cert certs[BENCH_KEY_COUNT];
 	bench_make_certs(dir, certs);
 
-	bench_measure_costs(certs, quick ? 0.3 : 1.0, &costs);
+	bench_measure_costs(certs, dir, quick ? 0.3 : 1.0, &costs);
 	printf("\nCrypto costs on one core: ");
 	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
 		printf(
@@ -504,8 +514,10 @@ main(int argc, char **argv)
 		printf("%s %.0f hs/s%s", bench_key_names[k], limit_per_sec[k],
 		    k + 1 < BENCH_KEY_COUNT ? ", " : "\n");
 	printf("What IPC is made of: a system call %.2f us, a thread waking "
-	       "another %.1f us\n",
-	    costs.syscall_us, costs.wakeup_us);
+	       "another %.1f us; one IPC round trip (nanomsg REQ/REP, "
+	       "ipc://, 2 KiB, another process) p50 %.0f us, p99 %.0f us\n",
+	    costs.syscall_us, costs.wakeup_us, costs.ipc_rtt_p50_us,
+	    costs.ipc_rtt_p99_us);
 
 	int pid;
 	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);

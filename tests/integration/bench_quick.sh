@@ -28,6 +28,12 @@ jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/d
 pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 7 sections, all positive, ratios consistent"
 jq -e '.costs_us.syscall > 0 and .costs_us.thread_wakeup > 0' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the cost of a system call or of a thread wake-up"
+# The latency target is stated in IPC round trips: the run measures one.
+jq -e '.costs_us.ipc_round_trip_p50 > 0 and .costs_us.ipc_round_trip_p99 >= .costs_us.ipc_round_trip_p50' "$T/bench.json" >/dev/null ||
+	fail "JSON lacks the IPC round trip (p50 > 0, p99 >= p50)"
+grep -qE '\(target\) +[0-9]+ us: 2 IPC round trips \(p50 [0-9]+ us\)' "$T/bench.log" ||
+	fail "the latency table does not state the target in this run's round trips"
+pass "the run measures an IPC round trip and states the latency target in it"
 # Every handshake figure says what a handshake cost the measured side.
 for fig in "full server" "resumed server" "full client"; do
 	for per in "CPU per hs" "switches per hs"; do

@@ -1,0 +1,82 @@
+/*
+ * ipc_rtt.c - one IPC round trip on this machine, the unit the latency
+ * target is stated in ("2 IPC round trips + 50 us"): a 2 KiB request and
+ * its 2 KiB reply over nanomsg REQ/REP on ipc://, between this process
+ * and a forked echo process, one at a time.  Only the transport: no
+ * handoffd, no handshake, no worker pool.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "bench.h"
+
+#define MESSAGE 2048
+
+/* The echo side: answers every request with its own bytes until killed. */
+static void
+echo_forever(const char *url)
+{
+	int s = nn_socket(AF_SP, NN_REP);
+	if (s < 0 || nn_bind(s, url) < 0)
+		_exit(1);
+	for (;;) {
+		char *msg = NULL;
+		int n = nn_recv(s, &msg, NN_MSG, 0);
+		if (n < 0)
+			continue;
+		nn_send(s, &msg, NN_MSG, 0); /* takes the message */
+	}
+}
+
+void
+bench_ipc_round_trip(
+    const char *dir, double seconds, double *p50_us, double *p99_us)
+{
+	char path[600], url[640];
+	snprintf(path, sizeof(path), "%s/rtt.sock", dir);
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	pid_t pid = fork();
+	if (pid < 0)
+		bench_die("fork failed");
+	if (pid == 0)
+		echo_forever(url);
+	int s = nn_socket(AF_SP, NN_REQ);
+	int timeout_ms = 2000;
+	if (s < 0 || nn_connect(s, url) < 0 ||
+	    nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout_ms,
+	        sizeof(timeout_ms)) < 0)
+		bench_die("nanomsg: %s", nn_strerror(nn_errno()));
+	static char out[MESSAGE], in[MESSAGE];
+	struct bench_samples rtt = {0};
+	/* The first trips wait for the echo side to bind: not timed. */
+	double warm_until = bench_now() + 5;
+	int warm = 0;
+	while (warm < 10) {
+		if (nn_send(s, out, sizeof(out), 0) == MESSAGE &&
+		    nn_recv(s, in, sizeof(in), 0) == MESSAGE)
+			warm++;
+		else if (bench_now() > warm_until)
+			bench_die("the IPC echo process does not answer");
+	}
+	double end = bench_now() + seconds;
+	while (bench_now() < end) {
+		double t0 = bench_now();
+		if (nn_send(s, out, sizeof(out), 0) != MESSAGE ||
+		    nn_recv(s, in, sizeof(in), 0) != MESSAGE)
+			bench_die("IPC round trip failed: %s",
+			    nn_strerror(nn_errno()));
+		bench_samples_add(&rtt, bench_now() - t0);
+	}
+	nn_close(s);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	*p50_us = bench_quantile(&rtt, 0.50) * 1e6;
+	*p99_us = bench_quantile(&rtt, 0.99) * 1e6;
+	bench_samples_free(&rtt);
+}
