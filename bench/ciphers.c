@@ -32,8 +32,8 @@ gnutls_speed(gnutls_cipher_algorithm_t algo, double seconds)
 		for (int i = 0; i < 16; i++, n++) {
 			giovec_t a = {aad, sizeof(aad)}, d = {data, RECORD};
 			size_t tag_len = 16;
-			nonce[0] =
-			    (uint8_t)n; /* a fresh nonce, as records do */
+			/* A fresh nonce per record, as a record layer's. */
+			nonce[0] = (uint8_t)n;
 			if (gnutls_aead_cipher_encryptv2(h, nonce,
 			        sizeof(nonce), &a, 1, &d, 1, data + RECORD,
 			        &tag_len) < 0)

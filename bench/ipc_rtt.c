@@ -5,8 +5,10 @@
  * and a forked echo process, one at a time.  Only the transport: no
  * handoffd, no handshake, no worker pool.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,18 +19,22 @@
 
 #define MESSAGE 2048
 
-/* The echo side: answers every request with its own bytes until killed. */
+/* The echo side: answers every request with its own bytes until killed
+ * (and killed with the bench, should the bench die first). */
 static void
 echo_forever(const char *url)
 {
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int s = nn_socket(AF_SP, NN_REP);
 	if (s < 0 || nn_bind(s, url) < 0)
 		_exit(1);
 	for (;;) {
 		char *msg = NULL;
-		int n = nn_recv(s, &msg, NN_MSG, 0);
-		if (n < 0)
-			continue;
+		if (nn_recv(s, &msg, NN_MSG, 0) < 0) {
+			if (nn_errno() == EINTR)
+				continue;
+			_exit(1); /* the bench then reports no answer */
+		}
 		nn_send(s, &msg, NN_MSG, 0); /* takes the message */
 	}
 }
