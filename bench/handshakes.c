@@ -294,17 +294,24 @@ stop_servers(pid_t *pids, unsigned processes)
 	}
 }
 
+/* handoffd's counters now; zero when there is no daemon (GnuTLS). */
+static void
+daemon_usage(int daemon_pid, struct bench_usage *daemon)
+{
+	memset(daemon, 0, sizeof(*daemon));
+	if (daemon_pid > 0)
+		bench_usage_add(daemon_pid, daemon);
+}
+
 /* The server side's counters now: the server processes, and handoffd. */
 static void
 server_usage(const pid_t *pids, unsigned processes, int daemon_pid,
     struct bench_usage *server, struct bench_usage *daemon)
 {
 	memset(server, 0, sizeof(*server));
-	memset(daemon, 0, sizeof(*daemon));
 	for (unsigned p = 0; p < processes; p++)
 		bench_usage_add(pids[p], server);
-	if (daemon_pid > 0)
-		bench_usage_add(daemon_pid, daemon);
+	daemon_usage(daemon_pid, daemon);
 }
 
 /* What each of n handshakes cost, from counters before and after. */
@@ -376,14 +383,10 @@ bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
 	 * I/O thread and nanomsg's); the GnuTLS server is left out. */
 	struct bench_usage self0, daemon0;
 	bench_usage_self(&self0);
-	memset(&daemon0, 0, sizeof(daemon0));
-	if (daemon_pid > 0)
-		bench_usage_add(daemon_pid, &daemon0);
+	daemon_usage(daemon_pid, &daemon0);
 	run_load(&l, clients, seconds, out);
 	bench_usage_self(&out->side);
-	memset(&out->daemon, 0, sizeof(out->daemon));
-	if (daemon_pid > 0)
-		bench_usage_add(daemon_pid, &out->daemon);
+	daemon_usage(daemon_pid, &out->daemon);
 	per_handshake(&out->side, &self0, out->count);
 	per_handshake(&out->daemon, &daemon0, out->count);
 	handoff_ctx_free(l.hctx);

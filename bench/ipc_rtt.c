@@ -67,7 +67,9 @@ bench_ipc_round_trip(
 		    nn_recv(s, in, sizeof(in), 0) == MESSAGE)
 			warm++;
 		else if (bench_now() > warm_until)
-			bench_die("the IPC echo process does not answer");
+			bench_die("the IPC echo process does not answer on "
+			          "%s (is %s writable?)",
+			    url, dir);
 	}
 	double end = bench_now() + seconds;
 	while (bench_now() < end) {
