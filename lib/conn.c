@@ -334,7 +334,7 @@ next_record(struct handoff_conn *c)
 		const uint8_t *h = ho_buf_data(&c->in);
 		if (used >= HO_REC_HEADER_LEN) {
 			size_t body = (size_t)h[3] << 8 | h[4];
-			if (body > HO_REC_MAX_BODY)
+			if (body > ho_rec_max_body(&c->rec))
 				return fail_alert(c, ALERT_RECORD_OVERFLOW,
 				    HANDOFF_ERECORD,
 				    "peer sent a record longer than TLS "

@@ -101,7 +101,7 @@ ho_peer_finished_run(struct handoff_conn *c)
 		size_t n = ho_buf_used(&c->in);
 		size_t body =
 		    n >= HO_REC_HEADER_LEN ? (size_t)p[3] << 8 | p[4] : 0;
-		if (body > HO_REC_MAX_BODY)
+		if (body > HO_REC_MAX_BODY_TLS13)
 			return fail_alert(c, ALERT_DECODE_ERROR,
 			    "the client sent a record longer than TLS allows "
 			    "where its Finished belongs");

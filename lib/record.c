@@ -166,6 +166,13 @@ ho_rec_ready(const struct ho_rec *r, int dir)
 	return r->dir[dir].aead != NULL || r->dir[dir].cbc != NULL;
 }
 
+size_t
+ho_rec_max_body(const struct ho_rec *r)
+{
+	return r->version == HO_TLS13 ? HO_REC_MAX_BODY_TLS13
+	                              : HO_REC_MAX_BODY;
+}
+
 static int
 rekey_handle(struct ho_rec *r, struct ho_rec_dir *d)
 {
@@ -348,7 +355,7 @@ ho_rec_open(struct ho_rec *r, uint8_t *rec, size_t rec_len, uint8_t *type,
 	size_t body = (size_t)rec[3] << 8 | rec[4];
 	if (body != rec_len - HO_REC_HEADER_LEN)
 		return HO_REC_E_DECODE;
-	if (body > HO_REC_MAX_BODY)
+	if (body > ho_rec_max_body(r))
 		return HO_REC_E_OVERFLOW;
 	if (d->exhausted)
 		return HO_REC_E_SEQ;

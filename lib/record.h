@@ -60,8 +60,12 @@
 
 #define HO_REC_HEADER_LEN 5
 #define HO_REC_MAX_PLAIN 16384
-/* Largest record body a peer may send: TLS 1.3 allows 2^14 + 256. */
-#define HO_REC_MAX_BODY (16384 + 256)
+/* Largest record body a peer may send.  TLS 1.3 allows 2^14 + 256
+ * (RFC 8446 5.2); TLS 1.0-1.2 allow 2^14 + 2048 (RFC 5246 6.2.3), which a
+ * full CBC record reaches with its IV, MAC and up to 256 bytes of
+ * padding.  HO_REC_MAX_BODY, the larger, sizes buffers. */
+#define HO_REC_MAX_BODY_TLS13 (16384 + 256)
+#define HO_REC_MAX_BODY (16384 + 2048)
 #define HO_REC_MAX_RECORD (HO_REC_HEADER_LEN + HO_REC_MAX_BODY)
 #define HO_REC_CBC_BLOCK 16
 #define HO_REC_MAX_MAC 48 /* HMAC-SHA384 */
@@ -126,6 +130,9 @@ int ho_rec_set_mac_key(
 
 /* 1 when the direction has keys installed. */
 int ho_rec_ready(const struct ho_rec *r, int dir);
+
+/* The longest record body r's version lets a peer send. */
+size_t ho_rec_max_body(const struct ho_rec *r);
 
 /* Installs keys for one direction (copied; the caller wipes its copy).
  * secret may be NULL (TLS 1.2).  Returns 0 or HO_REC_E_INTERNAL. */

@@ -195,7 +195,7 @@ test_sizes_refused(void **state)
 	assert_int_equal(pl, HO_REC_MAX_PLAIN);
 
 	/* A body over 2^14 + 256 is record_overflow, before any crypto. */
-	size_t body = HO_REC_MAX_BODY + 1;
+	size_t body = HO_REC_MAX_BODY_TLS13 + 1;
 	out[0] = 23, out[1] = 3, out[2] = 3;
 	out[3] = (uint8_t)(body >> 8), out[4] = (uint8_t)body;
 	assert_int_equal(
@@ -208,6 +208,39 @@ test_sizes_refused(void **state)
 	/* Length field that disagrees with what was passed. */
 	assert_int_equal(
 	    ho_rec_open(&r, out, 14, &t, &p, &pl), HO_REC_E_DECODE);
+	ho_rec_clear(&w);
+	ho_rec_clear(&r);
+}
+
+/* TLS 1.2 allows record bodies up to 2^14 + 2048 (RFC 5246 6.2.3; a CBC
+ * record may need more than TLS 1.3's 2^14 + 256, test_record_cbc opens
+ * one), one more is record_overflow before any crypto.  An AEAD record
+ * over TLS 1.3's limit holds more than 2^14 bytes of plaintext: also
+ * record_overflow. */
+static void
+test_tls12_body_limit(void **state)
+{
+	(void)state;
+	struct ho_rec w, r;
+	pair(&w, &r, HO_TLS12, HO_TLS_ECDHE_RSA_AES_128_GCM_SHA256);
+	static uint8_t out[HO_REC_HEADER_LEN + HO_REC_MAX_BODY + 1];
+	uint8_t t, *p;
+	size_t pl;
+	assert_int_equal(ho_rec_max_body(&r), 16384 + 2048);
+	size_t bodies[] = {HO_REC_MAX_BODY_TLS13 + 1, HO_REC_MAX_BODY + 1};
+	for (size_t i = 0; i < 2; i++) {
+		out[0] = 23, out[1] = 3, out[2] = 3;
+		out[3] = (uint8_t)(bodies[i] >> 8);
+		out[4] = (uint8_t)bodies[i];
+		assert_int_equal(
+		    ho_rec_open(
+		        &r, out, HO_REC_HEADER_LEN + bodies[i], &t, &p, &pl),
+		    HO_REC_E_OVERFLOW);
+	}
+	ho_rec_clear(&w);
+	ho_rec_clear(&r);
+	pair(&w, &r, HO_TLS13, HO_TLS_AES_128_GCM_SHA256);
+	assert_int_equal(ho_rec_max_body(&r), 16384 + 256);
 	ho_rec_clear(&w);
 	ho_rec_clear(&r);
 }
@@ -377,6 +410,7 @@ main(void)
 	    cmocka_unit_test(test_crosscheck_records),
 	    cmocka_unit_test(test_tampering_detected),
 	    cmocka_unit_test(test_sizes_refused),
+	    cmocka_unit_test(test_tls12_body_limit),
 	    cmocka_unit_test(test_all_zero_inner_plaintext),
 	    cmocka_unit_test(test_sequence_exhaustion),
 	    cmocka_unit_test(test_key_update),

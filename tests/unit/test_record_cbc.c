@@ -326,6 +326,30 @@ test_padding_checked_in_full(void **state)
 	ho_rec_clear(&r);
 }
 
+/* A full 16 KiB record with the longest padding (a peer may add up to
+ * 255 bytes to hide lengths): its body, 16 + 16384 + 32 + 256, is over
+ * TLS 1.3's limit but within TLS 1.2's, and opens. */
+static void
+test_full_record_longest_padding(void **state)
+{
+	(void)state;
+	const struct cbc_case *c = &cases[4]; /* TLS 1.2, SHA-256, MtE */
+	static uint8_t data[HO_REC_MAX_PLAIN], rec[HO_REC_MAX_RECORD];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	struct ho_rec r;
+	memset(&r, 0, sizeof(r));
+	setup_dir(&r, c, HO_REC_READ);
+	size_t n = hand_record(&r, rec, data, sizeof(data), 255, 0, 0);
+	assert_true(n - 5 > HO_REC_MAX_BODY_TLS13);
+	uint8_t t, *p;
+	size_t pl;
+	assert_int_equal(ho_rec_open(&r, rec, n, &t, &p, &pl), 0);
+	assert_int_equal(pl, sizeof(data));
+	assert_memory_equal(p, data, sizeof(data));
+	ho_rec_clear(&r);
+}
+
 static void
 test_suites_and_versions(void **state)
 {
@@ -369,6 +393,7 @@ main(void)
 	    cmocka_unit_test(test_sealed_records_follow_the_rfcs),
 	    cmocka_unit_test(test_round_trip_and_tampering),
 	    cmocka_unit_test(test_padding_checked_in_full),
+	    cmocka_unit_test(test_full_record_longest_padding),
 	    cmocka_unit_test(test_suites_and_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
