@@ -112,7 +112,7 @@ static int
 daemon_key(struct parse_state *st, const char *key, const char *value)
 {
 	struct ho_config *cfg = st->cfg;
-	long n;
+	long n = 0; /* number_key sets it; GCC -O3 cannot see that */
 	if (strcmp(key, "listen") == 0) {
 		if (strncmp(value, "ipc://", 6) != 0 &&
 		    strncmp(value, "tcp://", 6) != 0)
