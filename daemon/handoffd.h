@@ -1,9 +1,11 @@
 /*
  * handoffd.h - the daemon's private header, one section per file.
  *
- * Threading rule: everything here belongs to the loop thread except a
- * session that is marked busy, which belongs to the one worker running
- * its handshake step until the after-work callback clears the mark.
+ * Threading rule: the session table, each session's bookkeeping fields
+ * and the statistics are guarded by the daemon's lock (server.c); a
+ * session marked busy belongs, TLS state and all, to the one worker
+ * running its handshake step, until that worker clears the mark under the
+ * lock.  The client cache has its own lock; profiles are read-only.
  */
 #ifndef HANDOFFD_H
 #define HANDOFFD_H
@@ -51,7 +53,7 @@ struct ho_stats {
 	uint64_t private_key_ops;   /* signatures and RSA decryptions */
 	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
 	uint64_t bad_requests;
-	uint64_t early_requests; /* steps that beat their work_done */
+	uint64_t early_requests; /* steps that beat their step_finish */
 	struct {
 		char name[48];
 		uint64_t count;
@@ -330,17 +332,25 @@ void ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
 
 struct ho_daemon;
 
-/* Binds the socket and sets up the loop.  Returns 0 or -1 (logged). */
+/* Binds the socket and sets up the loop's signals and timers.  Returns 0
+ * or -1 (logged); *out is set either way, for ho_server_free. */
 int ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
     const struct ho_config *cfg, const struct ho_profiles *profiles,
     const char *listen_url);
-/* After uv_run returns: closes everything. */
+/* Starts count threads that receive and answer requests (after any
+ * privilege drop: they serve as soon as they run).  0 or -1 (logged). */
+int ho_server_start_workers(struct ho_daemon *d, int count);
+/* After uv_run returns: stops the workers and closes everything. */
 void ho_server_free(struct ho_daemon *d);
-/* For the dispatch fuzz target: handles one request frame as if it had
- * arrived with routing header control (a nanomsg message, taken), and
- * says how many steps are still queued or running. */
+/* For tests and the dispatch fuzz target: handles one request frame as
+ * if a worker had received it with routing header control (a nanomsg
+ * message, taken), step and all, on the calling thread. */
 void ho_server_feed(
     struct ho_daemon *d, void *control, const uint8_t *frame, size_t len);
-unsigned ho_server_inflight(const struct ho_daemon *d);
+/* Steps claimed and not yet finished. */
+unsigned ho_server_inflight(struct ho_daemon *d);
+/* For tests: while hold is 1, a worker that has run a step and sent its
+ * reply waits before the step's bookkeeping (the session stays busy). */
+void ho_server_hold_steps(struct ho_daemon *d, int hold);
 
 #endif /* HANDOFFD_H */

@@ -2,7 +2,8 @@
  * main.c - handoffd's entry point: options, configuration, start-up.
  *
  * Only wiring lives here: read the config (or make the built-in default),
- * load the profiles, size the worker pool, bind, and run the loop.
+ * load the profiles, bind, drop privileges, start the workers, and run
+ * the loop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -131,18 +132,14 @@ default_listen(char *url, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-set_worker_count(int workers)
+/* The config's workers, or one per CPU when it says 0. */
+static int
+worker_count(int workers)
 {
-	char buf[16];
-	if (workers <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		workers = n > 0 ? (int)n : 1;
-	}
-	/* libuv reads this once, when the first work item is queued. */
-	snprintf(buf, sizeof(buf), "%d", workers);
-	setenv("UV_THREADPOOL_SIZE", buf, 1);
-	ho_log_info("worker pool: %d threads", workers);
+	if (workers > 0)
+		return workers;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
 }
 
 int
@@ -199,7 +196,6 @@ main(int argc, char **argv)
 	if (ho_handshake_global_init(
 	        cfg.ticket_lifetime_s, err, sizeof(err)) != 0)
 		goto fail;
-	set_worker_count(cfg.workers);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(
@@ -211,6 +207,8 @@ main(int argc, char **argv)
 	    ho_priv_drop(cfg.user, uid, gid, listen,
 	        runtime_dir[0] ? runtime_dir : NULL, err, sizeof(err)) != 0)
 		goto fail;
+	if (ho_server_start_workers(daemon, worker_count(cfg.workers)) != 0)
+		goto out;
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	ho_log_info("stopped");
 	rc = 0;

@@ -1,19 +1,24 @@
 /*
- * server.c - handoffd's event loop: the nanomsg socket, request dispatch,
- * the worker pool hand-off, idle expiry and graceful shutdown.
+ * server.c - handoffd's requests: the nanomsg socket, the worker threads
+ * that receive and answer them, idle expiry and graceful shutdown.
  *
- * The socket is a raw (AF_SP_RAW) REP socket, so the single loop thread
- * can hold many requests at once; each request's routing header arrives
- * as a control message and goes back unchanged with the reply.  The loop
- * thread parses, looks up sessions and answers everything but handshake
- * steps; it never runs crypto: steps go to libuv's pool via
- * uv_queue_work, and the worker sends the step's reply itself (nanomsg
- * sockets take sends from any thread), a thread wake-up sooner than
- * through the loop.  The caller may then send its next step before the
- * loop has seen the worker finish: such a request waits in the session
- * (one at most) and runs when the work is done.
+ * The socket is a raw (AF_SP_RAW) REP socket, so many requests can be in
+ * hand at once; each request's routing header arrives as a control
+ * message and goes back unchanged with the reply.  Every worker thread
+ * receives requests itself and runs a handshake step on the thread that
+ * received it.  (Until 2026-11 one loop thread received everything and
+ * handed steps to libuv's pool with uv_queue_work: measured on a 2-core
+ * VM, that hand-off and the completion's trip back to the loop cost two
+ * thread wake-ups and ~45 us of handoffd's ~280 us per handshake.)  The
+ * bookkeeping (session table, statistics, shutdown) is under one lock;
+ * the step's crypto runs outside it.  The libuv loop keeps the signals
+ * and timers and never runs crypto.  A caller may send its next step
+ * before the worker that sent the previous reply has done its
+ * bookkeeping: such a request waits in the session (one at most), and
+ * that worker runs it next.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +30,9 @@
 #include "handoff.h"
 #include "handoffd.h"
 
-/* Requests handled per wake-up before the loop looks at timers again. */
-#define READ_BUDGET 256
+/* How long an idle worker waits in a receive before it looks at
+ * whether handoffd is stopping. */
+#define RECV_TIMEOUT_MS 200
 /* How long shutdown waits for running steps before giving up. */
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -35,16 +41,26 @@ struct ho_daemon {
 	const struct ho_config *cfg;
 	const struct ho_profiles *profiles;
 	int sock;               /* nanomsg socket */
-	uv_poll_t rcv_poll;     /* on NN_RCVFD */
 	uv_timer_t sweep_timer; /* idle-session expiry */
 	uv_timer_t grace_timer; /* shutdown deadline */
 	uv_signal_t sig_term, sig_int;
+	uv_async_t drained; /* a worker ended the last step while stopping */
+	uv_thread_t *workers;
+	int nworkers;         /* started */
+	atomic_int quit;      /* workers: stop receiving */
+	int abandon;          /* the grace period ran out: leave workers be */
+	int lock_ready;       /* lock and unheld initialised */
+	uv_mutex_t recv_lock; /* held by the one worker waiting to receive */
+	uv_mutex_t lock;  /* guards what follows and sessions' bookkeeping */
+	uv_cond_t unheld; /* hold_steps went to 0 */
+	int hold_steps;   /* tests: workers wait before finishing a step */
 	struct ho_session_table sessions;
-	struct ho_client_cache *cache; /* client sessions to resume */
+	struct ho_client_cache *cache; /* sessions to resume; own lock */
 	struct ho_stats stats;
-	unsigned inflight; /* steps queued or running */
+	unsigned inflight; /* steps claimed and not finished */
 	int stopping;
-	int closed;
+	int closing; /* the loop is closing its handles: no more async sends */
+	int closed;  /* loop handles closed (loop thread only) */
 };
 
 /* A request that arrived while its session's previous step was still
@@ -54,9 +70,9 @@ struct ho_early {
 	struct ho_proto_msg msg; /* points into body */
 };
 
-/* A request travelling to a worker and back. */
+/* A step claimed for its session (busy), run by the worker that holds
+ * it. */
 struct ho_work {
-	uv_work_t req;
 	struct ho_daemon *d;
 	struct ho_session *session;
 	void *control;           /* routing header, owned until the reply */
@@ -122,10 +138,11 @@ reply_simple(struct ho_daemon *d, void **control,
 
 static void maybe_finish_shutdown(struct ho_daemon *d);
 
+/* The step's crypto, outside the lock: only this worker touches the
+ * session's TLS state while it is busy.  Sends the reply. */
 static void
-work_run(uv_work_t *req)
+step_run(struct ho_work *w)
 {
-	struct ho_work *w = req->data;
 	const struct ho_proto_field *in = &w->msg.f[HO_F_INPUT];
 	struct ho_step_result *r = &w->result;
 	if (w->msg.type == HO_MSG_HS_TICKET)
@@ -140,29 +157,32 @@ work_run(uv_work_t *req)
 	ho_proto_buf_free(&r->reply); /* wipes the keys it carried */
 }
 
-static void handle_step(struct ho_daemon *d, void **control, void **body,
-    const struct ho_proto_msg *msg);
-static void handle_ticket(struct ho_daemon *d, void **control, void **body,
-    const struct ho_proto_msg *msg);
+static struct ho_work *handle_step(struct ho_daemon *d, void **control,
+    void **body, const struct ho_proto_msg *msg);
+static struct ho_work *handle_ticket(struct ho_daemon *d, void **control,
+    void **body, const struct ho_proto_msg *msg);
 
-/* Runs (or refuses, if its session is gone) a request that came early. */
-static void
+/* Under the lock: claims (or refuses, if its session is gone) a request
+ * that came early; returns the step to run next, or NULL. */
+static struct ho_work *
 run_early(struct ho_daemon *d, struct ho_early *e)
 {
-	if (e->msg.type == HO_MSG_HS_TICKET)
-		handle_ticket(d, &e->control, &e->body, &e->msg);
-	else
-		handle_step(d, &e->control, &e->body, &e->msg);
+	struct ho_work *next = e->msg.type == HO_MSG_HS_TICKET
+	    ? handle_ticket(d, &e->control, &e->body, &e->msg)
+	    : handle_step(d, &e->control, &e->body, &e->msg);
+	if (e->control != NULL) /* every path replies; belt and braces */
+		nn_freemsg(e->control);
 	if (e->body != NULL)
 		nn_freemsg(e->body);
 	free(e);
+	return next;
 }
 
-static void
-work_done(uv_work_t *req, int status)
+/* Under the lock: the step's bookkeeping, after step_run.  Returns the
+ * session's early request, claimed, for this worker to run next. */
+static struct ho_work *
+step_finish(struct ho_daemon *d, struct ho_work *w)
 {
-	struct ho_work *w = req->data;
-	struct ho_daemon *d = w->d;
 	struct ho_session *s = w->session;
 	struct ho_step_result *r = &w->result;
 
@@ -208,9 +228,9 @@ work_done(uv_work_t *req, int status)
 	}
 	nn_freemsg(w->body);
 	free(w);
-	if (early != NULL)
-		run_early(d, early);
+	struct ho_work *next = early != NULL ? run_early(d, early) : NULL;
 	maybe_finish_shutdown(d);
+	return next;
 }
 
 /* Keeps a request for a busy session until its work is done; 0, or -1
@@ -235,19 +255,18 @@ keep_early(struct ho_daemon *d, struct ho_session *s, void **control,
 	return 0;
 }
 
-/* Hands a step to the pool; the worker sends the reply (work_run).
- * Returns 0, or -1 after replying with the error. */
-static int
-queue_step(struct ho_daemon *d, struct ho_session *s, void **control,
+/* Claims s for a step this worker runs next (step_run, step_finish).
+ * Returns the step, or NULL after replying with the error. */
+static struct ho_work *
+claim_step(struct ho_daemon *d, struct ho_session *s, void **control,
     void **body, const struct ho_proto_msg *msg)
 {
 	struct ho_work *w = calloc(1, sizeof(*w));
 	if (w == NULL) {
 		reply_error(d, control, msg, HANDOFF_ENOMEM,
 		    "handoffd is out of memory");
-		return -1;
+		return NULL;
 	}
-	w->req.data = w;
 	w->d = d;
 	w->session = s;
 	w->control = *control;
@@ -255,20 +274,13 @@ queue_step(struct ho_daemon *d, struct ho_session *s, void **control,
 	w->msg = *msg;
 	w->started_us = ho_now_us();
 	s->busy = 1;
-	if (uv_queue_work(d->loop, &w->req, work_run, work_done) != 0) {
-		s->busy = 0;
-		reply_error(d, control, msg, HANDOFF_EINTERNAL,
-		    "cannot queue the handshake step");
-		free(w);
-		return -1;
-	}
-	*control = NULL; /* both now belong to the work item */
+	*control = NULL; /* both now belong to the step */
 	*body = NULL;
 	d->inflight++;
-	return 0;
+	return w;
 }
 
-static void
+static struct ho_work *
 handle_start(struct ho_daemon *d, void **control, void **body,
     const struct ho_proto_msg *msg)
 {
@@ -278,20 +290,20 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 	if (role != HO_ROLE_SERVER && role != HO_ROLE_CLIENT) {
 		reply_error(d, control, msg, HANDOFF_EPROTO,
 		    "unknown handshake role in request");
-		return;
+		return NULL;
 	}
 	ho_proto_get_u8(msg, HO_F_NO_VERIFY, &no_verify);
 	if (d->stopping) {
 		reply_error(d, control, msg, HANDOFF_ESHUTDOWN,
 		    "handoffd is shutting down: retry when it is back");
-		return;
+		return NULL;
 	}
 	if (d->sessions.count >= d->cfg->max_sessions) {
 		d->stats.busy_refusals++;
 		reply_error(d, control, msg, HANDOFF_EBUSY,
 		    "handoffd is at its session limit (max_sessions): retry "
 		    "later or raise the limit");
-		return;
+		return NULL;
 	}
 	const char *name = "default";
 	size_t name_len = 7;
@@ -308,7 +320,7 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 		    "profile set in the caller and handoffd's config)",
 		    (int)name_len, name);
 		reply_error(d, control, msg, HANDOFF_EPROFILE, text);
-		return;
+		return NULL;
 	}
 	if (role == HO_ROLE_SERVER && !p->has_certificate) {
 		char text[400];
@@ -317,13 +329,13 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 		    "so it can only connect to servers, not accept clients",
 		    p->name);
 		reply_error(d, control, msg, HANDOFF_EPROFILE, text);
-		return;
+		return NULL;
 	}
 	struct ho_session *s = ho_session_new(&d->sessions, p);
 	if (s == NULL) {
 		reply_error(d, control, msg, HANDOFF_ENOMEM,
 		    "handoffd cannot create a session (out of memory)");
-		return;
+		return NULL;
 	}
 	s->profiles = d->profiles; /* SNI may pick another one */
 	s->role = role;
@@ -342,11 +354,13 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 			ho_session_destroy(&d->sessions, s);
 			reply_error(d, control, msg, HANDOFF_ENOMEM,
 			    "handoffd is out of memory");
-			return;
+			return NULL;
 		}
 	}
-	if (queue_step(d, s, control, body, msg) != 0)
+	struct ho_work *w = claim_step(d, s, control, body, msg);
+	if (w == NULL)
 		ho_session_destroy(&d->sessions, s);
+	return w;
 }
 
 static struct ho_session *
@@ -367,50 +381,50 @@ lookup(struct ho_daemon *d, void **control, const struct ho_proto_msg *msg)
 	return s;
 }
 
-static void
+static struct ho_work *
 handle_step(struct ho_daemon *d, void **control, void **body,
     const struct ho_proto_msg *msg)
 {
 	struct ho_session *s = lookup(d, control, msg);
 	if (s == NULL)
-		return;
+		return NULL;
 	if (s->busy) {
 		keep_early(d, s, control, body, msg);
-		return;
+		return NULL;
 	}
 	if (s->awaiting_ticket) {
 		reply_error(d, control, msg, HANDOFF_EPROTO,
 		    "this handshake is already complete");
-		return;
+		return NULL;
 	}
 	if (d->stopping) {
 		ho_session_destroy(&d->sessions, s);
 		reply_error(d, control, msg, HANDOFF_ESHUTDOWN,
 		    "handoffd is shutting down: retry when it is back");
-		return;
+		return NULL;
 	}
-	queue_step(d, s, control, body, msg);
+	return claim_step(d, s, control, body, msg);
 }
 
 /* A TLS 1.3 server's NewSessionTicket, relayed by the caller. */
-static void
+static struct ho_work *
 handle_ticket(struct ho_daemon *d, void **control, void **body,
     const struct ho_proto_msg *msg)
 {
 	struct ho_session *s = lookup(d, control, msg);
 	if (s == NULL)
-		return;
-	if (s->busy) { /* the DONE reply may beat its work_done here */
+		return NULL;
+	if (s->busy) { /* the DONE reply may beat its step_finish here */
 		keep_early(d, s, control, body, msg);
-		return;
+		return NULL;
 	}
 	if (!s->awaiting_ticket) {
 		reply_error(d, control, msg, HANDOFF_EPROTO,
 		    "this session is not waiting for a session ticket");
-		return;
+		return NULL;
 	}
 	s->awaiting_ticket = 0; /* one ticket per session is enough */
-	queue_step(d, s, control, body, msg);
+	return claim_step(d, s, control, body, msg);
 }
 
 static void
@@ -454,11 +468,13 @@ handle_stats(
 	reply_simple(d, control, msg, &b);
 }
 
-/* One request.  Takes ownership of control and body. */
-static void
+/* Under the lock: one request.  Takes ownership of control and body;
+ * returns the step it claimed for the caller to run, or NULL. */
+static struct ho_work *
 dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
 {
 	struct ho_proto_msg msg;
+	struct ho_work *w = NULL;
 	d->stats.requests++;
 	int err = ho_proto_parse(body, len, &msg);
 	if (err != 0) {
@@ -470,15 +486,19 @@ dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
 		    ho_proto_strerror(err));
 		reply_error(d, &control, NULL, HANDOFF_EPROTO, text);
 		nn_freemsg(body);
-		return;
+		return NULL;
 	}
 	switch (msg.type) {
 	case HO_MSG_PING: handle_ping(d, &control, &msg); break;
 	case HO_MSG_STATS: handle_stats(d, &control, &msg); break;
-	case HO_MSG_HS_START: handle_start(d, &control, &body, &msg); break;
-	case HO_MSG_HS_STEP: handle_step(d, &control, &body, &msg); break;
+	case HO_MSG_HS_START:
+		w = handle_start(d, &control, &body, &msg);
+		break;
+	case HO_MSG_HS_STEP: w = handle_step(d, &control, &body, &msg); break;
 	case HO_MSG_HS_ABORT: handle_abort(d, &control, &msg); break;
-	case HO_MSG_HS_TICKET: handle_ticket(d, &control, &body, &msg); break;
+	case HO_MSG_HS_TICKET:
+		w = handle_ticket(d, &control, &body, &msg);
+		break;
 	default:
 		d->stats.bad_requests++;
 		reply_error(d, &control, &msg, HANDOFF_EPROTO,
@@ -489,6 +509,32 @@ dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
 		nn_freemsg(control);
 	if (body != NULL)
 		nn_freemsg(body);
+	return w;
+}
+
+/* Runs a claimed step and, one after another, the requests that came
+ * early for its session. */
+static void
+run_steps(struct ho_daemon *d, struct ho_work *w)
+{
+	while (w != NULL) {
+		step_run(w);
+		uv_mutex_lock(&d->lock);
+		while (d->hold_steps)
+			uv_cond_wait(&d->unheld, &d->lock);
+		w = step_finish(d, w);
+		uv_mutex_unlock(&d->lock);
+	}
+}
+
+/* One request, on the calling thread, step and all. */
+static void
+handle_request(struct ho_daemon *d, void *control, void *body, size_t len)
+{
+	uv_mutex_lock(&d->lock);
+	struct ho_work *w = dispatch(d, control, body, len);
+	uv_mutex_unlock(&d->lock);
+	run_steps(d, w);
 }
 
 void
@@ -501,73 +547,122 @@ ho_server_feed(
 		return;
 	}
 	memcpy(body, frame, len);
-	dispatch(d, control, body, len);
+	handle_request(d, control, body, len);
 }
 
 unsigned
-ho_server_inflight(const struct ho_daemon *d)
+ho_server_inflight(struct ho_daemon *d)
 {
-	return d->inflight;
+	uv_mutex_lock(&d->lock);
+	unsigned n = d->inflight;
+	uv_mutex_unlock(&d->lock);
+	return n;
 }
 
-static void
-on_readable(uv_poll_t *h, int status, int events)
+void
+ho_server_hold_steps(struct ho_daemon *d, int hold)
 {
-	struct ho_daemon *d = h->data;
-	for (int i = 0; i < READ_BUDGET; i++) {
-		void *body = NULL, *control = NULL;
-		struct nn_iovec iov = {&body, NN_MSG};
+	uv_mutex_lock(&d->lock);
+	d->hold_steps = hold;
+	if (!hold)
+		uv_cond_broadcast(&d->unheld);
+	uv_mutex_unlock(&d->lock);
+}
+
+/* Receives the next request: 1, 0 when handoffd is stopping.  One worker
+ * at a time waits in the receive (recv_lock): nanomsg wakes every thread
+ * waiting on a socket for each message, so with all of them waiting each
+ * request would wake every worker and all but one for nothing. */
+static int
+next_request(struct ho_daemon *d, void **control, void **body, size_t *len)
+{
+	int got = 0;
+	uv_mutex_lock(&d->recv_lock);
+	while (!got && !atomic_load(&d->quit)) {
+		*body = *control = NULL;
+		struct nn_iovec iov = {body, NN_MSG};
 		struct nn_msghdr hdr;
 		memset(&hdr, 0, sizeof(hdr));
 		hdr.msg_iov = &iov;
 		hdr.msg_iovlen = 1;
-		hdr.msg_control = &control;
+		hdr.msg_control = control;
 		hdr.msg_controllen = NN_MSG;
-		int n = nn_recvmsg(d->sock, &hdr, NN_DONTWAIT);
-		if (n < 0) {
-			if (nn_errno() != EAGAIN && nn_errno() != EINTR)
-				ho_log_warning("receive failed: %s",
-				    nn_strerror(nn_errno()));
-			return;
+		int n = nn_recvmsg(d->sock, &hdr, 0);
+		if (n >= 0 && *control == NULL) { /* cannot reply: no route */
+			nn_freemsg(*body);
+		} else if (n >= 0) {
+			*len = (size_t)n;
+			got = 1;
+		} else if (nn_errno() == EBADF || nn_errno() == ETERM) {
+			break;
+		} else if (nn_errno() != ETIMEDOUT && nn_errno() != EAGAIN &&
+		    nn_errno() != EINTR) {
+			ho_log_warning(
+			    "receive failed: %s", nn_strerror(nn_errno()));
+			uv_sleep(10); /* do not spin on a lasting error */
 		}
-		if (control == NULL) { /* cannot reply without a route */
-			nn_freemsg(body);
-			continue;
-		}
-		dispatch(d, control, body, (size_t)n);
 	}
+	uv_mutex_unlock(&d->recv_lock);
+	return got;
+}
+
+/* A worker thread: receives requests and answers them until quit. */
+static void
+worker_main(void *arg)
+{
+	struct ho_daemon *d = arg;
+	void *control, *body;
+	size_t len;
+	while (next_request(d, &control, &body, &len))
+		handle_request(d, control, body, len);
 }
 
 static void
 on_sweep(uv_timer_t *t)
 {
 	struct ho_daemon *d = t->data;
+	uv_mutex_lock(&d->lock);
 	unsigned n = ho_sessions_expire(
 	    &d->sessions, ho_now_ms(), d->cfg->session_timeout_ms);
-	if (n > 0) {
-		d->stats.sessions_expired += n;
+	d->stats.sessions_expired += n;
+	uv_mutex_unlock(&d->lock);
+	if (n > 0)
 		ho_log_debug("expired %u idle sessions", n);
-	}
 }
 
+/* Loop thread. */
 static void
 close_all(struct ho_daemon *d)
 {
 	if (d->closed)
 		return;
 	d->closed = 1;
-	uv_poll_stop(&d->rcv_poll);
-	uv_close((uv_handle_t *)&d->rcv_poll, NULL);
 	uv_close((uv_handle_t *)&d->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&d->grace_timer, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->drained, NULL);
 }
 
+/* Under the lock, on any thread: once stopping and no step is left, has
+ * the loop close everything (uv_async_send may be called anywhere). */
 static void
 maybe_finish_shutdown(struct ho_daemon *d)
 {
-	if (d->stopping && d->inflight == 0)
+	if (d->stopping && d->inflight == 0 && !d->closing)
+		uv_async_send(&d->drained);
+}
+
+static void
+on_drained(uv_async_t *h)
+{
+	struct ho_daemon *d = h->data;
+	uv_mutex_lock(&d->lock);
+	/* A relayed ticket may have been claimed since the send. */
+	int done = d->stopping && d->inflight == 0;
+	d->closing |= done;
+	uv_mutex_unlock(&d->lock);
+	if (done)
 		close_all(d);
 }
 
@@ -575,10 +670,15 @@ static void
 on_grace_expired(uv_timer_t *t)
 {
 	struct ho_daemon *d = t->data;
+	uv_mutex_lock(&d->lock);
+	unsigned running = d->inflight;
+	uv_mutex_unlock(&d->lock);
 	ho_log_warning("%u handshake steps still running after %d ms; "
 	               "exiting without them",
-	    d->inflight, SHUTDOWN_GRACE_MS);
-	/* Workers cannot be cancelled: leave the loop, main exits. */
+	    running, SHUTDOWN_GRACE_MS);
+	/* Steps cannot be cancelled: leave the loop and the workers be,
+	 * main exits. */
+	d->abandon = 1;
 	uv_stop(d->loop);
 }
 
@@ -586,15 +686,19 @@ static void
 on_signal(uv_signal_t *h, int signum)
 {
 	struct ho_daemon *d = h->data;
-	if (d->stopping)
-		return;
+	uv_mutex_lock(&d->lock);
+	int already = d->stopping;
 	d->stopping = 1;
+	unsigned running = d->inflight;
+	maybe_finish_shutdown(d);
+	uv_mutex_unlock(&d->lock);
+	if (already)
+		return;
 	ho_log_info("signal %d: refusing new sessions, finishing %u running "
 	            "steps",
-	    signum, d->inflight);
+	    signum, running);
 	uv_timer_start(
 	    &d->grace_timer, on_grace_expired, SHUTDOWN_GRACE_MS, 0);
-	maybe_finish_shutdown(d);
 }
 
 static int
@@ -615,16 +719,9 @@ open_socket(struct ho_daemon *d, const char *url)
 		    url, nn_strerror(nn_errno()));
 		return -1;
 	}
-	int fd;
-	size_t fdlen = sizeof(fd);
-	if (nn_getsockopt(d->sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &fdlen) < 0) {
-		ho_log_error("cannot get the socket's receive fd: %s",
-		    nn_strerror(nn_errno()));
-		return -1;
-	}
-	uv_poll_init(d->loop, &d->rcv_poll, fd);
-	d->rcv_poll.data = d;
-	uv_poll_start(&d->rcv_poll, UV_READABLE, on_readable);
+	int timeout = RECV_TIMEOUT_MS;
+	nn_setsockopt(
+	    d->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout));
 	return 0;
 }
 
@@ -642,6 +739,12 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	d->sock = -1;
 	ho_stats_init(&d->stats);
 	*out = d;
+	if (uv_mutex_init(&d->lock) != 0 || uv_cond_init(&d->unheld) != 0 ||
+	    uv_mutex_init(&d->recv_lock) != 0) {
+		ho_log_error("cannot create the daemon's lock");
+		return -1;
+	}
+	d->lock_ready = 1;
 	d->cache = ho_cache_new(cfg->client_cache_size);
 	if (d->cache == NULL ||
 	    ho_sessions_init(&d->sessions, cfg->max_sessions) != 0) {
@@ -662,8 +765,32 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	d->sig_term.data = d->sig_int.data = d;
 	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	uv_async_init(loop, &d->drained, on_drained);
+	d->drained.data = d;
 	ho_log_info(
 	    "listening on %s with %d profile(s)", listen_url, profiles->count);
+	return 0;
+}
+
+int
+ho_server_start_workers(struct ho_daemon *d, int count)
+{
+	d->workers = calloc((size_t)count, sizeof(*d->workers));
+	if (d->workers == NULL) {
+		ho_log_error("out of memory for %d worker threads", count);
+		return -1;
+	}
+	for (; d->nworkers < count; d->nworkers++) {
+		int e =
+		    uv_thread_create(&d->workers[d->nworkers], worker_main, d);
+		if (e != 0) {
+			ho_log_error("cannot start worker thread %d of %d: %s "
+			             "(lower workers in the config)",
+			    d->nworkers + 1, count, uv_strerror(e));
+			return -1;
+		}
+	}
+	ho_log_info("%d worker threads", count);
 	return 0;
 }
 
@@ -672,9 +799,21 @@ ho_server_free(struct ho_daemon *d)
 {
 	if (d == NULL)
 		return;
+	if (d->abandon) /* steps still run on the sessions: exit as is */
+		return;
+	atomic_store(&d->quit, 1);
+	for (int i = 0; i < d->nworkers;
+	     i++) /* each within a receive timeout */
+		uv_thread_join(&d->workers[i]);
+	free(d->workers);
 	if (d->sock >= 0)
 		nn_close(d->sock);
 	ho_sessions_free(&d->sessions);
 	ho_cache_free(d->cache);
+	if (d->lock_ready) {
+		uv_cond_destroy(&d->unheld);
+		uv_mutex_destroy(&d->lock);
+		uv_mutex_destroy(&d->recv_lock);
+	}
 	free(d);
 }

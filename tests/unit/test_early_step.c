@@ -1,15 +1,17 @@
 /*
  * test_early_step.c - a handshake step that reaches handoffd before the
- * loop has seen the previous step's work finish.
+ * worker that sent the previous step's reply has done its bookkeeping.
  *
- * Workers send a step's reply themselves, so a quick caller can answer
- * before the loop thread has run the work's completion; the daemon must
- * keep that request and run it next (server.c, struct ho_early).  The
- * race is made certain here: handoffd's real loop, sessions and workers
- * run in this process on an inproc:// address, and the test turns the
- * loop itself.  Step one goes through a real nanomsg socket; its reply
- * (sent by the worker) is read while the loop is held still, and the
- * client's Finished is fed to dispatch before the loop runs again.
+ * A worker sends a step's reply before it marks the session free, so a
+ * quick caller's next step can be received by another worker while the
+ * session is still busy; the daemon must keep that request and have the
+ * first worker run it next (server.c, struct ho_early).  The race is
+ * made certain here: handoffd's real sessions and worker threads run in
+ * this process on an inproc:// address, and the test holds the workers
+ * between a step's reply and its bookkeeping (ho_server_hold_steps).
+ * Step one goes through a real nanomsg socket; its reply is read while
+ * the worker is held, and the client's Finished is fed to dispatch
+ * before the worker is let go.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -101,6 +103,8 @@ test_step_before_work_done(void **state)
 	struct ho_daemon *d;
 	uv_loop_t *loop = uv_default_loop();
 	assert_int_equal(ho_server_start(&d, loop, &cfg, &profiles, URL), 0);
+	assert_int_equal(ho_server_start_workers(d, 2), 0);
+	ho_server_hold_steps(d, 1);
 
 	int sock = nn_socket(AF_SP_RAW, NN_REQ);
 	assert_true(sock >= 0);
@@ -121,7 +125,7 @@ test_step_before_work_done(void **state)
 	gnutls_transport_set_push_function(c, push);
 	assert_int_equal(gnutls_handshake(c), GNUTLS_E_AGAIN);
 
-	/* Step one through the socket; the loop runs until it is queued. */
+	/* Step one through the socket, to a worker. */
 	struct ho_proto_buf b;
 	ho_proto_begin(&b, HO_MSG_HS_START);
 	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 1);
@@ -130,15 +134,12 @@ test_step_before_work_done(void **state)
 	ho_proto_put(&b, HO_F_INPUT, w.out, w.out_len);
 	w.out_len = 0;
 	send_frame(sock, &b);
-	for (int i = 0; i < 1000 && ho_server_inflight(d) == 0; i++)
-		uv_run(loop, UV_RUN_NOWAIT);
-	assert_int_equal(ho_server_inflight(d), 1);
 
-	/* Its reply comes from the worker while the loop stands still. */
+	/* Its reply comes while the worker is held before its bookkeeping. */
 	void *reply = NULL;
 	int n = nn_recv(sock, &reply, NN_MSG, 0);
 	assert_true(n > 0);
-	assert_int_equal(ho_server_inflight(d), 1); /* work_done not run */
+	assert_int_equal(ho_server_inflight(d), 1); /* step_finish not run */
 	struct ho_proto_msg m;
 	assert_int_equal(ho_proto_parse(reply, (size_t)n, &m), 0);
 	assert_int_equal(m.type, HO_MSG_HS_CONTINUE);
@@ -155,11 +156,13 @@ test_step_before_work_done(void **state)
 	assert_int_equal(ho_proto_finish(&b), 0);
 	void *route = sp_route_to_nowhere();
 	assert_non_null(route);
-	ho_server_feed(d, route, b.buf, b.len);
+	ho_server_feed(d, route, b.buf, b.len); /* kept: returns at once */
 	ho_proto_buf_free(&b);
 	nn_freemsg(reply);
-	for (int i = 0; i < 10000 && ho_server_inflight(d) > 0; i++)
-		uv_run(loop, UV_RUN_ONCE);
+	assert_int_equal(ho_server_inflight(d), 1);
+	ho_server_hold_steps(d, 0); /* step one finishes, then runs two */
+	for (int i = 0; i < 5000 && ho_server_inflight(d) > 0; i++)
+		usleep(1000);
 	assert_int_equal(ho_server_inflight(d), 0);
 
 	/* The kept step ran after step one's work and completed. */
@@ -167,13 +170,7 @@ test_step_before_work_done(void **state)
 	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 3);
 	send_frame(sock, &b);
 	reply = NULL;
-	for (int i = 0; i < 1000; i++) {
-		uv_run(loop, UV_RUN_NOWAIT);
-		n = nn_recv(sock, &reply, NN_MSG, NN_DONTWAIT);
-		if (n > 0)
-			break;
-		usleep(1000);
-	}
+	n = nn_recv(sock, &reply, NN_MSG, 0); /* a worker answers */
 	assert_true(n > 0);
 	assert_int_equal(ho_proto_parse(reply, (size_t)n, &m), 0);
 	char text[4096];
