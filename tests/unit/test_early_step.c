@@ -80,7 +80,7 @@ send_frame(int sock, struct ho_proto_buf *b)
 }
 
 static void
-test_step_before_work_done(void **state)
+test_step_before_step_finish(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/handoff-test-early.XXXXXX", cert[1024], key[1024],
@@ -198,7 +198,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_step_before_work_done),
+	    cmocka_unit_test(test_step_before_step_finish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
