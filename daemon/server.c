@@ -33,6 +33,8 @@
 /* How long an idle worker waits in a receive before it looks at
  * whether handoffd is stopping. */
 #define RECV_TIMEOUT_MS 200
+/* How long stopping workers go on answering requests still queued. */
+#define DRAIN_MS 1000
 /* How long shutdown waits for running steps before giving up. */
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -47,7 +49,9 @@ struct ho_daemon {
 	uv_async_t drained; /* a worker ended the last step while stopping */
 	uv_thread_t *workers;
 	int nworkers;         /* started */
-	atomic_int quit;      /* workers: stop receiving */
+	atomic_int quit;      /* workers: drain the socket, then stop */
+	uint64_t quit_at_ms;  /* when quit was set */
+	int recv_done;        /* drained (under recv_lock) */
 	int abandon;          /* the grace period ran out: leave workers be */
 	int lock_ready;       /* lock and unheld initialised */
 	uv_mutex_t recv_lock; /* held by the one worker waiting to receive */
@@ -572,13 +576,22 @@ ho_server_hold_steps(struct ho_daemon *d, int hold)
 /* Receives the next request: 1, 0 when handoffd is stopping.  One worker
  * at a time waits in the receive (recv_lock): nanomsg wakes every thread
  * waiting on a socket for each message, so with all of them waiting each
- * request would wake every worker and all but one for nothing. */
+ * request would wake every worker and all but one for nothing.  Once
+ * quit is set, the workers still answer what is queued (with "shutting
+ * down", as d->stopping is set), so that its callers hear it now rather
+ * than at their deadline, and stop at the first quiet receive timeout or
+ * after DRAIN_MS. */
 static int
 next_request(struct ho_daemon *d, void **control, void **body, size_t *len)
 {
 	int got = 0;
 	uv_mutex_lock(&d->recv_lock);
-	while (!got && !atomic_load(&d->quit)) {
+	while (!got && !d->recv_done) {
+		if (atomic_load(&d->quit) &&
+		    ho_now_ms() - d->quit_at_ms >= DRAIN_MS) {
+			d->recv_done = 1;
+			break;
+		}
 		*body = *control = NULL;
 		struct nn_iovec iov = {body, NN_MSG};
 		struct nn_msghdr hdr;
@@ -594,9 +607,10 @@ next_request(struct ho_daemon *d, void **control, void **body, size_t *len)
 			*len = (size_t)n;
 			got = 1;
 		} else if (nn_errno() == EBADF || nn_errno() == ETERM) {
-			break;
-		} else if (nn_errno() != ETIMEDOUT && nn_errno() != EAGAIN &&
-		    nn_errno() != EINTR) {
+			d->recv_done = 1;
+		} else if (nn_errno() == ETIMEDOUT) {
+			d->recv_done = atomic_load(&d->quit); /* queue empty */
+		} else if (nn_errno() != EAGAIN && nn_errno() != EINTR) {
 			ho_log_warning(
 			    "receive failed: %s", nn_strerror(nn_errno()));
 			uv_sleep(10); /* do not spin on a lasting error */
@@ -801,9 +815,18 @@ ho_server_free(struct ho_daemon *d)
 		return;
 	if (d->abandon) /* steps still run on the sessions: exit as is */
 		return;
-	atomic_store(&d->quit, 1);
-	for (int i = 0; i < d->nworkers;
-	     i++) /* each within a receive timeout */
+	/* Stopping already after a signal; after a failed start too, so
+	 * that the drain below only refuses. */
+	if (d->lock_ready) {
+		uv_mutex_lock(&d->lock);
+		d->stopping = 1;
+		uv_mutex_unlock(&d->lock);
+	}
+	d->quit_at_ms = ho_now_ms();
+	atomic_store(&d->quit, 1); /* publishes quit_at_ms with it */
+	/* Each worker leaves once the socket is drained: within DRAIN_MS,
+	 * one receive timeout and the step it may be running. */
+	for (int i = 0; i < d->nworkers; i++)
 		uv_thread_join(&d->workers[i]);
 	free(d->workers);
 	if (d->sock >= 0)
