@@ -2,7 +2,7 @@
  * many_inflight.c - one thread, one epoll loop, one handoff context,
  * thousands of handshakes in flight at once.
  *
- *   many_inflight DAEMON_URL PAIRS
+ *   many_inflight DAEMON_URL PAIRS [DEADLINE_MS]
  *
  * Opens PAIRS TCP connections to itself on 127.0.0.1 and runs both ends
  * through libhandoff: each accepted socket is a server-role connection,
@@ -16,7 +16,9 @@
  * show as seconds) and the first errors; then, with every connection
  * open and idle (a read that would block), the heap each one holds (0
  * where a sanitizer's or valgrind's allocator hides it from malloc's
- * count).  Exits 0 only if every connection completed.
+ * count), and how many failed with each error (failed_HANDOFF_E...).
+ * Exits 0 only if every connection completed.  DEADLINE_MS
+ * (default 120000) is each libhandoff call's deadline.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -51,6 +53,7 @@ struct end {
 static int ep;
 static unsigned in_flight, peak_in_flight, completed, failed;
 static double longest_call_ms;
+static unsigned failed_by[HANDOFF_EVERIFY + 1]; /* failures per error */
 
 static double
 now_ms(void)
@@ -87,6 +90,11 @@ finish(struct end *e, enum phase p)
 	e->watched_fd = -1;
 	e->phase = p;
 	if (p == FAILED) {
+		/* As a server would: its peer sees the end, not silence. */
+		shutdown(e->fd, SHUT_RDWR);
+		int err = handoff_conn_errno(e->conn);
+		if (err >= 0 && err <= HANDOFF_EVERIFY)
+			failed_by[err]++;
 		if (failed++ < 5)
 			fprintf(stderr, "many_inflight: %s failed: %s (%s)\n",
 			    e->server ? "server" : "client",
@@ -152,6 +160,18 @@ step(struct end *e)
 	}
 }
 
+/* Steps every unfinished end whose wait has reached its deadline
+ * (handoff_conn_poll_timeout() 0): libhandoff then fails it with the
+ * deadline's error, as an event loop honouring the timeout would. */
+static void
+step_expired(struct end *ends, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (ends[i].conn != NULL && ends[i].phase < DONE &&
+		    handoff_conn_poll_timeout(ends[i].conn) == 0)
+			step(&ends[i]);
+}
+
 /* Says where the connections that made no progress for long are. */
 static void
 report_stuck(struct end *ends, unsigned count)
@@ -173,10 +193,13 @@ report_stuck(struct end *ends, unsigned count)
 int
 main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: many_inflight DAEMON_URL PAIRS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr,
+		    "usage: many_inflight DAEMON_URL PAIRS [DEADLINE_MS]\n");
 		return 2;
 	}
+	/* Long by default: thousands of handshakes queue for the workers. */
+	unsigned deadline_ms = argc == 4 ? (unsigned)atoi(argv[3]) : 120000;
 	signal(SIGPIPE, SIG_IGN);
 	unsigned pairs = (unsigned)atoi(argv[2]);
 	/* Two sockets and two eventfds per pair, and some to spare. */
@@ -193,7 +216,7 @@ main(int argc, char **argv)
 
 	struct handoff_config *cfg = handoff_config_new();
 	handoff_config_set_daemon(cfg, argv[1]);
-	handoff_config_set_deadline_ms(cfg, 120000);
+	handoff_config_set_deadline_ms(cfg, deadline_ms);
 	struct handoff_ctx *ctx = handoff_ctx_new(cfg);
 	handoff_config_free(cfg);
 	if (ctx == NULL)
@@ -214,7 +237,7 @@ main(int argc, char **argv)
 	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
 
-	double start = now_ms(), last_progress = start;
+	double start = now_ms(), last_progress = start, last_sweep = start;
 	/* All clients start before the loop runs: every handshake is in
 	 * flight at once. */
 	for (unsigned i = 0; i < pairs; i++) {
@@ -241,13 +264,17 @@ main(int argc, char **argv)
 		if (in_flight > peak_in_flight)
 			peak_in_flight = in_flight;
 		struct epoll_event evs[256];
-		int n = epoll_wait(ep, evs, 256, 1000);
+		int n = epoll_wait(ep, evs, 256, 100);
 		if (n < 0 && errno != EINTR) {
 			perror("many_inflight: epoll_wait");
 			return 1;
 		}
 		if (n > 0)
 			last_progress = now_ms();
+		if (now_ms() - last_sweep >= 100) {
+			step_expired(ends, 2 * pairs);
+			last_sweep = now_ms();
+		}
 		if (n == 0 && now_ms() - last_progress > 30000) {
 			report_stuck(ends, 2 * pairs);
 			break;
@@ -278,6 +305,10 @@ main(int argc, char **argv)
 	printf("pairs %u\npeak_in_flight %u\ncompleted %u\nfailed %u\n"
 	       "seconds %.2f\nlongest_call_ms %.1f\n",
 	    pairs, peak_in_flight, completed, failed, secs, longest_call_ms);
+	for (int err = 0; err <= HANDOFF_EVERIFY; err++)
+		if (failed_by[err] > 0)
+			printf("failed_%s %u\n", handoff_err_name(err),
+			    failed_by[err]);
 	/* Every connection idle: nothing more comes, so a read would block.
 	 * What freeing them all gives back is what they held. */
 	unsigned idle = 0;
