@@ -64,7 +64,6 @@ struct ho_daemon {
 	unsigned inflight; /* steps claimed and not finished */
 	int stopping;
 	int closing; /* the loop is closing its handles: no more async sends */
-	int closed;  /* loop handles closed (loop thread only) */
 };
 
 /* A request that arrived while its session's previous step was still
@@ -644,13 +643,10 @@ on_sweep(uv_timer_t *t)
 		ho_log_debug("expired %u idle sessions", n);
 }
 
-/* Loop thread. */
+/* Loop thread, once (on_drained): uv_run then returns. */
 static void
 close_all(struct ho_daemon *d)
 {
-	if (d->closed)
-		return;
-	d->closed = 1;
 	uv_close((uv_handle_t *)&d->sweep_timer, NULL);
 	uv_close((uv_handle_t *)&d->grace_timer, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
@@ -672,8 +668,9 @@ on_drained(uv_async_t *h)
 {
 	struct ho_daemon *d = h->data;
 	uv_mutex_lock(&d->lock);
-	/* A relayed ticket may have been claimed since the send. */
-	int done = d->stopping && d->inflight == 0;
+	/* A relayed ticket may have been claimed since the send; and a
+	 * second send may have come before the first was seen. */
+	int done = d->stopping && d->inflight == 0 && !d->closing;
 	d->closing |= done;
 	uv_mutex_unlock(&d->lock);
 	if (done)
