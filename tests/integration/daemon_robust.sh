@@ -56,15 +56,10 @@ out=$("$IPC_PROBE" "$DAEMON_URL" abort) || fail "abort: $out"
 pass "$out"
 
 stop_demo
-start=$(date +%s%N)
-kill -TERM "$DAEMON_PID"
-rc=0
-wait "$DAEMON_PID" || rc=$?
-elapsed=$((($(date +%s%N) - start) / 1000000))
-[ "$rc" -eq 0 ] || fail "handoffd exited $rc on SIGTERM"
-[ "$elapsed" -lt 5000 ] || fail "SIGTERM took $elapsed ms"
+term_daemon
+[ "$TERM_MS" -lt 5000 ] || fail "SIGTERM took $TERM_MS ms"
 grep -q "stopped" "$T/handoffd.log" || fail "no 'stopped' line in the log"
-pass "SIGTERM: exit 0 after $elapsed ms"
+pass "SIGTERM: exit 0 after $TERM_MS ms"
 
 start_daemon
 start_demo

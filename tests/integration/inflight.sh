@@ -11,18 +11,7 @@ source "$(dirname "$0")/lib.sh"
 # valgrind_check.sh asks for fewer (INFLIGHT_PAIRS): valgrind runs one
 # thread at a time, tens of times slower.
 PAIRS=${INFLIGHT_PAIRS:-2000}
-need=$((4 * PAIRS + 64))
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
-	echo "SKIP: needs $need file descriptors, the hard limit is $hard (raise it with ulimit -Hn)"
-	exit 77
-fi
-make_cert server
-write_config "max_sessions = 10000"
-cat >>"$T/handoffd.conf" <<CONF
-trust = $T/server-cert.pem
-CONF
-start_daemon
+start_daemon_for_many_inflight "$PAIRS"
 
 timeout 240 "$MANY_INFLIGHT" "$DAEMON_URL" "$PAIRS" >"$T/inflight.out" \
 	2>"$T/inflight.log" || fail "many_inflight: $(cat "$T/inflight.out" "$T/inflight.log")"

@@ -174,6 +174,36 @@ stop_daemon() {
 	wait "$DAEMON_PID" 2>/dev/null || true
 }
 
+# term_daemon: SIGTERM to handoffd and wait for it; fails unless it exits
+# 0, and sets TERM_MS to how long it took.
+term_daemon() {
+	local start rc=0
+	start=$(date +%s%N)
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID" || rc=$?
+	TERM_MS=$((($(date +%s%N) - start) / 1000000))
+	[ "$rc" -eq 0 ] || fail "handoffd exited $rc on SIGTERM"
+}
+
+# start_daemon_for_many_inflight PAIRS: skips (77) without the 4 x PAIRS
+# + 64 descriptors many_inflight needs, then starts handoffd with a
+# server certificate that its profile also trusts (many_inflight runs
+# both ends of every connection through the one profile).
+start_daemon_for_many_inflight() {
+	local need=$((4 * $1 + 64)) hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
+		echo "SKIP: needs $need file descriptors, the hard limit is $hard (raise it with ulimit -Hn)"
+		exit 77
+	fi
+	make_cert server
+	write_config "max_sessions = 10000"
+	cat >>"$T/handoffd.conf" <<CONF
+trust = $T/server-cert.pem
+CONF
+	start_daemon
+}
+
 # start_demo [DEMO ARGS...]: handoff-demo serve on a free port ($PORT).
 start_demo() {
 	PORT=$(free_port)

@@ -10,18 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 PAIRS=${INFLIGHT_PAIRS:-500}
 DEADLINE_MS=3000
-need=$((4 * PAIRS + 64))
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
-	echo "SKIP: needs $need file descriptors, the hard limit is $hard (raise it with ulimit -Hn)"
-	exit 77
-fi
-make_cert server
-write_config "max_sessions = 10000"
-cat >>"$T/handoffd.conf" <<CONF
-trust = $T/server-cert.pem
-CONF
-start_daemon
+start_daemon_for_many_inflight "$PAIRS"
 
 "$MANY_INFLIGHT" "$DAEMON_URL" "$PAIRS" "$DEADLINE_MS" \
 	>"$T/inflight.out" 2>"$T/inflight.log" &
@@ -29,20 +18,15 @@ load=$!
 wait_for "handshake requests to reach handoffd" 30 \
 	bash -c "[ \"\$('$HANDOFFCTL' --daemon '$DAEMON_URL' stats | awk '\$1 == \"requests\" {print \$2}')\" -gt 50 ]"
 
-start=$(date +%s%N)
-kill -TERM "$DAEMON_PID"
-rc=0
-wait "$DAEMON_PID" || rc=$?
-elapsed=$((($(date +%s%N) - start) / 1000000))
-[ "$rc" -eq 0 ] || fail "handoffd exited $rc on SIGTERM under load"
-[ "$elapsed" -lt $((5000 * ${TIME_SCALE:-1})) ] ||
-	fail "SIGTERM under load took $elapsed ms"
+term_daemon
+[ "$TERM_MS" -lt $((5000 * ${TIME_SCALE:-1})) ] ||
+	fail "SIGTERM under load took $TERM_MS ms"
 running=$(sed -n 's/.*finishing \([0-9]*\) running steps.*/\1/p' "$T/handoffd.log")
 [ -n "$running" ] || fail "no 'finishing N running steps' line in the log"
 ! grep -q "exiting without them" "$T/handoffd.log" ||
 	fail "handoffd gave up on running steps: $(grep 'exiting without' "$T/handoffd.log")"
 grep -q "stopped" "$T/handoffd.log" || fail "no 'stopped' line in the log"
-pass "SIGTERM with handshakes in flight: exit 0 after $elapsed ms ($running steps were running and finished)"
+pass "SIGTERM with handshakes in flight: exit 0 after $TERM_MS ms ($running steps were running and finished)"
 
 # Each caller's wait is bounded by its deadline: the load ends soon after.
 limit=$(((DEADLINE_MS / 1000 + 20) * ${TIME_SCALE:-1}))
