@@ -33,6 +33,7 @@ ho_config_defaults(struct ho_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = 0;
+	cfg->scheduling = HO_SCHEDULING_BATCH;
 	cfg->session_timeout_ms = HO_DEFAULT_SESSION_TIMEOUT_MS;
 	cfg->max_sessions = HO_DEFAULT_MAX_SESSIONS;
 	cfg->ticket_lifetime_s = HO_DEFAULT_TICKET_LIFETIME_S;
@@ -60,6 +61,16 @@ ho_config_parse_log_level(const char *s)
 		if (strcmp(s, names[i]) == 0)
 			return i;
 	}
+	return -1;
+}
+
+int
+ho_config_parse_scheduling(const char *s)
+{
+	if (strcmp(s, "batch") == 0)
+		return HO_SCHEDULING_BATCH;
+	if (strcmp(s, "normal") == 0)
+		return HO_SCHEDULING_NORMAL;
 	return -1;
 }
 
@@ -130,6 +141,15 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 		cfg->workers = (int)n;
 		return 1;
 	}
+	if (strcmp(key, "scheduling") == 0) {
+		int policy = ho_config_parse_scheduling(value);
+		if (policy < 0)
+			return refuse(st,
+			    "scheduling = \"%s\": expected batch or normal",
+			    value);
+		cfg->scheduling = (enum ho_scheduling)policy;
+		return 1;
+	}
 	if (strcmp(key, "session_timeout") == 0) {
 		if (!number_key(st, key, value, 1, 3600, &n))
 			return 0;
@@ -168,7 +188,7 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
-	    "session_timeout, max_sessions, log_level, user, "
+	    "scheduling, session_timeout, max_sessions, log_level, user, "
 	    "ticket_lifetime, client_cache_size)",
 	    key);
 }

@@ -26,6 +26,12 @@ enum ho_key_backend {
 	HO_KEY_BACKEND_GNUTLS
 };
 
+/* What handoffd's threads run under (scheduling.c says why). */
+enum ho_scheduling {
+	HO_SCHEDULING_BATCH = 0, /* SCHED_BATCH, unless started otherwise */
+	HO_SCHEDULING_NORMAL     /* whatever it was started with */
+};
+
 enum ho_log_level {
 	HO_LOG_ERROR = 0,
 	HO_LOG_WARNING,
@@ -57,10 +63,11 @@ struct ho_profile_config {
 };
 
 struct ho_config {
-	char *listen;                /* nanomsg URL, NULL = default path */
-	int workers;                 /* 0 = number of CPUs */
-	unsigned session_timeout_ms; /* idle session lifetime */
-	unsigned max_sessions;       /* open sessions before "busy" */
+	char *listen;                  /* nanomsg URL, NULL = default path */
+	int workers;                   /* 0 = number of CPUs */
+	enum ho_scheduling scheduling; /* policy of every thread */
+	unsigned session_timeout_ms;   /* idle session lifetime */
+	unsigned max_sessions;         /* open sessions before "busy" */
 	enum ho_log_level log_level;
 	char *user; /* drop to this user after start, or NULL */
 	/* Lifetime of the session tickets handoffd issues; GnuTLS derives
@@ -104,5 +111,6 @@ void ho_config_free(struct ho_config *cfg);
 /* Parses "none|request|require" etc.; -1 if not one of them. */
 int ho_config_parse_client_auth(const char *s);
 int ho_config_parse_log_level(const char *s);
+int ho_config_parse_scheduling(const char *s);
 
 #endif /* HANDOFFD_CONFIG_H */

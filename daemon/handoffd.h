@@ -135,6 +135,14 @@ int ho_priv_lookup(
 int ho_priv_drop(const char *user, uid_t uid, gid_t gid,
     const char *listen_url, const char *own_dir, char *err, size_t errlen);
 
+/* ---- scheduling.c ---------------------------------------------------- */
+
+/* Sets the calling thread's CPU scheduling policy as configured (call it
+ * before any thread is started: they inherit it).  Writes what handoffd
+ * now runs under, or why it could not change, to note.  Returns 0, or
+ * -1 if the policy could not be set (handoffd can go on without it). */
+int ho_scheduling_apply(enum ho_scheduling wanted, char *note, size_t len);
+
 /* ---- cache.c: client-role sessions to resume ------------------------- */
 
 /* Longest server key (client.c): name, "@address:port", "#unverified",

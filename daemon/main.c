@@ -2,8 +2,8 @@
  * main.c - handoffd's entry point: options, configuration, start-up.
  *
  * Only wiring lives here: read the config (or make the built-in default),
- * load the profiles, bind, drop privileges, start the workers, and run
- * the loop.
+ * set the scheduling policy, load the profiles, bind, drop privileges,
+ * start the workers, and run the loop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -165,6 +165,16 @@ main(int argc, char **argv)
 	}
 	ho_log_init(opt.foreground || opt.check,
 	    opt.verbose ? HO_LOG_DEBUG : (int)cfg.log_level);
+	/* First, while handoffd has one thread: later ones inherit it (a
+	 * PKCS#11 module may start its own while the profiles load). */
+	if (!opt.check) {
+		char note[256];
+		if (ho_scheduling_apply(cfg.scheduling, note, sizeof(note)) ==
+		    0)
+			ho_log_info("%s", note);
+		else
+			ho_log_warning("%s", note);
+	}
 	uid_t uid = 0;
 	gid_t gid = 0;
 	if (cfg.user != NULL &&

@@ -63,6 +63,7 @@ test_full_file(void **state)
 	                      "[daemon]\n"
 	                      "listen = ipc:///tmp/x.sock\n"
 	                      "workers = 3\n"
+	                      "scheduling = normal\n"
 	                      "session_timeout = 12\n"
 	                      "max_sessions = 500\n"
 	                      "log_level = debug\n"
@@ -83,6 +84,7 @@ test_full_file(void **state)
 	    0);
 	assert_string_equal(cfg.listen, "ipc:///tmp/x.sock");
 	assert_int_equal(cfg.workers, 3);
+	assert_int_equal(cfg.scheduling, HO_SCHEDULING_NORMAL);
 	assert_int_equal(cfg.session_timeout_ms, 12000);
 	assert_int_equal(cfg.max_sessions, 500);
 	assert_int_equal(cfg.log_level, HO_LOG_DEBUG);
@@ -112,6 +114,7 @@ test_defaults(void **state)
 	ho_config_defaults(&cfg);
 	assert_null(cfg.listen);
 	assert_int_equal(cfg.workers, 0);
+	assert_int_equal(cfg.scheduling, HO_SCHEDULING_BATCH);
 	assert_int_equal(cfg.session_timeout_ms, 30000);
 	assert_int_equal(cfg.max_sessions, 10000);
 	assert_int_equal(cfg.profile_count, 0);
@@ -132,6 +135,8 @@ test_refusals(void **state)
 	refused(WITH("session_timeout = -1\n"), 2, "session_timeout");
 	refused(WITH("max_sessions = 0\n"), 2, "max_sessions");
 	refused(WITH("log_level = loud\n"), 2, "log_level");
+	refused(WITH("scheduling = fifo\n"), 2,
+	    "scheduling = \"fifo\": expected batch or normal");
 	refused(WITH("listen = http://x\n"), 2, "ipc:// or tcp://");
 	refused(WITH("workers = 1\nworkers = 2\n"), 3, "twice");
 	refused(WITH("workers =\n"), 2, "no value");

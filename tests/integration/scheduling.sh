@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# scheduling.sh - every handoffd thread runs as SCHED_BATCH by default
+# (nanomsg's own thread and the workers inherit it from the main thread),
+# "scheduling = normal" leaves the policy alone, and a policy handoffd was
+# started with (here SCHED_IDLE, through chrt) is kept.  Each case checks
+# every thread, answers a handshake, and reads what the log says.
+source "$TESTS_DIR/integration/lib.sh"
+
+command -v chrt >/dev/null || fail "chrt (util-linux) is missing"
+
+# policies: every thread's policy name, one per line, sorted and counted.
+policies() {
+	local task
+	for task in /proc/"$DAEMON_PID"/task/*; do
+		chrt -p "${task##*/}" | sed -n 's/.*policy: //p'
+	done | sort | uniq -c
+}
+
+# expect_all POLICY LOG_TEXT: all threads (at least main, nanomsg's and
+# two workers) run under POLICY, a handshake goes through, the log says so.
+expect_all() {
+	local want=$1 text=$2 got count
+	local out
+	out=$(timeout 10 curl -sS --cacert "$T/server-cert.pem" \
+		--resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/" 2>&1) ||
+		fail "handshake under $want: $out"
+	grep -q TLSv1.3 <<<"$out" || fail "handshake under $want: $out"
+	got=$(policies)
+	count=$(awk '{n += $1} END {print n}' <<<"$got")
+	[ "$count" -ge 4 ] || fail "only $count threads: $got"
+	[ "$(wc -l <<<"$got")" -eq 1 ] && grep -q " $want\$" <<<"$got" ||
+		fail "want every thread $want, got: $got"
+	grep -qF "$text" "$T/handoffd.log" ||
+		fail "log does not say '$text': $(head -3 "$T/handoffd.log")"
+	pass "$want on all $count threads; log: $text"
+}
+
+restart() {
+	stop_demo 2>/dev/null || true
+	stop_daemon
+	: >"$T/handoffd.log"
+	start_daemon
+	start_demo
+}
+
+write_config
+start_daemon
+start_demo
+if grep -q "cannot run threads as SCHED_BATCH" "$T/handoffd.log"; then
+	echo "SKIP: this system refuses SCHED_BATCH: $(grep SCHED_BATCH "$T/handoffd.log")"
+	exit 77
+fi
+expect_all SCHED_BATCH "threads run as SCHED_BATCH"
+
+write_config "scheduling = normal"
+restart
+expect_all SCHED_OTHER "threads keep SCHED_OTHER (scheduling = normal)"
+
+write_config
+HANDOFFD="chrt --idle 0 $HANDOFFD" restart
+expect_all SCHED_IDLE "threads keep SCHED_IDLE, which handoffd was started with"
+finish
