@@ -23,9 +23,10 @@ int ho_default_state_dir(char *buf, size_t len);
 const char *ho_ipc_path(const char *url);
 
 /*
- * Before talking to a daemon at url: for ipc:// URLs, checks that the
- * socket file exists and that this process may connect to it, because
- * nanomsg itself would only retry silently.  Returns 0, or -1 with a
+ * When a daemon at url cannot be reached at once (libhandoff: nanomsg
+ * cannot take a request): for ipc:// URLs, checks that the socket file
+ * exists and that this process may connect to it, because nanomsg itself
+ * would only retry silently.  Returns 0, or -1 with a
  * sentence that names the socket and says what to do written to err.
  */
 int ho_ipc_check(const char *url, char *err, size_t errlen);

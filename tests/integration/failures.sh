@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # failures.sh - the library's failure modes are fast and clear: no daemon,
-# a daemon that does not answer, a socket this user may not use, a
+# a daemon that stopped, a daemon that does not answer, a socket this user may not use, a
 # handshake the daemon rejects, hostile bytes, an unknown profile, and a
 # peer that sends nothing.  Each must fail within its deadline with a
 # message that says what is wrong and names the socket where it matters.
@@ -105,6 +105,27 @@ grep -q 'no profile named "nope"' "$T/demo.log" ||
 	fail "unknown profile: $(tail -1 "$T/demo.log")"
 grep -q "HANDOFF_EPROFILE" "$T/demo.log" || fail "wrong error code"
 pass "unknown profile named in the error"
+stop_demo
+
+# (h) a daemon stopped while a caller is connected to it: the caller's
+# next handshake fails at once, naming the socket (handoffd removes it on
+# SIGTERM), not at its deadline.
+: >"$T/demo.log"
+start_demo --deadline 3000
+out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet \
+	-connect "127.0.0.1:$PORT" -CAfile "$CA" 2>/dev/null) || true
+grep -q "TLSv1.3" <<<"$out" || fail "no handshake before the stop: $out"
+term_daemon
+: >"$T/demo.log"
+start=$(date +%s%N)
+tls_client
+demo_error "handshake failed" 5
+elapsed=$((($(date +%s%N) - start) / 1000000))
+grep -q "no handoffd socket at $T/handoffd.sock" "$T/demo.log" ||
+	fail "stopped-daemon error does not name the socket: $(tail -2 "$T/demo.log")"
+grep -q "HANDOFF_ENODAEMON" "$T/demo.log" || fail "wrong error code"
+[ "$elapsed" -lt 2000 ] || fail "stopped-daemon error took ${elapsed} ms"
+pass "daemon stopped under a connected caller: clear error after ${elapsed} ms"
 stop_demo
 
 # (c) a socket this user may not use: needs a second uid.
