@@ -14,7 +14,7 @@
  * nanomsg's own I/O thread, which handoffd cannot reach otherwise, and
  * the workers.
  */
-#define _GNU_SOURCE /* SCHED_BATCH, SCHED_IDLE */
+#define _GNU_SOURCE /* SCHED_BATCH, SCHED_IDLE, SCHED_RESET_ON_FORK */
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -38,8 +38,17 @@ policy_name(int policy)
 int
 ho_scheduling_apply(enum ho_scheduling wanted, char *note, size_t len)
 {
-	int current = sched_getscheduler(0);
-	if (wanted == HO_SCHEDULING_NORMAL || current < 0) {
+	int raw = sched_getscheduler(0);
+	if (raw < 0) {
+		snprintf(note, len,
+		    "cannot read the scheduling policy (%s): threads keep it",
+		    strerror(errno));
+		return wanted == HO_SCHEDULING_NORMAL ? 0 : -1;
+	}
+	/* systemd's CPUSchedulingResetOnFork= adds this flag; keep it. */
+	int reset_on_fork = raw & SCHED_RESET_ON_FORK;
+	int current = raw & ~SCHED_RESET_ON_FORK;
+	if (wanted == HO_SCHEDULING_NORMAL) {
 		snprintf(note, len, "threads keep %s (scheduling = normal)",
 		    policy_name(current));
 		return 0;
@@ -53,7 +62,7 @@ ho_scheduling_apply(enum ho_scheduling wanted, char *note, size_t len)
 		return 0;
 	}
 	struct sched_param param = {.sched_priority = 0};
-	if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
+	if (sched_setscheduler(0, SCHED_BATCH | reset_on_fork, &param) != 0) {
 		snprintf(note, len,
 		    "cannot run threads as SCHED_BATCH (%s): a thread woken "
 		    "by a request may preempt its caller; set scheduling = "
