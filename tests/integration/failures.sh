@@ -18,19 +18,33 @@ tls_client() {
 		</dev/null >"$T/client.out" 2>&1 || true
 }
 
+# https_get: one request through the demo, printing the reply.
+https_get() {
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet \
+		-connect "127.0.0.1:$PORT" -CAfile "$CA" 2>/dev/null || true
+}
+
+# expect_no_daemon WHAT: a handshake through the demo (deadline 3 s)
+# fails well before the deadline with HANDOFF_ENODAEMON and an error that
+# names the socket and says what to do; sets elapsed (ms).
+expect_no_daemon() {
+	local start
+	start=$(date +%s%N)
+	tls_client
+	demo_error "handshake failed" 5
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	grep -q "no handoffd socket at $T/handoffd.sock" "$T/demo.log" ||
+		fail "$1: the error does not name the socket: $(tail -2 "$T/demo.log")"
+	grep -q "start handoffd" "$T/demo.log" ||
+		fail "$1: the error does not say what to do"
+	grep -q "HANDOFF_ENODAEMON" "$T/demo.log" || fail "$1: wrong error code"
+	[ "$elapsed" -lt 2000 ] || fail "$1: the error took ${elapsed} ms"
+}
+
 # (a) no daemon at the URL: refused at once, naming the socket.
 write_config
 start_demo --deadline 3000
-start=$(date +%s%N)
-tls_client
-demo_error "handshake failed" 5
-elapsed=$((($(date +%s%N) - start) / 1000000))
-grep -q "no handoffd socket at $T/handoffd.sock" "$T/demo.log" ||
-	fail "no-daemon error does not name the socket: $(tail -2 "$T/demo.log")"
-grep -q "start handoffd" "$T/demo.log" ||
-	fail "no-daemon error does not say what to do"
-grep -q "HANDOFF_ENODAEMON" "$T/demo.log" || fail "wrong error code"
-[ "$elapsed" -lt 3000 ] || fail "no-daemon error took ${elapsed} ms"
+expect_no_daemon "no daemon"
 pass "no daemon: clear error naming the socket after ${elapsed} ms"
 rc=0
 out=$("$HANDOFFCTL" --daemon "$DAEMON_URL" ping 2>&1) || rc=$?
@@ -57,8 +71,7 @@ grep -q "HANDOFF_ETIMEOUT" "$T/demo.log" || fail "wrong error code"
 pass "stalled daemon: timed out after ${elapsed} ms (deadline 1000 ms)"
 # The same demo process works again once the daemon does.
 : >"$T/demo.log"
-out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet \
-	-connect "127.0.0.1:$PORT" -CAfile "$CA" 2>/dev/null) || true
+out=$(https_get)
 grep -q "TLSv1.3" <<<"$out" ||
 	fail "no recovery after the daemon resumed: $out $(tail -3 "$T/demo.log")"
 pass "the same caller recovers when the daemon answers again"
@@ -112,19 +125,11 @@ stop_demo
 # SIGTERM), not at its deadline.
 : >"$T/demo.log"
 start_demo --deadline 3000
-out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet \
-	-connect "127.0.0.1:$PORT" -CAfile "$CA" 2>/dev/null) || true
+out=$(https_get)
 grep -q "TLSv1.3" <<<"$out" || fail "no handshake before the stop: $out"
 term_daemon
 : >"$T/demo.log"
-start=$(date +%s%N)
-tls_client
-demo_error "handshake failed" 5
-elapsed=$((($(date +%s%N) - start) / 1000000))
-grep -q "no handoffd socket at $T/handoffd.sock" "$T/demo.log" ||
-	fail "stopped-daemon error does not name the socket: $(tail -2 "$T/demo.log")"
-grep -q "HANDOFF_ENODAEMON" "$T/demo.log" || fail "wrong error code"
-[ "$elapsed" -lt 2000 ] || fail "stopped-daemon error took ${elapsed} ms"
+expect_no_daemon "daemon stopped"
 pass "daemon stopped under a connected caller: clear error after ${elapsed} ms"
 stop_demo
 
