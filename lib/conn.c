@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +141,19 @@ ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited)
 	return r;
 }
 
+/* write() to a peer that has gone away raises SIGPIPE, whose default
+ * action ends the whole program: a TLS peer must not be able to do that
+ * to a process that links us.  send() with MSG_NOSIGNAL reports EPIPE
+ * instead; write() remains for a descriptor that is not a socket. */
+static ssize_t
+send_to_peer(int fd, const void *buf, size_t len)
+{
+	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+	if (n < 0 && errno == ENOTSOCK)
+		n = write(fd, buf, len);
+	return n;
+}
+
 int
 ho_conn_flush(struct handoff_conn *c)
 {
@@ -147,8 +161,8 @@ ho_conn_flush(struct handoff_conn *c)
 		if (!c->nonblocking && c->deadline_ms != 0 &&
 		    wait_socket(c, POLLOUT) != 0)
 			return -1;
-		ssize_t n =
-		    write(c->fd, ho_buf_data(&c->out), ho_buf_used(&c->out));
+		ssize_t n = send_to_peer(
+		    c->fd, ho_buf_data(&c->out), ho_buf_used(&c->out));
 		if (n > 0) {
 			ho_buf_consume(&c->out, (size_t)n);
 			continue;
@@ -162,6 +176,11 @@ ho_conn_flush(struct handoff_conn *c)
 				return -1;
 			continue;
 		}
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return ho_conn_fail(c, HANDOFF_EIO,
+			    "the peer closed the connection while we wrote "
+			    "to it (%s)",
+			    strerror(errno));
 		return ho_conn_fail(c, HANDOFF_EIO, "writing to the peer: %s",
 		    n < 0 ? strerror(errno) : "no progress");
 	}
