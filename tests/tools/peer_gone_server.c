@@ -27,14 +27,15 @@
 
 #include "handoff.h"
 
-/* Waits (up to 5 s) until the client has closed its end: its FIN makes
- * the socket readable with nothing after the TLS bytes it sent. */
+/* Waits (about 5 s at most) until the client has closed its end: its
+ * FIN makes the socket readable with nothing after the TLS bytes it
+ * sent. */
 static void
 wait_for_fin(int fd)
 {
 	char b[4096];
 	struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
-	while (poll(&p, 1, 5000) > 0) {
+	for (int i = 0; i < 500 && poll(&p, 1, 5000) > 0; i++) {
 		if (p.revents & (POLLRDHUP | POLLHUP))
 			return;
 		if (recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT) == 0)
