@@ -41,23 +41,12 @@ ho_config_defaults(struct ho_config *cfg)
 	cfg->log_level = HO_LOG_INFO;
 }
 
-int
-ho_config_parse_client_auth(const char *s)
+/* The index of s in names (which list an enum's values in order), or -1:
+ * every word-valued key is one of these tables. */
+static int
+name_index(const char *s, const char *const *names, int count)
 {
-	if (strcmp(s, "none") == 0)
-		return HO_CLIENT_AUTH_NONE;
-	if (strcmp(s, "request") == 0)
-		return HO_CLIENT_AUTH_REQUEST;
-	if (strcmp(s, "require") == 0)
-		return HO_CLIENT_AUTH_REQUIRE;
-	return -1;
-}
-
-int
-ho_config_parse_log_level(const char *s)
-{
-	static const char *names[] = {"error", "warning", "info", "debug"};
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < count; i++) {
 		if (strcmp(s, names[i]) == 0)
 			return i;
 	}
@@ -65,13 +54,28 @@ ho_config_parse_log_level(const char *s)
 }
 
 int
+ho_config_parse_client_auth(const char *s)
+{
+	/* HO_CLIENT_AUTH_NONE, _REQUEST, _REQUIRE */
+	static const char *const names[] = {"none", "request", "require"};
+	return name_index(s, names, 3);
+}
+
+int
+ho_config_parse_log_level(const char *s)
+{
+	/* HO_LOG_ERROR, _WARNING, _INFO, _DEBUG */
+	static const char *const names[] = {
+	    "error", "warning", "info", "debug"};
+	return name_index(s, names, 4);
+}
+
+int
 ho_config_parse_scheduling(const char *s)
 {
-	if (strcmp(s, "batch") == 0)
-		return HO_SCHEDULING_BATCH;
-	if (strcmp(s, "normal") == 0)
-		return HO_SCHEDULING_NORMAL;
-	return -1;
+	/* HO_SCHEDULING_BATCH, _NORMAL */
+	static const char *const names[] = {"batch", "normal"};
+	return name_index(s, names, 2);
 }
 
 static int refuse(struct parse_state *st, const char *fmt, ...)
