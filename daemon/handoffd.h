@@ -83,9 +83,11 @@ struct ho_profile {
 	gnutls_datum_t alpn[HO_MAX_ALPN];
 	int alpn_count;
 	enum ho_client_auth client_auth;
-	int has_certificate;       /* can serve (and present a client cert) */
-	const char *key_backend;   /* who signs: "openssl" or "gnutls" */
-	int system_trust;          /* no trust file: the system's CAs */
+	int has_certificate;     /* can serve (and present a client cert) */
+	const char *key_backend; /* who signs: "openssl", "gnutls", "pkcs11" */
+	gnutls_privkey_t signer; /* the key, owned by cred; NULL when GnuTLS
+	                            read the key file itself */
+	int system_trust;        /* no trust file: the system's CAs */
 	char *const *server_names; /* SNI names (owned by the config) */
 	int server_name_count;
 };
@@ -114,6 +116,26 @@ void ho_profiles_free(struct ho_profiles *ps);
  * of a kind left to GnuTLS (Ed25519...), or -1 with err. */
 int ho_fastkey_load(
     const char *path, gnutls_privkey_t *out, char *err, size_t errlen);
+
+/* ---- token.c ---------------------------------------------------------- */
+
+/* Whether a profile's certificate or key names an object in a PKCS#11
+ * token ("pkcs11:..." URL, RFC 7512) rather than a file. */
+int ho_token_is_url(const char *s);
+/* Copies url to out with the value of any pin-value= hidden, for
+ * messages and logs. */
+void ho_token_redact(const char *url, char *out, size_t outlen);
+/* Opens the private key a token's URL names (GnuTLS signs through the
+ * token).  Returns 0 and *out, or -1 with err saying what to check (PINs
+ * hidden). */
+int ho_token_import(const char *profile, const char *url,
+    gnutls_privkey_t *out, char *err, size_t errlen);
+
+/* After dropping privileges: one signature with every token's key, as
+ * the new user.  Returns 0, or -1 with err naming the profile and what to
+ * give the user. */
+int ho_token_check_after_drop(
+    const struct ho_profiles *ps, const char *user, char *err, size_t errlen);
 
 /* ---- selfsigned.c ----------------------------------------------------- */
 

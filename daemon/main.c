@@ -132,6 +132,19 @@ default_listen(char *url, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* What the start-up log says about who makes a profile's signatures. */
+static const char *
+signer_words(const struct ho_profile *p)
+{
+	if (!p->has_certificate)
+		return "connects only (no certificate)";
+	if (strcmp(p->key_backend, "openssl") == 0)
+		return "signs with OpenSSL's libcrypto";
+	if (strcmp(p->key_backend, "pkcs11") == 0)
+		return "signs in its PKCS#11 token";
+	return "signs with GnuTLS";
+}
+
 /* The config's workers, or one per CPU when it says 0. */
 static int
 worker_count(int workers)
@@ -184,11 +197,7 @@ main(int argc, char **argv)
 		goto fail;
 	for (int i = 0; i < profiles.count; i++)
 		ho_log_info("profile %s: %s", profiles.list[i].name,
-		    profiles.list[i].has_certificate
-		        ? (strcmp(profiles.list[i].key_backend, "openssl") == 0
-		                  ? "signs with OpenSSL's libcrypto"
-		                  : "signs with GnuTLS")
-		        : "connects only (no certificate)");
+		    signer_words(&profiles.list[i]));
 	if (opt.check) {
 		printf("handoffd: configuration OK (%d profile(s))\n",
 		    profiles.count);
@@ -214,8 +223,10 @@ main(int argc, char **argv)
 	/* Keys are loaded and the socket is bound: root is no longer needed.
 	 */
 	if (cfg.user != NULL &&
-	    ho_priv_drop(cfg.user, uid, gid, listen,
-	        runtime_dir[0] ? runtime_dir : NULL, err, sizeof(err)) != 0)
+	    (ho_priv_drop(cfg.user, uid, gid, listen,
+	         runtime_dir[0] ? runtime_dir : NULL, err, sizeof(err)) != 0 ||
+	        ho_token_check_after_drop(
+	            &profiles, cfg.user, err, sizeof(err)) != 0))
 		goto fail;
 	if (ho_server_start_workers(daemon, worker_count(cfg.workers)) != 0)
 		goto out;

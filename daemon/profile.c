@@ -15,11 +15,14 @@
 
 #include "handoffd.h"
 
-/* Names the unreadable file, which GnuTLS's own message does not. */
+/* Names the unreadable file, which GnuTLS's own message does not.  A
+ * token's URL is no file: ho_token_load says what is wrong with it. */
 static int
 check_readable(const char *profile, const char *what, const char *path,
     char *err, size_t errlen)
 {
+	if (ho_token_is_url(path))
+		return 0;
 	FILE *f = fopen(path, "r");
 	if (f != NULL) {
 		fclose(f);
@@ -81,26 +84,18 @@ wants_openssl(const struct ho_profile_config *pc)
 }
 
 /*
- * The certificate chain with GnuTLS, the key with OpenSSL (fastkey.c).
- * Returns 0 when loaded, 1 when the key is of a kind left to GnuTLS, -1
- * with err.  A test signature, verified with the certificate's public
- * key, proves they belong together.
+ * The certificate chain (a file or a token's URL) with a loaded key; the
+ * credentials own both from here on, and the key is freed on failure.
+ * A test signature, verified with the certificate's public key, proves
+ * they belong together.  p->signer keeps a borrowed pointer to the key.
  */
 static int
-load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
-    char *err, size_t errlen)
+use_key(struct ho_profile *p, const struct ho_profile_config *pc,
+    gnutls_privkey_t key, const char *backend, char *err, size_t errlen)
 {
-	gnutls_privkey_t key;
-	char why[300];
-	int r = ho_fastkey_load(pc->key, &key, why, sizeof(why));
-	if (r < 0)
-		snprintf(err, errlen,
-		    "profile %s: cannot load certificate %s with key %s: %s "
-		    "(check that both files exist, are readable by this user, "
-		    "are PEM, and belong together)",
-		    pc->name, pc->certificate, pc->key, why);
-	if (r != 0)
-		return r;
+	char cert[512], key_name[512];
+	ho_token_redact(pc->certificate, cert, sizeof(cert));
+	ho_token_redact(pc->key, key_name, sizeof(key_name));
 	gnutls_pcert_st pcerts[16];
 	unsigned n = 16;
 	int ret = gnutls_pcert_list_import_x509_file(
@@ -109,7 +104,7 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 		gnutls_privkey_deinit(key);
 		snprintf(err, errlen,
 		    "profile %s: cannot load certificate chain %s: %s",
-		    pc->name, pc->certificate,
+		    pc->name, cert,
 		    ret < 0 ? gnutls_strerror(ret) : "no certificate");
 		return -1;
 	}
@@ -130,11 +125,10 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 		gnutls_privkey_deinit(key);
 		snprintf(err, errlen,
 		    "profile %s: cannot load certificate %s with key %s: %s "
-		    "(check that both files are PEM and belong together)",
-		    pc->name, pc->certificate, pc->key, gnutls_strerror(ret));
+		    "(check that they belong together)",
+		    pc->name, cert, key_name, gnutls_strerror(ret));
 		return -1;
 	}
-	/* The credentials own the chain and the key from here on. */
 	ret = gnutls_certificate_set_key(p->cred, NULL, 0, pcerts, n, key);
 	if (ret < 0) {
 		for (unsigned i = 0; i < n; i++)
@@ -144,8 +138,29 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 		    gnutls_strerror(ret));
 		return -1;
 	}
-	p->key_backend = "openssl";
+	p->signer = key;
+	p->key_backend = backend;
 	return 0;
+}
+
+/* The key with OpenSSL (fastkey.c).  Returns 0 when loaded, 1 when the
+ * key is of a kind left to GnuTLS, -1 with err. */
+static int
+load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
+    char *err, size_t errlen)
+{
+	gnutls_privkey_t key;
+	char why[300];
+	int r = ho_fastkey_load(pc->key, &key, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen,
+		    "profile %s: cannot load certificate %s with key %s: %s "
+		    "(check that both files exist, are readable by this user, "
+		    "are PEM, and belong together)",
+		    pc->name, pc->certificate, pc->key, why);
+	if (r != 0)
+		return r;
+	return use_key(p, pc, key, "openssl", err, errlen);
 }
 
 /* The lowest protocol a priority list enables (GNUTLS_TLS1_2 if none). */
@@ -184,7 +199,15 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 		return -1;
 	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
 		goto gnutls_fail;
-	if (pc->certificate != NULL) {
+	if (pc->certificate != NULL && ho_token_is_url(pc->key)) {
+		/* The token signs: its key may never leave it. */
+		gnutls_privkey_t key;
+		if (ho_token_import(pc->name, pc->key, &key, err, errlen) !=
+		        0 ||
+		    use_key(p, pc, key, "pkcs11", err, errlen) != 0)
+			return -1;
+		p->has_certificate = 1;
+	} else if (pc->certificate != NULL) {
 		ret = wants_openssl(pc) ? load_with_openssl(p, pc, err, errlen)
 		                        : 1;
 		if (ret < 0)
