@@ -88,6 +88,10 @@ struct ho_profile {
 	gnutls_privkey_t signer; /* the key, owned by cred; NULL when GnuTLS
 	                            read the key file itself */
 	int system_trust;        /* no trust file: the system's CAs */
+	/* This profile's own session-ticket key: a ticket resumes only
+	 * under the profile that issued it, so one with looser rules
+	 * (no client certificate, another CA) cannot open a stricter one. */
+	gnutls_datum_t ticket_key;
 	char *const *server_names; /* SNI names (owned by the config) */
 	int server_name_count;
 };
@@ -322,7 +326,8 @@ struct ho_step_result {
 	char reason[48];   /* failure reason for stats, "" if none */
 };
 
-/* Global GnuTLS state the handshake needs: the session-ticket key. */
+/* The handshake's global settings: the session-ticket lifetime (each
+ * profile has its own ticket key). */
 int ho_handshake_global_init(
     unsigned ticket_lifetime_s, char *err, size_t errlen);
 void ho_handshake_global_free(void);

@@ -24,34 +24,25 @@
 #define EXT_SERVER_NAME 0
 #define EXT_EARLY_DATA 42
 
-/* One ticket key for the daemon's lifetime, shared by every session so a
- * session made through one caller resumes through any other. */
-static gnutls_datum_t ticket_key;
-/* Ticket lifetime; GnuTLS rotates the key it derives from ticket_key
- * every three lifetimes (its TOTP scheme), so this is the schedule. */
+/* Ticket lifetime; GnuTLS rotates the key it derives from a profile's
+ * ticket key every three lifetimes (its TOTP scheme), so this is the
+ * schedule.  Each profile has its own key (profile.c), shared by every
+ * session of that profile, so a session made through one caller resumes
+ * through any other. */
 static unsigned ticket_lifetime_s = HO_DEFAULT_TICKET_LIFETIME_S;
 
 int
 ho_handshake_global_init(unsigned lifetime_s, char *err, size_t errlen)
 {
+	(void)err;
+	(void)errlen;
 	ticket_lifetime_s = lifetime_s;
-	int ret = gnutls_session_ticket_key_generate(&ticket_key);
-	if (ret < 0) {
-		snprintf(err, errlen, "cannot make a session-ticket key: %s",
-		    gnutls_strerror(ret));
-		return -1;
-	}
 	return 0;
 }
 
 void
 ho_handshake_global_free(void)
 {
-	if (ticket_key.data != NULL) {
-		gnutls_memset(ticket_key.data, 0, ticket_key.size);
-		gnutls_free(ticket_key.data);
-		ticket_key.data = NULL;
-	}
 }
 
 static ssize_t
@@ -128,15 +119,18 @@ verify_client(gnutls_session_t tls)
 	return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
-/* Puts a profile's policy on the session: priorities, certificate,
- * ALPN, client certificates. */
+/* Puts a profile's policy on a server session: priorities, certificate,
+ * ALPN, client certificates, and its ticket key (set again when SNI picks
+ * another profile, before GnuTLS reads the ClientHello's tickets). */
 static int
 apply_profile(struct ho_session *s, const struct ho_profile *p)
 {
 	int ret;
 	if ((ret = gnutls_priority_set(s->tls, p->priority)) < 0 ||
 	    (ret = gnutls_credentials_set(
-	         s->tls, GNUTLS_CRD_CERTIFICATE, p->cred)) < 0)
+	         s->tls, GNUTLS_CRD_CERTIFICATE, p->cred)) < 0 ||
+	    (ret = gnutls_session_ticket_enable_server(
+	         s->tls, &p->ticket_key)) < 0)
 		return ret;
 	if (p->alpn_count > 0 &&
 	    (ret = gnutls_alpn_set_protocols(s->tls, p->alpn,
@@ -253,9 +247,7 @@ session_setup(struct ho_session *s)
 		if ((ret = ho_client_setup(s)) < 0)
 			return ret;
 	} else {
-		if ((ret = apply_profile(s, s->profile)) < 0 ||
-		    (ret = gnutls_session_ticket_enable_server(
-		         s->tls, &ticket_key)) < 0)
+		if ((ret = apply_profile(s, s->profile)) < 0)
 			return ret;
 		gnutls_db_set_cache_expiration(s->tls, (int)ticket_lifetime_s);
 	}

@@ -197,7 +197,8 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	    (pc->crl != NULL &&
 	        check_readable(pc->name, "crl", pc->crl, err, errlen) != 0))
 		return -1;
-	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0)
+	if ((ret = gnutls_certificate_allocate_credentials(&p->cred)) < 0 ||
+	    (ret = gnutls_session_ticket_key_generate(&p->ticket_key)) < 0)
 		goto gnutls_fail;
 	if (pc->certificate != NULL && ho_token_is_url(pc->key)) {
 		/* The token signs: its key may never leave it. */
@@ -338,6 +339,11 @@ ho_profiles_free(struct ho_profiles *ps)
 			gnutls_certificate_free_credentials(ps->list[i].cred);
 		if (ps->list[i].priority)
 			gnutls_priority_deinit(ps->list[i].priority);
+		gnutls_datum_t *k = &ps->list[i].ticket_key;
+		if (k->data != NULL) {
+			gnutls_memset(k->data, 0, k->size);
+			gnutls_free(k->data);
+		}
 	}
 	free(ps->list);
 	ps->list = NULL;
