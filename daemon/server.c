@@ -33,6 +33,8 @@
 /* How long an idle worker waits in a receive before it looks at
  * whether handoffd is stopping. */
 #define RECV_TIMEOUT_MS 200
+/* Bytes nanomsg may take beyond our largest frame (see open_socket). */
+#define RECV_SLACK 4096
 /* How long stopping workers go on answering requests still queued. */
 #define DRAIN_MS 1000
 /* How long shutdown waits for running steps before giving up. */
@@ -721,7 +723,11 @@ open_socket(struct ho_daemon *d, const char *url)
 		    nn_strerror(nn_errno()));
 		return -1;
 	}
-	int maxsize = HO_PROTO_MAX_MSG;
+	/* nanomsg counts the raw REQ routing header in a message's size,
+	 * and drops the sender's whole connection (every request on it)
+	 * for a message over the limit: room for the header, and for a
+	 * frame a little too big to reach the parser and be refused. */
+	int maxsize = HO_PROTO_MAX_MSG + RECV_SLACK;
 	nn_setsockopt(
 	    d->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize));
 	if (nn_bind(d->sock, url) < 0) {

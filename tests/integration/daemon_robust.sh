@@ -37,6 +37,12 @@ pass "$out; RSS $before -> $after KiB"
 curl_ok || fail "handshake failed after malformed frames"
 pass "handshakes still work after malformed frames"
 
+# nanomsg counts its routing header in a message's size: a frame of our
+# largest size must still reach handoffd, and one a byte over it get an
+# error, not a dropped connection.
+out=$("$IPC_PROBE" "$DAEMON_URL" sizes) || fail "sizes: $out"
+pass "$out"
+
 out=$("$IPC_PROBE" "$DAEMON_URL" fill 50) || fail "fill: $out"
 [ "$(stat_value open_sessions)" -eq 50 ] || fail "open_sessions is not 50"
 [ "$(stat_value busy_refusals)" -ge 1 ] || fail "busy_refusals not counted"

@@ -10,6 +10,8 @@
  *   ipc_probe URL expired SECS    START, wait SECS, STEP: ESESSION with
  *                                 the very words bad-token gets
  *   ipc_probe URL abort           START, ABORT (OK), STEP (ESESSION)
+ *   ipc_probe URL sizes           PINGs padded to the largest frame (PONG)
+ *                                 and one byte over it (EPROTO), then PING
  *
  * Exits 0 when the daemon behaved, 1 with a message when it did not.
  */
@@ -241,6 +243,46 @@ main(int argc, char **argv)
 		nn_freemsg(raw);
 		step(s, token, text, sizeof(text));
 		printf("aborted session is gone\n");
+	} else if (strcmp(cmd, "sizes") == 0) {
+		/* A PING padded to len bytes with two byte fields that PING
+		 * ignores (one may hold at most HO_PROTO_MAX_BYTES): header
+		 * 8, each field header 6. */
+		static uint8_t buf[HO_PROTO_MAX_MSG + 1];
+		size_t sizes[] = {HO_PROTO_MAX_MSG, HO_PROTO_MAX_MSG + 1};
+		for (int i = 0; i < 2; i++) {
+			size_t len = sizes[i], half = (len - 20) / 2;
+			size_t n[2] = {half, len - 20 - half};
+			unsigned type[2] = {HO_F_INPUT, HO_F_OUTPUT};
+			memcpy(buf, "HOFF\x01", 5);
+			buf[5] = HO_MSG_PING;
+			buf[6] = buf[7] = 0;
+			size_t off = 8;
+			for (int f = 0; f < 2; f++) {
+				buf[off] = (uint8_t)(type[f] >> 8);
+				buf[off + 1] = (uint8_t)type[f];
+				for (int k = 0; k < 4; k++)
+					buf[off + 2 + k] =
+					    (uint8_t)(n[f] >> (24 - 8 * k));
+				memset(buf + off + 6, 'x', n[f]);
+				off += 6 + n[f];
+			}
+			exchange(s, buf, len, &m, &raw);
+			if (i == 0 && m.type != HO_MSG_PONG)
+				die("a frame of the largest size got %s",
+				    ho_proto_msg_name(m.type));
+			if (i == 1)
+				expect_error(&m, HANDOFF_EPROTO, NULL, 0);
+			nn_freemsg(raw);
+		}
+		struct ho_proto_buf b;
+		ho_proto_begin(&b, HO_MSG_PING);
+		send_built(s, &b, &m, &raw);
+		if (m.type != HO_MSG_PONG)
+			die("PING after the big frames got %s",
+			    ho_proto_msg_name(m.type));
+		nn_freemsg(raw);
+		printf("largest frame answered, one byte more refused with "
+		       "HANDOFF_EPROTO; ping ok\n");
 	} else {
 		fprintf(stderr, "ipc_probe: bad command\n");
 		return 2;
