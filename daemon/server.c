@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
@@ -54,7 +55,6 @@ struct ho_daemon {
 	atomic_int quit;      /* workers: drain the socket, then stop */
 	uint64_t quit_at_ms;  /* when quit was set */
 	int recv_done;        /* drained (under recv_lock) */
-	int abandon;          /* the grace period ran out: leave workers be */
 	int lock_ready;       /* lock and unheld initialised */
 	uv_mutex_t recv_lock; /* held by the one worker waiting to receive */
 	uv_mutex_t lock;  /* guards what follows and sessions' bookkeeping */
@@ -689,10 +689,10 @@ on_grace_expired(uv_timer_t *t)
 	ho_log_warning("%u handshake steps still running after %d ms; "
 	               "exiting without them",
 	    running, SHUTDOWN_GRACE_MS);
-	/* Steps cannot be cancelled: leave the loop and the workers be,
-	 * main exits. */
-	d->abandon = 1;
-	uv_stop(d->loop);
+	/* Steps cannot be cancelled, and the workers running them use the
+	 * profiles, the sessions and GnuTLS's global state, which an
+	 * orderly exit would free under them: leave at once. */
+	_exit(1);
 }
 
 static void
@@ -815,8 +815,6 @@ void
 ho_server_free(struct ho_daemon *d)
 {
 	if (d == NULL)
-		return;
-	if (d->abandon) /* steps still run on the sessions: exit as is */
 		return;
 	/* Stopping already after a signal; after a failed start too, so
 	 * that the drain below only refuses. */
