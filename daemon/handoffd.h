@@ -160,6 +160,9 @@ int ho_priv_lookup(
  * becomes that user for good.  Returns 0 or -1 with err. */
 int ho_priv_drop(const char *user, uid_t uid, gid_t gid,
     const char *listen_url, const char *own_dir, char *err, size_t errlen);
+/* After the drop: whether this user may remove the ipc socket's file
+ * (write its directory), which nanomsg does when the socket closes. */
+int ho_priv_can_remove_socket(const char *listen_url);
 
 /* ---- scheduling.c ---------------------------------------------------- */
 
@@ -377,6 +380,9 @@ int ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 int ho_server_start_workers(struct ho_daemon *d, int count);
 /* After uv_run returns: stops the workers and closes everything. */
 void ho_server_free(struct ho_daemon *d);
+/* Makes ho_server_free leave the socket open (and its file in place):
+ * nanomsg aborts the process when it cannot remove the file. */
+void ho_server_keep_socket_file(struct ho_daemon *d);
 /* For tests and the dispatch fuzz target: handles one request frame as
  * if a worker had received it with routing header control (a nanomsg
  * message, taken), step and all, on the calling thread. */

@@ -223,10 +223,24 @@ main(int argc, char **argv)
 	/* Keys are loaded and the socket is bound: root is no longer needed.
 	 */
 	if (cfg.user != NULL &&
-	    (ho_priv_drop(cfg.user, uid, gid, listen,
-	         runtime_dir[0] ? runtime_dir : NULL, err, sizeof(err)) != 0 ||
-	        ho_token_check_after_drop(
-	            &profiles, cfg.user, err, sizeof(err)) != 0))
+	    ho_priv_drop(cfg.user, uid, gid, listen,
+	        runtime_dir[0] ? runtime_dir : NULL, err, sizeof(err)) != 0)
+		goto fail;
+	if (cfg.user != NULL && !ho_priv_can_remove_socket(listen)) {
+		ho_log_warning(
+		    "user %s cannot remove the socket of %s when "
+		    "handoffd stops (its directory is not "
+		    "writable by that user): it stays behind until "
+		    "the next start replaces it, and callers wait "
+		    "for their deadline instead of hearing at once "
+		    "that handoffd is gone; listen in a directory "
+		    "that user may write to (the default socket's is)",
+		    cfg.user, listen);
+		ho_server_keep_socket_file(daemon);
+	}
+	if (cfg.user != NULL &&
+	    ho_token_check_after_drop(&profiles, cfg.user, err, sizeof(err)) !=
+	        0)
 		goto fail;
 	if (ho_server_start_workers(daemon, worker_count(cfg.workers)) != 0)
 		goto out;

@@ -80,3 +80,22 @@ ho_priv_drop(const char *user, uid_t uid, gid_t gid, const char *listen_url,
 	    (unsigned)gid);
 	return 0;
 }
+
+int
+ho_priv_can_remove_socket(const char *listen_url)
+{
+	const char *sock = ho_ipc_path(listen_url);
+	if (sock == NULL)
+		return 1; /* not a file */
+	char dir[1024];
+	const char *slash = strrchr(sock, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == sock)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sock), sock);
+	/* The socket belongs to this user by now, so a sticky directory
+	 * (/tmp) lets it go; what matters is writing the directory. */
+	return access(dir, W_OK | X_OK) == 0;
+}

@@ -55,6 +55,7 @@ struct ho_daemon {
 	atomic_int quit;      /* workers: drain the socket, then stop */
 	uint64_t quit_at_ms;  /* when quit was set */
 	int recv_done;        /* drained (under recv_lock) */
+	int keep_socket;      /* at exit: leave the socket (and its file) */
 	int lock_ready;       /* lock and unheld initialised */
 	uv_mutex_t recv_lock; /* held by the one worker waiting to receive */
 	uv_mutex_t lock;  /* guards what follows and sessions' bookkeeping */
@@ -812,6 +813,12 @@ ho_server_start_workers(struct ho_daemon *d, int count)
 }
 
 void
+ho_server_keep_socket_file(struct ho_daemon *d)
+{
+	d->keep_socket = 1;
+}
+
+void
 ho_server_free(struct ho_daemon *d)
 {
 	if (d == NULL)
@@ -830,7 +837,7 @@ ho_server_free(struct ho_daemon *d)
 	for (int i = 0; i < d->nworkers; i++)
 		uv_thread_join(&d->workers[i]);
 	free(d->workers);
-	if (d->sock >= 0)
+	if (d->sock >= 0 && !d->keep_socket)
 		nn_close(d->sock);
 	ho_sessions_free(&d->sessions);
 	ho_cache_free(d->cache);
