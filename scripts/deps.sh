@@ -9,7 +9,7 @@ packages=(
 	libgnutls28-dev libuv1-dev libnanomsg-dev libinih-dev libcmocka-dev
 	libssl-dev
 	# real peers and tools used by the tests
-	gnutls-bin openssl curl procps util-linux strace valgrind
+	gnutls-bin openssl curl procps util-linux strace valgrind softhsm2
 	# libFuzzer target
 	clang libclang-rt-14-dev clang-format
 	# handoff-bench's chart
