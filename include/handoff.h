@@ -100,7 +100,8 @@ HANDOFF_EXPORT int handoff_config_set_daemon(
 /* The daemon profile to use (copied).  Default: "default". */
 HANDOFF_EXPORT int handoff_config_set_profile(
     struct handoff_config *config, const char *profile);
-/* Longest wait for the daemon or the peer during a handshake. */
+/* Longest wait during a handshake: for the daemon, for the peer's next
+ * message, and for the peer to read what the handshake writes to it. */
 HANDOFF_EXPORT int handoff_config_set_deadline_ms(
     struct handoff_config *config, unsigned int ms);
 /*

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,17 @@ handoff_conn_errno(struct handoff_conn *c)
 
 /* ---- socket I/O ------------------------------------------------------- */
 
+/* The deadline passed while handshake bytes still waited to go out. */
+static int
+write_timeout(struct handoff_conn *c)
+{
+	return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+	    "the peer did not read the handshake within %u ms (%zu bytes "
+	    "still unsent): it is stalled or too slow; close the connection "
+	    "(or allow more time with handoff_config_set_deadline_ms)",
+	    c->ctx->deadline_ms, ho_buf_used(&c->out));
+}
+
 /* Waits for events on the socket until the deadline (blocking mode). */
 static int
 wait_socket(struct handoff_conn *c, short events)
@@ -80,10 +92,11 @@ wait_socket(struct handoff_conn *c, short events)
 		int timeout = -1;
 		if (c->deadline_ms != 0) {
 			uint64_t now = ho_now_ms();
+			if (now >= c->deadline_ms && events == POLLOUT)
+				return write_timeout(c);
 			if (now >= c->deadline_ms)
 				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
-				    "the peer did not %s within %u ms",
-				    events == POLLIN ? "send" : "read",
+				    "the peer did not send within %u ms",
 				    c->ctx->deadline_ms);
 			timeout = (int)(c->deadline_ms - now);
 		}
@@ -141,28 +154,61 @@ ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited)
 	return r;
 }
 
-/* write() to a peer that has gone away raises SIGPIPE, whose default
+/*
+ * write() to a peer that has gone away raises SIGPIPE, whose default
  * action ends the whole program: a TLS peer must not be able to do that
  * to a process that links us.  send() with MSG_NOSIGNAL reports EPIPE
- * instead; write() remains for a descriptor that is not a socket. */
+ * instead; write() remains for a descriptor that is not a socket.
+ *
+ * Unless may_block, this never blocks, whatever O_NONBLOCK says: a
+ * blocking send() of more than the socket has room for would wait for
+ * the peer to read, past any deadline.  On a socket MSG_DONTWAIT does
+ * it; on anything else (a pipe) poll() must first report room, and then
+ * at most PIPE_BUF bytes go out, which a pipe with room takes at once.
+ * Returns bytes sent, or -1 with errno (EAGAIN: no room now).
+ */
 static ssize_t
-send_to_peer(int fd, const void *buf, size_t len)
+send_to_peer(
+    struct handoff_conn *c, const void *buf, size_t len, int may_block)
 {
-	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-	if (n < 0 && errno == ENOTSOCK)
-		n = write(fd, buf, len);
-	return n;
+	if (!c->not_socket) {
+		int flags = MSG_NOSIGNAL | (may_block ? 0 : MSG_DONTWAIT);
+		ssize_t n = send(c->fd, buf, len, flags);
+		if (n >= 0 || errno != ENOTSOCK)
+			return n;
+		c->not_socket = 1;
+	}
+	if (!may_block && !c->nonblocking) {
+		struct pollfd p = {c->fd, POLLOUT, 0};
+		int r = poll(&p, 1, 0);
+		if (r <= 0) {
+			if (r == 0)
+				errno = EAGAIN;
+			return -1;
+		}
+		if (len > PIPE_BUF)
+			len = PIPE_BUF;
+	}
+	return write(c->fd, buf, len);
 }
 
-int
-ho_conn_flush(struct handoff_conn *c)
+/*
+ * Writes c->out.  A handshake's deadline (deadline_ms) bounds the whole
+ * write: past it, a peer that leaves no room fails the connection, on a
+ * blocking socket and on a non-blocking one alike (else a caller
+ * polling would get WANT_POLLOUT with a timeout of 0 for ever).  With no
+ * deadline (records after the handshake) a blocking socket waits as
+ * write(2) does.  once: one attempt that never waits, for a best-effort
+ * alert.
+ */
+static int
+flush_out(struct handoff_conn *c, int once)
 {
 	while (ho_buf_used(&c->out) > 0) {
-		if (!c->nonblocking && c->deadline_ms != 0 &&
-		    wait_socket(c, POLLOUT) != 0)
-			return -1;
+		int may_block =
+		    !once && !c->nonblocking && c->deadline_ms == 0;
 		ssize_t n = send_to_peer(
-		    c->fd, ho_buf_data(&c->out), ho_buf_used(&c->out));
+		    c, ho_buf_data(&c->out), ho_buf_used(&c->out), may_block);
 		if (n > 0) {
 			ho_buf_consume(&c->out, (size_t)n);
 			continue;
@@ -170,6 +216,11 @@ ho_conn_flush(struct handoff_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (once)
+				return HANDOFF_WANT_POLLOUT;
+			if (c->deadline_ms != 0 &&
+			    ho_now_ms() >= c->deadline_ms)
+				return write_timeout(c);
 			if (c->nonblocking)
 				return HANDOFF_WANT_POLLOUT;
 			if (wait_socket(c, POLLOUT) != 0)
@@ -185,6 +236,12 @@ ho_conn_flush(struct handoff_conn *c)
 		    n < 0 ? strerror(errno) : "no progress");
 	}
 	return 0;
+}
+
+int
+ho_conn_flush(struct handoff_conn *c)
+{
+	return flush_out(c, 0);
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -215,11 +272,9 @@ ho_conn_send_alert(struct handoff_conn *c, uint8_t desc)
 	uint8_t alert[2] = {2, desc}; /* fatal */
 	if (ho_rec_ready(&c->rec, HO_REC_WRITE) &&
 	    ho_conn_seal(c, HO_CT_ALERT, alert, sizeof(alert)) == 0) {
-		/* Best effort: one attempt even on a non-blocking socket. */
-		int nb = c->nonblocking;
-		c->nonblocking = 1;
-		ho_conn_flush(c);
-		c->nonblocking = nb;
+		/* Best effort: one attempt, never a wait, even on a
+		 * blocking socket (the connection is failing anyway). */
+		flush_out(c, 1);
 	}
 }
 

@@ -120,6 +120,7 @@ struct handoff_conn {
 	struct handoff_ctx *ctx;
 	int fd;          /* the caller's socket, never closed here */
 	int nonblocking; /* fd has O_NONBLOCK */
+	int not_socket;  /* send() said ENOTSOCK: write() to it */
 	int role;        /* HO_ROLE_SERVER or HO_ROLE_CLIENT */
 	enum ho_conn_state state;
 	enum ho_conn_state after_write; /* state once out is flushed */

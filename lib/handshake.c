@@ -333,6 +333,8 @@ ho_handshake_run(struct handoff_conn *c)
 				return r;
 			break;
 		case HO_CONN_HS_WRITE:
+			/* The flush fails at the deadline handle_reply set: a
+			 * peer that does not read cannot hold us here. */
 			if ((r = ho_conn_flush(c)) != 0)
 				return r;
 			c->state = c->after_write;
