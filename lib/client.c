@@ -8,10 +8,16 @@
  * application keys only this process holds, so the record layer hands the
  * decrypted message here and it goes to the daemon session that waits
  * for it; from it handoffd makes a resumable session that any caller's
- * next connection to that server uses.  Nobody waits for the daemon's
- * answer while records flow: later reads pick it up, and freeing the
- * connection waits for it briefly, because nanomsg drops a request still
- * queued when its socket closes (a short-lived process would lose it).
+ * next connection to that server uses.  The relay, and the ABORT that
+ * frees the daemon's session when no ticket comes, are sent without a
+ * call: nobody waits for the answer (OK or an error, either way), so
+ * they hold no slot of the context's window and no connection waits on
+ * a slow or restarted daemon for them.  (A relay that held a slot until
+ * answered kept it for good when the daemon died first, and 32 such
+ * connections stopped every new handshake on the context; freeing a
+ * connection waited up to 200 ms for the answer.)  A request still in
+ * nanomsg's queue when the process exits is lost: the daemon then drops
+ * the session after its ticket wait (10 s).
  */
 #include <netdb.h>
 #include <stdio.h>
@@ -76,50 +82,23 @@ handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
 	return 0;
 }
 
-/* Sends one request carrying the ticket token on the connection's
- * (idle) call; its answer is collected by ho_client_relay_done(). */
+/* Sends one request carrying the ticket token; its answer is dropped. */
 static void
 send_to_session(
     struct handoff_conn *c, int type, const uint8_t *msg, size_t len)
 {
 	char err[HO_ERR_MAX];
 	struct ho_proto_buf b;
-	ho_client_relay_done(c, 0); /* one relay at a time per connection */
 	uint64_t id = ho_ipc_new_id(&c->ctx->ipc);
 	ho_proto_begin(&b, type);
 	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
 	ho_proto_put(&b, HO_F_TOKEN, c->ticket_token, sizeof(c->ticket_token));
 	if (msg != NULL)
 		ho_proto_put(&b, HO_F_INPUT, msg, len);
-	if (ho_proto_finish(&b) == 0 &&
-	    ho_ipc_call_send(&c->ctx->ipc, &c->call, id, b.buf, b.len, err,
-	        sizeof(err)) == 0)
-		c->relay_pending = 1;
+	if (ho_proto_finish(&b) == 0) /* best effort: resumption is */
+		ho_ipc_call_send(
+		    &c->ctx->ipc, NULL, id, b.buf, b.len, err, sizeof(err));
 	ho_proto_buf_free(&b);
-}
-
-void
-ho_client_relay_done(struct handoff_conn *c, int wait_ms)
-{
-	if (!c->relay_pending)
-		return;
-	uint64_t end = ho_now_ms() + (uint64_t)wait_ms;
-	for (;;) {
-		void *reply = NULL;
-		if (ho_ipc_call_take(&c->ctx->ipc, &c->call, &reply) > 0) {
-			ho_ipc_freemsg(reply); /* OK or an error: either way */
-			c->relay_pending = 0;
-			return;
-		}
-		uint64_t now = ho_now_ms();
-		if (now >= end)
-			break;
-		ho_ipc_call_wait(&c->call, (int)(end - now));
-	}
-	if (wait_ms > 0) { /* gave up: a late answer is dropped */
-		ho_ipc_call_cancel(&c->ctx->ipc, &c->call);
-		c->relay_pending = 0;
-	}
 }
 
 void

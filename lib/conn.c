@@ -28,8 +28,6 @@
  * a few KiB, and thousands of handshakes in flight each hold this buffer
  * (a bigger record still arrives: each read makes room again). */
 #define HS_READ_ROOM 4096
-/* Longest wait in handoff_conn_free for a relayed ticket's answer. */
-#define TICKET_RELAY_WAIT_MS 200
 /* Records sealed per write() system call. */
 #define WRITE_BATCH_RECORDS 4
 
@@ -497,8 +495,6 @@ handoff_read(struct handoff_conn *c, void *buf, size_t len)
 	/* A KeyUpdate answer may be waiting to go out. */
 	if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
 		return -1;
-	if (c->relay_pending)
-		ho_client_relay_done(c, 0);
 	for (;;) {
 		if (c->plain_len > 0) {
 			size_t n = len < c->plain_len ? len : c->plain_len;
@@ -688,9 +684,6 @@ handoff_conn_free(struct handoff_conn *c)
 		return;
 	ho_handshake_abandon(c);
 	ho_client_relay_ticket(c, NULL, 0); /* frees the daemon session */
-	/* A process that exits right after this would lose a request
-	 * still queued in nanomsg: let it reach the daemon first. */
-	ho_client_relay_done(c, TICKET_RELAY_WAIT_MS);
 	ho_ipc_call_free(&c->ctx->ipc, &c->call);
 	ho_proto_buf_free(&c->request);
 	ho_rec_clear(&c->rec);

@@ -137,7 +137,6 @@ struct handoff_conn {
 	 * NewSessionTicket into a resumable session (client.c). */
 	uint8_t ticket_token[HO_PROTO_TOKEN_LEN];
 	int have_ticket_token;
-	int relay_pending; /* call holds a relayed ticket's request */
 	/* TLS 1.3 server in one trip: the client Finished the daemon
 	 * expects, and the client's handshake secret (peer_finished.c). */
 	uint8_t peer_finished[4 + 48];
@@ -212,8 +211,5 @@ struct handoff_conn *ho_conn_new(
  * msg NULL: no ticket will come, let the daemon drop the session. */
 void ho_client_relay_ticket(
     struct handoff_conn *c, const uint8_t *msg, size_t len);
-/* Collects the daemon's answer to a relay if it has come (wait_ms 0),
- * or waits for it up to wait_ms; then the socket returns to the pool. */
-void ho_client_relay_done(struct handoff_conn *c, int wait_ms);
 
 #endif /* HANDOFF_INTERNAL_H */
