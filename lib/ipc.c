@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,22 @@ receiver(void *arg)
 	}
 }
 
+/* Starts the I/O thread with every signal blocked (it inherits the mask
+ * of the thread that creates it): a signal the program blocks in its own
+ * threads, to read it from a signalfd or sigwait(), would otherwise be
+ * delivered to our thread and run its default action, killing the
+ * program.  nanomsg's worker thread blocks them the same way. */
+static int
+start_thread(struct ho_ipc *ipc)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&ipc->thread, NULL, receiver, ipc);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 /* Creates the socket and the receiver on first use; the lock is held. */
 static int
 ensure_socket(struct ho_ipc *ipc, char *err, size_t errlen)
@@ -256,8 +273,7 @@ ensure_socket(struct ho_ipc *ipc, char *err, size_t errlen)
 	}
 	ipc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ipc->sock = s;
-	if (ipc->wake_fd < 0 ||
-	    pthread_create(&ipc->thread, NULL, receiver, ipc) != 0) {
+	if (ipc->wake_fd < 0 || start_thread(ipc) != 0) {
 		snprintf(err, errlen, "cannot start the reply thread");
 		nn_close(s);
 		ipc->sock = -1;

@@ -1,0 +1,208 @@
+/*
+ * test_ipc.c - libhandoff's conversation with handoffd (lib/ipc.c) as a
+ * program sees it: the library's I/O thread takes none of the program's
+ * signals.
+ *
+ * A stand-in for handoffd, a raw REP nanomsg socket on a temporary
+ * ipc:// path served by a thread of this test, answers each request the
+ * way a test asks, so the library meets replies a real daemon would not
+ * send.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "handoff.h"
+#include "proto.h"
+
+/* How the stand-in answers a request. */
+enum answer {
+	ANSWER_NONE, /* reads requests, never answers */
+};
+
+struct standin {
+	char dir[64];
+	char url[128];
+	int sock;
+	enum answer answer;
+	pthread_t thread;
+};
+
+/* Reads requests until the socket closes, answering each as asked. */
+static void *
+standin_run(void *arg)
+{
+	struct standin *s = arg;
+	for (;;) {
+		void *body = NULL, *control = NULL;
+		struct nn_iovec iov = {&body, NN_MSG};
+		struct nn_msghdr hdr = {&iov, 1, &control, NN_MSG};
+		if (nn_recvmsg(s->sock, &hdr, 0) < 0)
+			return NULL; /* closed by teardown */
+		nn_freemsg(body);
+		nn_freemsg(control);
+	}
+}
+
+static int
+setup(void **state)
+{
+	struct standin *s = calloc(1, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/test_ipc.XXXXXX");
+	if (s == NULL || mkdtemp(s->dir) == NULL)
+		return -1;
+	snprintf(s->url, sizeof(s->url), "ipc://%s/handoffd.sock", s->dir);
+	s->sock = nn_socket(AF_SP_RAW, NN_REP);
+	if (s->sock < 0 || nn_bind(s->sock, s->url) < 0)
+		return -1;
+	/* The stand-in's thread takes no signals either, so that the
+	 * signal test sees only the library's threads unblocked. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&s->thread, NULL, standin_run, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		return -1;
+	*state = s;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct standin *s = *state;
+	nn_close(s->sock);
+	pthread_join(s->thread, NULL);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/handoffd.sock", s->dir);
+	unlink(path);
+	rmdir(s->dir);
+	free(s);
+	return 0;
+}
+
+static struct handoff_ctx *
+new_ctx(const struct standin *s, unsigned deadline_ms)
+{
+	struct handoff_config *cfg = handoff_config_new();
+	assert_non_null(cfg);
+	assert_int_equal(handoff_config_set_daemon(cfg, s->url), 0);
+	assert_int_equal(handoff_config_set_deadline_ms(cfg, deadline_ms), 0);
+	handoff_config_insecure_noverifycert(cfg);
+	struct handoff_ctx *ctx = handoff_ctx_new(cfg);
+	handoff_config_free(cfg);
+	assert_non_null(ctx);
+	return ctx;
+}
+
+/* Starts a client handshake on a non-blocking socket pair: its first
+ * request goes to the daemon, which starts the context's I/O thread.
+ * Returns the connection; *peer is the other end. */
+static struct handoff_conn *
+start_client(struct handoff_ctx *ctx, int *peer)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	struct handoff_conn *c = NULL;
+	assert_int_equal(handoff_connect_socket(ctx, &c, sv[0], NULL), 0);
+	assert_int_equal(handoff_handshake(c), HANDOFF_WANT_POLLIN);
+	*peer = sv[1];
+	return c;
+}
+
+/* glibc's own signals (32 and 33), which a program cannot block. */
+#define GLIBC_SIGS (3ULL << 31)
+
+/* The blocked-signal mask of thread tid, from /proc. */
+static unsigned long long
+blocked_signals(const char *tid)
+{
+	char path[64], line[128];
+	unsigned long long mask = 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return mask;
+}
+
+/* A program that blocks SIGTERM to read it from a signalfd relies on no
+ * thread of the process taking it: every thread but the program's own
+ * (nanomsg's worker, our I/O thread) blocks all signals. */
+static void
+io_thread_blocks_signals(void **state)
+{
+	struct standin *s = *state;
+	struct handoff_ctx *ctx = new_ctx(s, 2000);
+	int peer;
+	/* The program's thread takes these signals; each thread started
+	 * from it must still not. */
+	sigset_t none;
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	struct handoff_conn *c = start_client(ctx, &peer);
+	static const int sigs[] = {
+	    SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGPIPE, SIGALRM};
+	char self[32];
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	int others = 0;
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || strcmp(e->d_name, self) == 0)
+			continue;
+		/* glibc starts a thread with every signal blocked, its own
+		 * two included, and sets the thread's mask once it runs:
+		 * wait for that, or the bug hides. */
+		unsigned long long mask = blocked_signals(e->d_name);
+		for (int i = 0; i < 200 && (mask & GLIBC_SIGS); i++) {
+			usleep(10000);
+			mask = blocked_signals(e->d_name);
+		}
+		assert_false(mask & GLIBC_SIGS);
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+			if (!(mask & (1ULL << (sigs[i] - 1))))
+				fail_msg("thread %s may take signal %d "
+				         "(SigBlk %llx)",
+				    e->d_name, sigs[i], mask);
+		}
+		others++;
+	}
+	closedir(d);
+	/* nanomsg's worker, the stand-in, and the I/O thread at least */
+	assert_true(others >= 3);
+	handoff_conn_free(c);
+	handoff_ctx_free(ctx);
+	close(peer);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        io_thread_blocks_signals, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
