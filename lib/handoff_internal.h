@@ -5,6 +5,7 @@
 #define HANDOFF_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -50,12 +51,15 @@ struct ho_ipc_call {
 	void *reply; /* nanomsg message, set by the receiver */
 	int reply_len;
 	struct ho_ipc_call *next; /* hash chain */
+	int errnum;               /* why ho_ipc_call_take returned -1 */
+	char err[HO_ERR_MAX];
 };
 
 /* A context's connection to the daemon: one raw REQ socket, a receiver
  * thread and the table of calls waiting for replies. */
 struct ho_ipc {
-	pthread_mutex_t lock; /* guards everything below but url */
+	pthread_mutex_t lock; /* guards everything below but url, pid */
+	_Atomic pid_t pid;    /* the process sock and thread exist in, or 0 */
 	int sock;             /* -1 until the first request */
 	pthread_t thread;     /* the I/O thread, once sock exists */
 	int wake_fd;          /* eventfd that wakes the I/O thread */
@@ -63,7 +67,7 @@ struct ho_ipc {
 	struct ho_ipc_queued *queue, *queue_tail; /* not yet sent */
 	unsigned sent_calls; /* sent requests awaiting replies (window) */
 	struct ho_ipc_call *buckets[HO_IPC_BUCKETS];
-	uint64_t next_id;
+	_Atomic uint64_t next_id; /* atomic: no lock, safe after fork() */
 	char url[HO_URL_MAX];
 };
 
@@ -74,12 +78,15 @@ uint64_t ho_ipc_new_id(struct ho_ipc *ipc);
 /*
  * Sends a frame whose REQUEST_ID is id (queued if nanomsg cannot take it
  * yet) and, if call is not NULL, registers call for the reply.  Returns
- * 0, or -1 with err.
+ * 0, or the HANDOFF_E* code that fits with err: HANDOFF_ESTATE in a
+ * child forked after the context's socket was made, else
+ * HANDOFF_ENODAEMON.
  */
 int ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
     const uint8_t *buf, size_t len, char *err, size_t errlen);
 /* Takes the reply if it came: its length and *msg (ho_ipc_freemsg it),
- * or 0 if not yet. */
+ * 0 if not yet, or -1 if the call failed without a reply to act on
+ * (call->errnum and call->err say why; nothing more will come). */
 int ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg);
 /* 1 while a reply is expected or waiting to be taken. */
 int ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call);

@@ -93,7 +93,7 @@ send_request(struct handoff_conn *c)
 	    c->request.buf, c->request.len, err, sizeof(err));
 	ho_proto_buf_free(&c->request);
 	if (r != 0)
-		return ho_conn_fail(c, HANDOFF_ENODAEMON, "%s", err);
+		return ho_conn_fail(c, r, "%s", err);
 	return 0;
 }
 
@@ -277,6 +277,9 @@ wait_reply(struct handoff_conn *c)
 	for (;;) {
 		void *msg = NULL;
 		int n = ho_ipc_call_take(&c->ctx->ipc, &c->call, &msg);
+		if (n < 0)
+			return ho_conn_fail(
+			    c, c->call.errnum, "%s", c->call.err);
 		if (n > 0) {
 			int r = handle_reply(c, msg, (size_t)n);
 			ho_ipc_freemsg(msg);

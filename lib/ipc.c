@@ -22,8 +22,10 @@
  * decides when to give up; a reply (or a queued request) whose call gave
  * up is dropped.
  *
- * The receiver thread does not survive fork(): create contexts after
- * forking.
+ * The receiver thread and nanomsg's own worker do not survive fork():
+ * create contexts after forking.  A child that uses its parent's context
+ * anyway gets HANDOFF_ESTATE at once, and freeing the context there
+ * returns (see forked()).
  */
 #include <errno.h>
 #include <poll.h>
@@ -63,6 +65,29 @@ ho_ipc_init(struct ho_ipc *ipc, const char *url)
 	ipc->wake_fd = -1;
 	snprintf(ipc->url, sizeof(ipc->url), "%s", url);
 	return pthread_mutex_init(&ipc->lock, NULL) == 0 ? 0 : -1;
+}
+
+/*
+ * 1 in a process forked after the context's socket and I/O thread were
+ * made.  Neither exists here: nanomsg's worker thread stayed in the
+ * parent, so nn_close() would wait for it for ever and a request would
+ * never be sent.  Such a process takes no lock either: a thread of the
+ * parent may have held it at the fork.
+ */
+static int
+forked(struct ho_ipc *ipc)
+{
+	pid_t pid = atomic_load_explicit(&ipc->pid, memory_order_relaxed);
+	return pid != 0 && pid != getpid();
+}
+
+static void
+forked_error(char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+	    "this handoff context was created before fork() and used in the "
+	    "parent: its connection to handoffd does not exist in this "
+	    "process; create contexts in the child, after fork()");
 }
 
 static size_t
@@ -282,12 +307,22 @@ ensure_socket(struct ho_ipc *ipc, char *err, size_t errlen)
 		ipc->wake_fd = -1;
 		return -1;
 	}
+	atomic_store_explicit(&ipc->pid, getpid(), memory_order_relaxed);
 	return 0;
 }
 
 void
 ho_ipc_free(struct ho_ipc *ipc)
 {
+	if (forked(ipc)) {
+		/* Leaked on purpose: joining a thread that is not in this
+		 * process, or closing a socket whose nanomsg worker is not,
+		 * would wait for ever, and the lock may be held by a
+		 * parent's thread.  The memory is this process's copy of
+		 * the parent's and goes when it exits or execs. */
+		close(ipc->wake_fd);
+		return;
+	}
 	if (ipc->sock >= 0) {
 		pthread_mutex_lock(&ipc->lock);
 		ipc->stopping = 1;
@@ -311,10 +346,7 @@ ho_ipc_free(struct ho_ipc *ipc)
 uint64_t
 ho_ipc_new_id(struct ho_ipc *ipc)
 {
-	pthread_mutex_lock(&ipc->lock);
-	uint64_t id = ++ipc->next_id;
-	pthread_mutex_unlock(&ipc->lock);
-	return id;
+	return atomic_fetch_add(&ipc->next_id, 1) + 1;
 }
 
 /* Sends one frame behind the raw REQ header, or, once the daemon's
@@ -372,11 +404,15 @@ int
 ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
     const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
+	if (forked(ipc)) {
+		forked_error(err, errlen);
+		return HANDOFF_ESTATE;
+	}
 	if (call != NULL && call->efd < 0) {
 		call->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (call->efd < 0) {
 			snprintf(err, errlen, "eventfd: %s", strerror(errno));
-			return -1;
+			return HANDOFF_ENODAEMON;
 		}
 	}
 	pthread_mutex_lock(&ipc->lock);
@@ -389,17 +425,24 @@ ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 	}
 	pthread_mutex_unlock(&ipc->lock);
 	if (r != 0)
-		return -1;
+		return HANDOFF_ENODAEMON;
 	r = send_frame(ipc, call, buf, len, err, errlen);
 	if (r != 0 && call != NULL)
 		ho_ipc_call_cancel(ipc, call);
-	return r;
+	return r != 0 ? HANDOFF_ENODAEMON : 0;
 }
 
 int
 ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
 {
 	int n = 0;
+	if (forked(ipc)) {
+		/* A call the parent made before the fork: its reply, if
+		 * any, goes to the parent. */
+		call->errnum = HANDOFF_ESTATE;
+		forked_error(call->err, sizeof(call->err));
+		return -1;
+	}
 	pthread_mutex_lock(&ipc->lock);
 	if (call->reply != NULL) {
 		*msg = call->reply;
@@ -417,6 +460,8 @@ ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
 int
 ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call)
 {
+	if (forked(ipc))
+		return 0; /* nothing will come in this process */
 	pthread_mutex_lock(&ipc->lock);
 	int pending = call->id != 0 || call->reply != NULL;
 	pthread_mutex_unlock(&ipc->lock);
@@ -426,6 +471,17 @@ ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call)
 void
 ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 {
+	if (forked(ipc)) {
+		/* The table is the parent's (its lock too): forget the
+		 * call without unlinking it; nothing here reads it. */
+		if (call->reply != NULL)
+			nn_freemsg(call->reply);
+		call->reply = NULL;
+		call->id = 0;
+		call->sent = 0;
+		call->next = NULL;
+		return;
+	}
 	pthread_mutex_lock(&ipc->lock);
 	int freed_slot = call->sent;
 	if (call->id != 0)

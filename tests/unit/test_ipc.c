@@ -1,7 +1,8 @@
 /*
  * test_ipc.c - libhandoff's conversation with handoffd (lib/ipc.c) as a
  * program sees it: the library's I/O thread takes none of the program's
- * signals.
+ * signals; a context used before fork() fails at once in the child, and
+ * freeing it there returns.
  *
  * A stand-in for handoffd, a raw REP nanomsg socket on a temporary
  * ipc:// path served by a thread of this test, answers each request the
@@ -21,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -197,12 +200,93 @@ io_thread_blocks_signals(void **state)
 	close(peer);
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* In a child: a handshake on a context its parent used fails at once
+ * with HANDOFF_ESTATE and a message that says what to do.  Returns 0, or
+ * a number naming the check that failed. */
+static int
+child_fails_fast(struct handoff_conn *c, int check)
+{
+	uint64_t t0 = now_ms();
+	int r = handoff_handshake(c);
+	uint64_t took = now_ms() - t0;
+	const char *err = handoff_conn_error(c);
+	fprintf(stderr, "child: handshake %d after %llu ms: %s: %s\n", r,
+	    (unsigned long long)took, handoff_err_name(handoff_conn_errno(c)),
+	    err);
+	if (r != -1 || took > 1000)
+		return check;
+	if (handoff_conn_errno(c) != HANDOFF_ESTATE)
+		return check + 1;
+	if (strstr(err, "fork()") == NULL ||
+	    strstr(err, "create contexts in the child") == NULL)
+		return check + 2;
+	return 0;
+}
+
+/* handoff(3) says to create contexts after fork(); a child that uses
+ * its parent's anyway must get an error at once, not at the deadline,
+ * and handoff_ctx_free must not wait for a thread that is not there. */
+static void
+fork_child_fails_fast(void **state)
+{
+	struct standin *s = *state;
+	struct handoff_ctx *ctx = new_ctx(s, 3000);
+	int peer;
+	/* The parent's request stays unanswered: its call is still
+	 * waiting when the child is made. */
+	struct handoff_conn *waiting = start_client(ctx, &peer);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int r = child_fails_fast(waiting, 10);
+		int sv[2];
+		struct handoff_conn *c = NULL;
+		if (r == 0 &&
+		    (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
+		        handoff_connect_socket(ctx, &c, sv[0], NULL) != 0))
+			r = 20;
+		if (r == 0)
+			r = child_fails_fast(c, 30);
+		handoff_conn_free(c);
+		handoff_conn_free(waiting);
+		handoff_ctx_free(ctx);
+		_exit(r);
+	}
+	int status = 0;
+	pid_t done = 0;
+	for (int i = 0; i < 500 && done == 0; i++) {
+		usleep(10000);
+		done = waitpid(pid, &status, WNOHANG);
+	}
+	if (done == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("the child hung (handoff_ctx_free after fork?)");
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	handoff_conn_free(waiting);
+	handoff_ctx_free(ctx);
+	close(peer);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        io_thread_blocks_signals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        fork_child_fails_fast, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
