@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nanomsg/nn.h>
@@ -231,10 +232,17 @@ receiver(void *arg)
 		 * back, also wake when it can take more (and retry now and
 		 * then: it may be waiting for the daemon to come back). */
 		int pushed_back = stopped == 2;
-		if (poll(p, pushed_back ? 3 : 2, pushed_back ? 50 : -1) < 0 &&
-		    errno != EINTR)
-			return NULL;
-		if (p[1].revents & POLLIN) {
+		int r = poll(p, pushed_back ? 3 : 2, pushed_back ? 50 : -1);
+		if (r < 0 && errno != EINTR) {
+			/* ENOMEM, the one failure three valid descriptors
+			 * allow, passes.  Ending the thread would leave
+			 * every later request of the context waiting for
+			 * its deadline: pause, and try again (the socket is
+			 * still read and the queue flushed below). */
+			struct timespec pause = {0, 10 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
+		if (r > 0 && (p[1].revents & POLLIN)) {
 			uint64_t count;
 			if (read(ipc->wake_fd, &count, sizeof(count)) < 0) {
 				/* drained already */

@@ -29,22 +29,71 @@
 #include <cmocka.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
+#include <poll.h>
+#include <stdatomic.h>
 
 #include "handoff.h"
 #include "proto.h"
 
 /* How the stand-in answers a request. */
 enum answer {
-	ANSWER_NONE, /* reads requests, never answers */
+	ANSWER_NONE,  /* reads requests, never answers */
+	ANSWER_ERROR, /* an ERROR with the request's REQUEST_ID */
 };
+
+#define STANDIN_TEXT "stand-in: no such profile"
 
 struct standin {
 	char dir[64];
 	char url[128];
 	int sock;
-	enum answer answer;
+	_Atomic int answer; /* enum answer */
 	pthread_t thread;
 };
+
+/* The next poll() of the library with two descriptors or more (only
+ * its I/O thread polls so many) fails with ENOMEM; the library's poll
+ * calls come here through the linker's --wrap=poll. */
+static atomic_int poll_faults;
+int __real_poll(struct pollfd *p, nfds_t n, int timeout);
+int __wrap_poll(struct pollfd *p, nfds_t n, int timeout);
+int
+__wrap_poll(struct pollfd *p, nfds_t n, int timeout)
+{
+	int one = 1;
+	if (n >= 2 && atomic_compare_exchange_strong(&poll_faults, &one, 0)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return __real_poll(p, n, timeout);
+}
+
+/* The reply to body as the test asked, or NULL for none. */
+static struct ho_proto_buf *
+standin_reply(struct standin *s, const void *body, int n)
+{
+	struct ho_proto_msg m;
+	uint64_t id = 0;
+	if (ho_proto_parse(body, (size_t)n, &m) != 0)
+		return NULL;
+	ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id);
+	struct ho_proto_buf *b = calloc(1, sizeof(*b));
+	switch (s->answer) {
+	case ANSWER_NONE: free(b); return NULL;
+	case ANSWER_ERROR:
+		ho_proto_begin(b, HO_MSG_ERROR);
+		ho_proto_put_u64(b, HO_F_REQUEST_ID, id);
+		ho_proto_put_u32(b, HO_F_ERROR_CODE, HANDOFF_EPROFILE);
+		ho_proto_put_str(b, HO_F_ERROR_TEXT, STANDIN_TEXT);
+		break;
+	}
+	if (ho_proto_finish(b) != 0) {
+		ho_proto_buf_free(b);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
 
 /* Reads requests until the socket closes, answering each as asked. */
 static void *
@@ -55,10 +104,22 @@ standin_run(void *arg)
 		void *body = NULL, *control = NULL;
 		struct nn_iovec iov = {&body, NN_MSG};
 		struct nn_msghdr hdr = {&iov, 1, &control, NN_MSG};
-		if (nn_recvmsg(s->sock, &hdr, 0) < 0)
+		int n = nn_recvmsg(s->sock, &hdr, 0);
+		if (n < 0)
 			return NULL; /* closed by teardown */
+		struct ho_proto_buf *b = standin_reply(s, body, n);
 		nn_freemsg(body);
-		nn_freemsg(control);
+		if (b == NULL) {
+			nn_freemsg(control);
+			continue;
+		}
+		/* The routing header goes back as it came. */
+		struct nn_iovec out = {b->buf, b->len};
+		struct nn_msghdr reply = {&out, 1, &control, NN_MSG};
+		if (nn_sendmsg(s->sock, &reply, 0) < 0)
+			nn_freemsg(control);
+		ho_proto_buf_free(b);
+		free(b);
 	}
 }
 
@@ -279,6 +340,43 @@ fork_child_fails_fast(void **state)
 	close(peer);
 }
 
+/* A blocking handshake whose daemon answers with an error: the error
+ * comes back at once (not at the deadline). */
+static void
+expect_standin_error(struct handoff_ctx *ctx)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct handoff_conn *c = NULL;
+	assert_int_equal(handoff_connect_socket(ctx, &c, sv[0], NULL), 0);
+	uint64_t t0 = now_ms();
+	assert_int_equal(handoff_handshake(c), -1);
+	uint64_t took = now_ms() - t0;
+	if (handoff_conn_errno(c) != HANDOFF_EPROFILE || took > 1000)
+		fail_msg("after %llu ms: %s: %s", (unsigned long long)took,
+		    handoff_err_name(handoff_conn_errno(c)),
+		    handoff_conn_error(c));
+	assert_string_equal(handoff_conn_error(c), STANDIN_TEXT);
+	handoff_conn_free(c);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* poll() failing once (ENOMEM) must not end the I/O thread: the reply
+ * that comes next still reaches its call. */
+static void
+poll_failure_retried(void **state)
+{
+	struct standin *s = *state;
+	s->answer = ANSWER_ERROR;
+	struct handoff_ctx *ctx = new_ctx(s, 3000);
+	atomic_store(&poll_faults, 1);
+	expect_standin_error(ctx);
+	assert_int_equal(atomic_load(&poll_faults), 0); /* it did fail */
+	expect_standin_error(ctx);
+	handoff_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -287,6 +385,8 @@ main(void)
 	        io_thread_blocks_signals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        fork_child_fails_fast, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        poll_failure_retried, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
