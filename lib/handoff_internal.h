@@ -96,7 +96,8 @@ void ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call);
 void ho_ipc_call_free(struct ho_ipc *ipc, struct ho_ipc_call *call);
 /* Waits up to timeout_ms for the call's eventfd; -1 on poll failure. */
 int ho_ipc_call_wait(struct ho_ipc_call *call, int timeout_ms);
-void ho_ipc_freemsg(void *msg);
+/* Wipes (it may hold keys) and frees a reply of len bytes, as taken. */
+void ho_ipc_freemsg(void *msg, size_t len);
 
 /* ---- ctx.c ------------------------------------------------------------ */
 

@@ -282,7 +282,7 @@ wait_reply(struct handoff_conn *c)
 			    c, c->call.errnum, "%s", c->call.err);
 		if (n > 0) {
 			int r = handle_reply(c, msg, (size_t)n);
-			ho_ipc_freemsg(msg);
+			ho_ipc_freemsg(msg, (size_t)n);
 			return r;
 		}
 		uint64_t now = ho_now_ms();

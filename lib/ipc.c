@@ -42,6 +42,7 @@
 
 #include "handoff_internal.h"
 #include "paths.h"
+#include "wipe.h"
 
 /* The raw REQ header: a 32-bit request id with the top bit set, which
  * handoffd's raw REP socket routes back.  Our REQUEST_ID does the
@@ -54,6 +55,7 @@
  * it (no connection yet, or the daemon is slow to read). */
 struct ho_ipc_queued {
 	void *frame; /* nn_allocmsg'd, header included */
+	size_t len;  /* of frame */
 	uint64_t id; /* its call's id, 0 if nobody waits for a reply */
 	struct ho_ipc_queued *next;
 };
@@ -95,6 +97,15 @@ static size_t
 bucket_of(uint64_t id)
 {
 	return (size_t)(id % HO_IPC_BUCKETS);
+}
+
+/* Frees a nanomsg message we own, wiped first: replies hold keys and
+ * traffic secrets, requests session tokens and handshake bytes. */
+static void
+free_wiped(void *msg, size_t len)
+{
+	ho_wipe(msg, len);
+	nn_freemsg(msg);
 }
 
 /* Unlinks a call from the table; the lock is held. */
@@ -164,8 +175,8 @@ deliver(struct ho_ipc *ipc, void *msg, int n)
 		}
 		pthread_mutex_unlock(&ipc->lock);
 	}
-	if (msg != NULL)
-		nn_freemsg(msg); /* its call gave up, or no id: drop it */
+	if (msg != NULL) /* its call gave up, or no id: drop it */
+		free_wiped(msg, (size_t)n);
 }
 
 /* Sends queued frames while the window and nanomsg allow; returns 0
@@ -187,9 +198,9 @@ flush_queue(struct ho_ipc *ipc)
 				break;
 			}
 			if (r < 0) /* its call times out */
-				nn_freemsg(q->frame);
+				free_wiped(q->frame, q->len);
 		} else {
-			nn_freemsg(q->frame);
+			free_wiped(q->frame, q->len);
 		}
 		ipc->queue = q->next;
 		free(q);
@@ -345,7 +356,7 @@ ho_ipc_free(struct ho_ipc *ipc)
 	while (ipc->queue != NULL) {
 		struct ho_ipc_queued *q = ipc->queue;
 		ipc->queue = q->next;
-		nn_freemsg(q->frame);
+		free_wiped(q->frame, q->len);
 		free(q);
 	}
 	pthread_mutex_destroy(&ipc->lock);
@@ -389,6 +400,7 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, const uint8_t *buf,
 		/* Outside the lock: the check makes system calls.  Order
 		 * with requests sent meanwhile does not matter. */
 		q->frame = frame;
+		q->len = len + SP_HEADER_LEN;
 		q->id = call != NULL ? call->id : 0;
 		q->next = NULL;
 		pthread_mutex_lock(&ipc->lock);
@@ -404,7 +416,7 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, const uint8_t *buf,
 	free(q);
 	if (r == 0)
 		return 0;
-	nn_freemsg(frame);
+	free_wiped(frame, len + SP_HEADER_LEN);
 	return -1;
 }
 
@@ -483,7 +495,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		/* The table is the parent's (its lock too): forget the
 		 * call without unlinking it; nothing here reads it. */
 		if (call->reply != NULL)
-			nn_freemsg(call->reply);
+			free_wiped(call->reply, (size_t)call->reply_len);
 		call->reply = NULL;
 		call->id = 0;
 		call->sent = 0;
@@ -495,6 +507,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	if (call->id != 0)
 		unlink_call(ipc, call);
 	void *late = call->reply;
+	size_t late_len = (size_t)call->reply_len;
 	call->reply = NULL;
 	int waiting = ipc->queue != NULL;
 	pthread_mutex_unlock(&ipc->lock);
@@ -502,7 +515,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		wake_io_thread(ipc); /* a queued request may go now */
 	if (late != NULL) {
 		uint64_t count;
-		nn_freemsg(late);
+		free_wiped(late, late_len);
 		if (read(call->efd, &count, sizeof(count)) < 0) {
 			/* already drained */
 		}
@@ -527,8 +540,8 @@ ho_ipc_call_wait(struct ho_ipc_call *call, int timeout_ms)
 }
 
 void
-ho_ipc_freemsg(void *msg)
+ho_ipc_freemsg(void *msg, size_t len)
 {
 	if (msg != NULL)
-		nn_freemsg(msg);
+		free_wiped(msg, len);
 }

@@ -9,6 +9,7 @@
  * way a test asks, so the library meets replies a real daemon would not
  * send.
  */
+#define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,9 +38,14 @@
 
 /* How the stand-in answers a request. */
 enum answer {
-	ANSWER_NONE,  /* reads requests, never answers */
-	ANSWER_ERROR, /* an ERROR with the request's REQUEST_ID */
+	ANSWER_NONE,        /* reads requests, never answers */
+	ANSWER_ERROR,       /* an ERROR with the request's REQUEST_ID */
+	ANSWER_SECRET,      /* the same, its text holding SECRET */
+	ANSWER_SECRET_LATE, /* ANSWER_SECRET after 300 ms */
 };
+
+/* Stands for key material in a reply: wiped before it is freed. */
+#define SECRET "SECRET-b1d4f00dcafe"
 
 #define STANDIN_TEXT "stand-in: no such profile"
 
@@ -68,6 +74,76 @@ __wrap_poll(struct pollfd *p, nfds_t n, int timeout)
 	return __real_poll(p, n, timeout);
 }
 
+/*
+ * The messages nanomsg hands this process that hold SECRET, and how many
+ * of them were freed with SECRET still in them (through the linker's
+ * --wrap of nn_recv, nn_recvmsg and nn_freemsg).
+ */
+static struct {
+	pthread_mutex_t lock;
+	void *msg[64];
+	size_t len[64];
+	int received, freed, freed_unwiped;
+} secrets = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void
+note_received(void *msg, int n)
+{
+	if (n <= 0 || memmem(msg, (size_t)n, SECRET, strlen(SECRET)) == NULL)
+		return;
+	pthread_mutex_lock(&secrets.lock);
+	for (int i = 0; i < 64; i++) {
+		if (secrets.msg[i] == NULL) {
+			secrets.msg[i] = msg;
+			secrets.len[i] = (size_t)n;
+			secrets.received++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&secrets.lock);
+}
+
+int __real_nn_recv(int s, void *buf, size_t len, int flags);
+int __wrap_nn_recv(int s, void *buf, size_t len, int flags);
+int
+__wrap_nn_recv(int s, void *buf, size_t len, int flags)
+{
+	int n = __real_nn_recv(s, buf, len, flags);
+	if (n > 0 && len == NN_MSG)
+		note_received(*(void **)buf, n);
+	return n;
+}
+
+int __real_nn_recvmsg(int s, struct nn_msghdr *hdr, int flags);
+int __wrap_nn_recvmsg(int s, struct nn_msghdr *hdr, int flags);
+int
+__wrap_nn_recvmsg(int s, struct nn_msghdr *hdr, int flags)
+{
+	int n = __real_nn_recvmsg(s, hdr, flags);
+	if (n > 0 && hdr->msg_iovlen == 1 && hdr->msg_iov[0].iov_len == NN_MSG)
+		note_received(*(void **)hdr->msg_iov[0].iov_base, n);
+	return n;
+}
+
+int __real_nn_freemsg(void *msg);
+int __wrap_nn_freemsg(void *msg);
+int
+__wrap_nn_freemsg(void *msg)
+{
+	pthread_mutex_lock(&secrets.lock);
+	for (int i = 0; i < 64; i++) {
+		if (msg != NULL && secrets.msg[i] == msg) {
+			secrets.freed++;
+			if (memmem(msg, secrets.len[i], SECRET,
+			        strlen(SECRET)) != NULL)
+				secrets.freed_unwiped++;
+			secrets.msg[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&secrets.lock);
+	return __real_nn_freemsg(msg);
+}
+
 /* The reply to body as the test asked, or NULL for none. */
 static struct ho_proto_buf *
 standin_reply(struct standin *s, const void *body, int n)
@@ -81,10 +157,15 @@ standin_reply(struct standin *s, const void *body, int n)
 	switch (s->answer) {
 	case ANSWER_NONE: free(b); return NULL;
 	case ANSWER_ERROR:
+	case ANSWER_SECRET:
+	case ANSWER_SECRET_LATE:
+		if (s->answer == ANSWER_SECRET_LATE)
+			usleep(300 * 1000);
 		ho_proto_begin(b, HO_MSG_ERROR);
 		ho_proto_put_u64(b, HO_F_REQUEST_ID, id);
 		ho_proto_put_u32(b, HO_F_ERROR_CODE, HANDOFF_EPROFILE);
-		ho_proto_put_str(b, HO_F_ERROR_TEXT, STANDIN_TEXT);
+		ho_proto_put_str(b, HO_F_ERROR_TEXT,
+		    s->answer == ANSWER_ERROR ? STANDIN_TEXT : SECRET);
 		break;
 	}
 	if (ho_proto_finish(b) != 0) {
@@ -377,6 +458,61 @@ poll_failure_retried(void **state)
 	handoff_ctx_free(ctx);
 }
 
+/* Replies carry keys and traffic secrets: whichever way the library
+ * frees one (taken by its call, dropped when it came after its call gave
+ * up, or dropped with a connection that never took it), it is wiped
+ * first. */
+static void
+replies_wiped(void **state)
+{
+	struct standin *s = *state;
+	/* Taken: the handshake reads the error, then frees the reply. */
+	s->answer = ANSWER_SECRET;
+	struct handoff_ctx *ctx = new_ctx(s, 3000);
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct handoff_conn *c = NULL;
+	assert_int_equal(handoff_connect_socket(ctx, &c, sv[0], NULL), 0);
+	assert_int_equal(handoff_handshake(c), -1);
+	assert_string_equal(handoff_conn_error(c), SECRET);
+	handoff_conn_free(c);
+	close(sv[0]);
+	close(sv[1]);
+	/* Never taken: the reply waits for a non-blocking caller that
+	 * frees its connection instead. */
+	int peer;
+	c = start_client(ctx, &peer);
+	usleep(200 * 1000);
+	handoff_conn_free(c);
+	close(peer);
+	handoff_ctx_free(ctx);
+	/* Late: the call gave up at its deadline (100 ms), the reply
+	 * comes at 300 ms. */
+	s->answer = ANSWER_SECRET_LATE;
+	ctx = new_ctx(s, 100);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(handoff_connect_socket(ctx, &c, sv[0], NULL), 0);
+	assert_int_equal(handoff_handshake(c), -1);
+	assert_int_equal(handoff_conn_errno(c), HANDOFF_ETIMEOUT);
+	usleep(500 * 1000);
+	handoff_conn_free(c);
+	close(sv[0]);
+	close(sv[1]);
+	handoff_ctx_free(ctx);
+	pthread_mutex_lock(&secrets.lock);
+	int received = secrets.received, freed = secrets.freed,
+	    unwiped = secrets.freed_unwiped;
+	pthread_mutex_unlock(&secrets.lock);
+	fprintf(stderr,
+	    "replies with the secret: %d received, %d freed, %d "
+	    "of them unwiped\n",
+	    received, freed, unwiped);
+	/* One reply per way; requests do not hold SECRET. */
+	assert_int_equal(received, 3);
+	assert_int_equal(freed, 3);
+	assert_int_equal(unwiped, 0);
+}
+
 int
 main(void)
 {
@@ -387,6 +523,7 @@ main(void)
 	        fork_child_fails_fast, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        poll_failure_retried, setup, teardown),
+	    cmocka_unit_test_setup_teardown(replies_wiped, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
