@@ -51,6 +51,7 @@ struct ho_ipc_call {
 	void *reply; /* nanomsg message, set by the receiver */
 	int reply_len;
 	struct ho_ipc_call *next; /* hash chain */
+	int failed;               /* a reply of no use came: see err */
 	int errnum;               /* why ho_ipc_call_take returned -1 */
 	char err[HO_ERR_MAX];
 };

@@ -44,10 +44,14 @@
 #include "paths.h"
 #include "wipe.h"
 
-/* The raw REQ header: a 32-bit request id with the top bit set, which
- * handoffd's raw REP socket routes back.  Our REQUEST_ID does the
- * matching, so the low bits are not used. */
+/* The raw REQ header: a 32-bit word with the top bit set, which
+ * handoffd's raw REP socket routes back unchanged.  Its low 31 bits are
+ * the low bits of the call's REQUEST_ID: a reply is matched by its
+ * REQUEST_ID, but one whose body we cannot read, or an ERROR without
+ * REQUEST_ID (handoffd could not read the request: the versions differ),
+ * is still matched to its call by the header, and fails it at once. */
 #define SP_HEADER_LEN 4
+#define SP_ROUTE_MASK 0x7fffffffu
 /* Room in nanomsg's queues for thousands of handshake messages. */
 #define SOCKET_BUFFER (8 * 1024 * 1024)
 
@@ -152,31 +156,124 @@ find_call(struct ho_ipc *ipc, uint64_t id)
 	return c;
 }
 
-/* Hands one reply to its call, or drops it. */
+/* The call whose REQUEST_ID's low bits are route, or NULL.  Ids are
+ * handed out in order, so two calls in flight share them only 2^31
+ * requests apart. */
+static struct ho_ipc_call *
+find_call_by_route(struct ho_ipc *ipc, uint32_t route)
+{
+	/* HO_IPC_BUCKETS divides 2^31: the low bits pick the bucket. */
+	struct ho_ipc_call *c = ipc->buckets[bucket_of(route)];
+	while (c != NULL && (uint32_t)(c->id & SP_ROUTE_MASK) != route)
+		c = c->next;
+	return c;
+}
+
+/* Says in call->err why a reply matched by its header is of no use; m is
+ * NULL when the body could not be parsed (perr says why). */
 static void
-deliver(struct ho_ipc *ipc, void *msg, int n)
+explain_unreadable(struct ho_ipc *ipc, struct ho_ipc_call *call,
+    const struct ho_proto_msg *m, int perr)
+{
+	static const char fix[] = "the daemon and library versions differ: "
+	                          "install handoffd and libhandoff of the "
+	                          "same version";
+	char text[200] = ""; /* with the rest, fits call->err */
+	call->errnum = HANDOFF_EPROTO;
+	if (m == NULL)
+		snprintf(call->err, sizeof(call->err),
+		    "handoffd at %.160s sent a reply this library cannot read "
+		    "(%s): %s",
+		    ipc->url, ho_proto_strerror(perr), fix);
+	else if (m->type == HO_MSG_ERROR &&
+	    ho_proto_get_str(m, HO_F_ERROR_TEXT, text, sizeof(text)) == 0)
+		snprintf(call->err, sizeof(call->err),
+		    "handoffd at %.160s could not read our request (it says: "
+		    "\"%s\"): %s",
+		    ipc->url, text, fix);
+	else
+		snprintf(call->err, sizeof(call->err),
+		    "handoffd at %.160s answered with %s but no request id: "
+		    "%s",
+		    ipc->url, ho_proto_msg_name(m->type), fix);
+}
+
+/* Hands one reply to its call, or drops it.  route is the low bits of
+ * the raw REQ header that came back with it (SP_HEADER_LEN), or -1. */
+static void
+deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 {
 	struct ho_proto_msg m;
 	uint64_t id = 0;
-	if (ho_proto_parse(msg, (size_t)n, &m) == 0 &&
-	    ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id) == 0 && id != 0) {
-		pthread_mutex_lock(&ipc->lock);
-		struct ho_ipc_call *call = find_call(ipc, id);
-		if (call != NULL) {
-			unlink_call(ipc, call);
+	int perr = ho_proto_parse(msg, (size_t)n, &m);
+	if (perr == 0)
+		ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id);
+	pthread_mutex_lock(&ipc->lock);
+	struct ho_ipc_call *call = NULL;
+	if (id != 0) {
+		call = find_call(ipc, id);
+	} else if (route >= 0) {
+		/* Unreadable, or no REQUEST_ID: fail its call now rather
+		 * than let it wait for its deadline and blame a daemon
+		 * that did answer. */
+		call = find_call_by_route(ipc, (uint32_t)route);
+		if (call != NULL)
+			explain_unreadable(
+			    ipc, call, perr == 0 ? &m : NULL, perr);
+	}
+	if (call != NULL) {
+		unlink_call(ipc, call);
+		if (id != 0) {
 			call->reply = msg;
 			call->reply_len = n;
 			msg = NULL;
-			uint64_t one = 1;
-			if (write(call->efd, &one, sizeof(one)) < 0) {
-				/* cannot fail: the counter is drained on take
-				 */
-			}
+		} else {
+			call->failed = 1;
 		}
-		pthread_mutex_unlock(&ipc->lock);
+		uint64_t one = 1;
+		if (write(call->efd, &one, sizeof(one)) < 0) {
+			/* cannot fail: the counter is drained on take */
+		}
 	}
-	if (msg != NULL) /* its call gave up, or no id: drop it */
+	pthread_mutex_unlock(&ipc->lock);
+	if (msg != NULL) /* its call gave up, or unreadable: drop it */
 		free_wiped(msg, (size_t)n);
+}
+
+/* Receives one reply without waiting: its length and *msg, and in
+ * *route the low bits of its raw REQ header (-1 if it has none), or -1
+ * when there is none. */
+static int
+recv_reply(struct ho_ipc *ipc, void **msg, int64_t *route)
+{
+	void *control = NULL;
+	struct nn_iovec iov = {msg, NN_MSG};
+	struct nn_msghdr hdr = {&iov, 1, &control, NN_MSG};
+	int n = nn_recvmsg(ipc->sock, &hdr, NN_DONTWAIT);
+	*route = -1;
+	if (n < 0)
+		return -1;
+	/* The header comes as a control message: a size_t length, then
+	 * the header, whose last word is the one we sent. */
+	for (struct nn_cmsghdr *c = NN_CMSG_FIRSTHDR(&hdr); c != NULL;
+	     c = NN_CMSG_NXTHDR(&hdr, c)) {
+		size_t room = c->cmsg_len - NN_CMSG_LEN(0), sp;
+		if (c->cmsg_level != PROTO_SP || c->cmsg_type != SP_HDR ||
+		    room < sizeof(sp) + SP_HEADER_LEN)
+			continue;
+		const uint8_t *d = NN_CMSG_DATA(c);
+		memcpy(&sp, d, sizeof(sp));
+		if (sp < SP_HEADER_LEN || sp > room - sizeof(sp))
+			continue;
+		const uint8_t *w = d + sizeof(sp) + sp - SP_HEADER_LEN;
+		uint32_t word = (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 |
+		    (uint32_t)w[2] << 8 | w[3];
+		if (word & ~SP_ROUTE_MASK)
+			*route = word & SP_ROUTE_MASK;
+	}
+	if (control != NULL)
+		nn_freemsg(control);
+	return n;
 }
 
 /* Sends queued frames while the window and nanomsg allow; returns 0
@@ -266,10 +363,11 @@ receiver(void *arg)
 			return NULL;
 		for (;;) {
 			void *msg = NULL;
-			int n = nn_recv(ipc->sock, &msg, NN_MSG, NN_DONTWAIT);
+			int64_t route;
+			int n = recv_reply(ipc, &msg, &route);
 			if (n < 0)
 				break;
-			deliver(ipc, msg, n);
+			deliver(ipc, msg, n, route);
 		}
 		stopped = flush_queue(ipc);
 	}
@@ -372,8 +470,8 @@ ho_ipc_new_id(struct ho_ipc *ipc)
  * socket file checks out, queues it for the I/O thread; -1 with err on
  * error.  call (registered already) or NULL. */
 static int
-send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, const uint8_t *buf,
-    size_t len, char *err, size_t el)
+send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
+    const uint8_t *buf, size_t len, char *err, size_t el)
 {
 	uint8_t *frame = nn_allocmsg(len + SP_HEADER_LEN, 0);
 	struct ho_ipc_queued *q = malloc(sizeof(*q));
@@ -384,8 +482,11 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, const uint8_t *buf,
 		snprintf(err, el, "out of memory");
 		return -1;
 	}
-	frame[0] = 0x80;
-	frame[1] = frame[2] = frame[3] = 0;
+	uint32_t word = 0x80000000u | (uint32_t)(id & SP_ROUTE_MASK);
+	frame[0] = (uint8_t)(word >> 24);
+	frame[1] = (uint8_t)(word >> 16);
+	frame[2] = (uint8_t)(word >> 8);
+	frame[3] = (uint8_t)word;
 	memcpy(frame + SP_HEADER_LEN, buf, len);
 	pthread_mutex_lock(&ipc->lock);
 	/* Behind a queue, wait in line: the window is full or nanomsg
@@ -446,7 +547,7 @@ ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 	pthread_mutex_unlock(&ipc->lock);
 	if (r != 0)
 		return HANDOFF_ENODAEMON;
-	r = send_frame(ipc, call, buf, len, err, errlen);
+	r = send_frame(ipc, call, id, buf, len, err, errlen);
 	if (r != 0 && call != NULL)
 		ho_ipc_call_cancel(ipc, call);
 	return r != 0 ? HANDOFF_ENODAEMON : 0;
@@ -464,10 +565,15 @@ ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
 		return -1;
 	}
 	pthread_mutex_lock(&ipc->lock);
-	if (call->reply != NULL) {
-		*msg = call->reply;
-		n = call->reply_len;
-		call->reply = NULL;
+	if (call->reply != NULL || call->failed) {
+		if (call->reply != NULL) {
+			*msg = call->reply;
+			n = call->reply_len;
+			call->reply = NULL;
+		} else {
+			n = -1; /* call->err says why */
+			call->failed = 0;
+		}
 		uint64_t count;
 		if (read(call->efd, &count, sizeof(count)) < 0) {
 			/* already drained: nothing to do */
@@ -483,7 +589,7 @@ ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	if (forked(ipc))
 		return 0; /* nothing will come in this process */
 	pthread_mutex_lock(&ipc->lock);
-	int pending = call->id != 0 || call->reply != NULL;
+	int pending = call->id != 0 || call->reply != NULL || call->failed;
 	pthread_mutex_unlock(&ipc->lock);
 	return pending;
 }
@@ -499,6 +605,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		call->reply = NULL;
 		call->id = 0;
 		call->sent = 0;
+		call->failed = 0;
 		call->next = NULL;
 		return;
 	}
@@ -509,6 +616,13 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	void *late = call->reply;
 	size_t late_len = (size_t)call->reply_len;
 	call->reply = NULL;
+	if (call->failed) { /* its eventfd was signalled too */
+		call->failed = 0;
+		uint64_t count;
+		if (read(call->efd, &count, sizeof(count)) < 0) {
+			/* already drained */
+		}
+	}
 	int waiting = ipc->queue != NULL;
 	pthread_mutex_unlock(&ipc->lock);
 	if (freed_slot && waiting)

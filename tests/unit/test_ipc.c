@@ -42,7 +42,12 @@ enum answer {
 	ANSWER_ERROR,       /* an ERROR with the request's REQUEST_ID */
 	ANSWER_SECRET,      /* the same, its text holding SECRET */
 	ANSWER_SECRET_LATE, /* ANSWER_SECRET after 300 ms */
+	ANSWER_GARBAGE,     /* bytes that are no handoff message */
+	ANSWER_ERROR_NO_ID, /* an ERROR without REQUEST_ID */
 };
+
+/* What a daemon of another protocol version says. */
+#define VERSION_TEXT "unsupported protocol version 9"
 
 /* Stands for key material in a reply: wiped before it is freed. */
 #define SECRET "SECRET-b1d4f00dcafe"
@@ -166,6 +171,16 @@ standin_reply(struct standin *s, const void *body, int n)
 		ho_proto_put_u32(b, HO_F_ERROR_CODE, HANDOFF_EPROFILE);
 		ho_proto_put_str(b, HO_F_ERROR_TEXT,
 		    s->answer == ANSWER_ERROR ? STANDIN_TEXT : SECRET);
+		break;
+	case ANSWER_GARBAGE:
+		/* ho_proto_buf_free frees buf */
+		b->buf = (uint8_t *)strdup("HTTP/1.0 400 Bad Request\r\n");
+		b->len = strlen((char *)b->buf);
+		return b;
+	case ANSWER_ERROR_NO_ID:
+		ho_proto_begin(b, HO_MSG_ERROR);
+		ho_proto_put_u32(b, HO_F_ERROR_CODE, HANDOFF_EPROTO);
+		ho_proto_put_str(b, HO_F_ERROR_TEXT, VERSION_TEXT);
 		break;
 	}
 	if (ho_proto_finish(b) != 0) {
@@ -478,17 +493,17 @@ replies_wiped(void **state)
 	handoff_conn_free(c);
 	close(sv[0]);
 	close(sv[1]);
-	/* Never taken: the reply waits for a non-blocking caller that
-	 * frees its connection instead. */
+	/* Never taken: the reply (at 300 ms) waits for a non-blocking
+	 * caller that frees its connection instead. */
+	s->answer = ANSWER_SECRET_LATE;
 	int peer;
 	c = start_client(ctx, &peer);
-	usleep(200 * 1000);
+	usleep(500 * 1000);
 	handoff_conn_free(c);
 	close(peer);
 	handoff_ctx_free(ctx);
 	/* Late: the call gave up at its deadline (100 ms), the reply
 	 * comes at 300 ms. */
-	s->answer = ANSWER_SECRET_LATE;
 	ctx = new_ctx(s, 100);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(handoff_connect_socket(ctx, &c, sv[0], NULL), 0);
@@ -513,6 +528,55 @@ replies_wiped(void **state)
 	assert_int_equal(unwiped, 0);
 }
 
+/* A blocking handshake against a stand-in that answers as `answer`:
+ * fails at once with HANDOFF_EPROTO; returns the connection. */
+static struct handoff_conn *
+expect_eproto(struct standin *s, struct handoff_ctx *ctx, int *fd)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct handoff_conn *c = NULL;
+	assert_int_equal(handoff_connect_socket(ctx, &c, sv[0], NULL), 0);
+	uint64_t t0 = now_ms();
+	assert_int_equal(handoff_handshake(c), -1);
+	uint64_t took = now_ms() - t0;
+	const char *err = handoff_conn_error(c);
+	fprintf(stderr, "answer %d: after %llu ms: %s: %s\n", (int)s->answer,
+	    (unsigned long long)took, handoff_err_name(handoff_conn_errno(c)),
+	    err);
+	if (handoff_conn_errno(c) != HANDOFF_EPROTO || took > 1000)
+		fail_msg("not a fast HANDOFF_EPROTO");
+	if (strstr(err, "versions differ") == NULL)
+		fail_msg("the error does not say the versions differ");
+	close(sv[1]);
+	*fd = sv[0];
+	return c;
+}
+
+/* DESIGN.md: unknown versions are refused with a clear error, not at
+ * the deadline with "is it running?". */
+static void
+unreadable_replies_fail_fast(void **state)
+{
+	struct standin *s = *state;
+	struct handoff_ctx *ctx = new_ctx(s, 3000);
+	int fd;
+	s->answer = ANSWER_GARBAGE;
+	struct handoff_conn *c = expect_eproto(s, ctx, &fd);
+	handoff_conn_free(c);
+	close(fd);
+	s->answer = ANSWER_ERROR_NO_ID;
+	c = expect_eproto(s, ctx, &fd);
+	if (strstr(handoff_conn_error(c), VERSION_TEXT) == NULL)
+		fail_msg("the error does not hold the daemon's text");
+	handoff_conn_free(c);
+	close(fd);
+	/* Replies that carry REQUEST_ID still reach their calls. */
+	s->answer = ANSWER_ERROR;
+	expect_standin_error(ctx);
+	handoff_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -524,6 +588,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        poll_failure_retried, setup, teardown),
 	    cmocka_unit_test_setup_teardown(replies_wiped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        unreadable_replies_fail_fast, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
