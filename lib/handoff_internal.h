@@ -59,12 +59,13 @@ struct ho_ipc_call {
 /* A context's connection to the daemon: one raw REQ socket, a receiver
  * thread and the table of calls waiting for replies. */
 struct ho_ipc {
-	pthread_mutex_t lock; /* guards everything below but url, pid */
-	_Atomic pid_t pid;    /* the process sock and thread exist in, or 0 */
-	int sock;             /* -1 until the first request */
-	pthread_t thread;     /* the I/O thread, once sock exists */
-	int wake_fd;          /* eventfd that wakes the I/O thread */
-	int stopping;         /* the context is being freed */
+	pthread_mutex_t lock; /* guards everything below but url, made_in */
+	_Atomic unsigned made_in; /* process generation (ipc.c) that made
+	                             sock and thread, or 0 */
+	int sock;                 /* -1 until the first request */
+	pthread_t thread;         /* the I/O thread, once sock exists */
+	int wake_fd;              /* eventfd that wakes the I/O thread */
+	int stopping;             /* the context is being freed */
 	struct ho_ipc_queued *queue, *queue_tail; /* not yet sent */
 	unsigned sent_calls; /* sent requests awaiting replies (window) */
 	struct ho_ipc_call *buckets[HO_IPC_BUCKETS];

@@ -74,6 +74,25 @@ ho_ipc_init(struct ho_ipc *ipc, const char *url)
 	return pthread_mutex_init(&ipc->lock, NULL) == 0 ? 0 : -1;
 }
 
+/* Which process this is: 1 in the first, one more in each child forked
+ * since (a pthread_atfork handler counts), so that telling a child from
+ * its parent on every request costs a load, not getpid()'s system call. */
+static atomic_uint process_generation = 1;
+static pthread_once_t count_forks_once = PTHREAD_ONCE_INIT;
+
+static void
+on_fork_child(void)
+{
+	atomic_fetch_add_explicit(
+	    &process_generation, 1, memory_order_relaxed);
+}
+
+static void
+count_forks(void)
+{
+	pthread_atfork(NULL, NULL, on_fork_child);
+}
+
 /*
  * 1 in a process forked after the context's socket and I/O thread were
  * made.  Neither exists here: nanomsg's worker thread stayed in the
@@ -84,8 +103,11 @@ ho_ipc_init(struct ho_ipc *ipc, const char *url)
 static int
 forked(struct ho_ipc *ipc)
 {
-	pid_t pid = atomic_load_explicit(&ipc->pid, memory_order_relaxed);
-	return pid != 0 && pid != getpid();
+	unsigned made =
+	    atomic_load_explicit(&ipc->made_in, memory_order_relaxed);
+	return made != 0 &&
+	    made !=
+	    atomic_load_explicit(&process_generation, memory_order_relaxed);
 }
 
 static void
@@ -424,7 +446,10 @@ ensure_socket(struct ho_ipc *ipc, char *err, size_t errlen)
 		ipc->wake_fd = -1;
 		return -1;
 	}
-	atomic_store_explicit(&ipc->pid, getpid(), memory_order_relaxed);
+	pthread_once(&count_forks_once, count_forks);
+	atomic_store_explicit(&ipc->made_in,
+	    atomic_load_explicit(&process_generation, memory_order_relaxed),
+	    memory_order_relaxed);
 	return 0;
 }
 
