@@ -15,9 +15,11 @@
  * a slow or restarted daemon for them.  (A relay that held a slot until
  * answered kept it for good when the daemon died first, and 32 such
  * connections stopped every new handshake on the context; freeing a
- * connection waited up to 200 ms for the answer.)  A request still in
- * nanomsg's queue when the process exits is lost: the daemon then drops
- * the session after its ticket wait (10 s).
+ * connection waited up to 200 ms for the answer.)  nanomsg drops a
+ * request still queued when its socket closes, so freeing the context
+ * waits briefly for the answers to these requests instead, once: a
+ * short-lived process does not lose its ticket or leave the daemon's
+ * session behind.
  */
 #include <netdb.h>
 #include <stdio.h>
@@ -89,7 +91,7 @@ send_to_session(
 {
 	char err[HO_ERR_MAX];
 	struct ho_proto_buf b;
-	uint64_t id = ho_ipc_new_id(&c->ctx->ipc);
+	uint64_t id = ho_ipc_new_id(&c->ctx->ipc) | HO_IPC_ONEWAY_ID;
 	ho_proto_begin(&b, type);
 	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
 	ho_proto_put(&b, HO_F_TOKEN, c->ticket_token, sizeof(c->ticket_token));

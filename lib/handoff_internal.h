@@ -68,6 +68,7 @@ struct ho_ipc {
 	int stopping;             /* the context is being freed */
 	struct ho_ipc_queued *queue, *queue_tail; /* not yet sent */
 	unsigned sent_calls; /* sent requests awaiting replies (window) */
+	unsigned oneway_out; /* one-way requests not answered yet */
 	struct ho_ipc_call *buckets[HO_IPC_BUCKETS];
 	_Atomic uint64_t next_id; /* atomic: no lock, safe after fork() */
 	char url[HO_URL_MAX];
@@ -77,6 +78,10 @@ int ho_ipc_init(struct ho_ipc *ipc, const char *url);
 void ho_ipc_free(struct ho_ipc *ipc);
 /* A context-unique REQUEST_ID for the next request. */
 uint64_t ho_ipc_new_id(struct ho_ipc *ipc);
+/* Set in the REQUEST_ID of a request sent without a call (nobody waits
+ * for its answer): ho_ipc_free waits briefly for such answers, so that a
+ * process that exits right after does not lose the requests. */
+#define HO_IPC_ONEWAY_ID (UINT64_C(1) << 63)
 /*
  * Sends a frame whose REQUEST_ID is id (queued if nanomsg cannot take it
  * yet) and, if call is not NULL, registers call for the reply.  Returns

@@ -52,6 +52,8 @@
  * is still matched to its call by the header, and fails it at once. */
 #define SP_HEADER_LEN 4
 #define SP_ROUTE_MASK 0x7fffffffu
+/* Longest wait in ho_ipc_free for the answers to one-way requests. */
+#define ONEWAY_WAIT_MS 200
 /* Room in nanomsg's queues for thousands of handshake messages. */
 #define SOCKET_BUFFER (8 * 1024 * 1024)
 
@@ -243,6 +245,8 @@ deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 			explain_unreadable(
 			    ipc, call, perr == 0 ? &m : NULL, perr);
 	}
+	if (call == NULL && (id & HO_IPC_ONEWAY_ID) && ipc->oneway_out > 0)
+		ipc->oneway_out--;
 	if (call != NULL) {
 		unlink_call(ipc, call);
 		if (id != 0) {
@@ -466,6 +470,18 @@ ho_ipc_free(struct ho_ipc *ipc)
 		return;
 	}
 	if (ipc->sock >= 0) {
+		/* nanomsg drops what it has not sent when its socket closes:
+		 * let one-way requests (a connection's ticket relay or
+		 * ABORT) reach the daemon, which their answers prove. */
+		uint64_t until = ho_now_ms() + ONEWAY_WAIT_MS;
+		for (;;) {
+			pthread_mutex_lock(&ipc->lock);
+			unsigned out = ipc->oneway_out;
+			pthread_mutex_unlock(&ipc->lock);
+			if (out == 0 || ho_now_ms() >= until)
+				break;
+			usleep(1000);
+		}
 		pthread_mutex_lock(&ipc->lock);
 		ipc->stopping = 1;
 		pthread_mutex_unlock(&ipc->lock);
@@ -569,12 +585,20 @@ ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		call->next = ipc->buckets[bucket_of(id)];
 		ipc->buckets[bucket_of(id)] = call;
 	}
+	int oneway = r == 0 && call == NULL && (id & HO_IPC_ONEWAY_ID);
+	ipc->oneway_out +=
+	    (unsigned)oneway; /* before: the reply may beat us */
 	pthread_mutex_unlock(&ipc->lock);
 	if (r != 0)
 		return HANDOFF_ENODAEMON;
 	r = send_frame(ipc, call, id, buf, len, err, errlen);
 	if (r != 0 && call != NULL)
 		ho_ipc_call_cancel(ipc, call);
+	if (r != 0 && oneway) {
+		pthread_mutex_lock(&ipc->lock);
+		ipc->oneway_out -= ipc->oneway_out > 0;
+		pthread_mutex_unlock(&ipc->lock);
+	}
 	return r != 0 ? HANDOFF_ENODAEMON : 0;
 }
 
