@@ -222,6 +222,23 @@ explain_unreadable(struct ho_ipc *ipc, struct ho_ipc_call *call,
 		    ipc->url, ho_proto_msg_name(m->type), fix);
 }
 
+static int send_oneway_abort(struct ho_ipc *ipc, const uint8_t *token);
+
+/* Frees a reply nobody will take.  One that leaves a session open in
+ * handoffd (a handshake to go on, or a client session waiting for its
+ * ticket) was for a connection freed or timed out meanwhile: handoffd is
+ * asked to drop that session now rather than keep it until its timeout.
+ * The lock must not be held. */
+static void
+drop_reply(struct ho_ipc *ipc, void *msg, size_t len)
+{
+	struct ho_proto_msg m;
+	if (ho_proto_parse(msg, len, &m) == 0 && m.f[HO_F_TOKEN].present &&
+	    (m.type == HO_MSG_HS_CONTINUE || m.type == HO_MSG_HS_DONE))
+		send_oneway_abort(ipc, m.f[HO_F_TOKEN].ptr);
+	free_wiped(msg, len);
+}
+
 /* Hands one reply to its call, or drops it.  route is the low bits of
  * the raw REQ header that came back with it (SP_HEADER_LEN), or -1. */
 static void
@@ -262,8 +279,8 @@ deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 		}
 	}
 	pthread_mutex_unlock(&ipc->lock);
-	if (msg != NULL) /* its call gave up, or unreadable: drop it */
-		free_wiped(msg, (size_t)n);
+	if (msg != NULL) /* its call gave up, or unreadable */
+		drop_reply(ipc, msg, (size_t)n);
 }
 
 /* Receives one reply without waiting: its length and *msg, and in
@@ -678,7 +695,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		wake_io_thread(ipc); /* a queued request may go now */
 	if (late != NULL) {
 		uint64_t count;
-		free_wiped(late, late_len);
+		drop_reply(ipc, late, late_len);
 		if (read(call->efd, &count, sizeof(count)) < 0) {
 			/* already drained */
 		}
@@ -707,4 +724,21 @@ ho_ipc_freemsg(void *msg, size_t len)
 {
 	if (msg != NULL)
 		free_wiped(msg, len);
+}
+
+/* One-way HS_ABORT for a session token (nobody waits for the answer). */
+static int
+send_oneway_abort(struct ho_ipc *ipc, const uint8_t *token)
+{
+	char err[HO_ERR_MAX];
+	struct ho_proto_buf b;
+	uint64_t id = ho_ipc_new_id(ipc) | HO_IPC_ONEWAY_ID;
+	ho_proto_begin(&b, HO_MSG_HS_ABORT);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
+	ho_proto_put(&b, HO_F_TOKEN, token, HO_PROTO_TOKEN_LEN);
+	int r = ho_proto_finish(&b) == 0
+	    ? ho_ipc_call_send(ipc, NULL, id, b.buf, b.len, err, sizeof(err))
+	    : -1;
+	ho_proto_buf_free(&b);
+	return r;
 }
