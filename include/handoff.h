@@ -142,6 +142,9 @@ HANDOFF_EXPORT struct handoff_ctx *handoff_ctx_new(
     const struct handoff_config *config);
 /* Frees the context.  All its connections MUST be freed first. */
 HANDOFF_EXPORT void handoff_ctx_free(struct handoff_ctx *ctx);
+/* The reason for the calling thread's last failed call on ctx (the
+ * context is shared between threads; like errno, each thread has its
+ * own), or "" if it had none. */
 HANDOFF_EXPORT const char *handoff_ctx_error(struct handoff_ctx *ctx);
 
 /* ---- connections ------------------------------------------------------ */

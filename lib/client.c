@@ -51,21 +51,20 @@ handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
     int fd, const char *servername)
 {
 	if (conn == NULL) {
-		snprintf(ctx->err, sizeof(ctx->err),
-		    "handoff_connect_socket: conn is NULL");
+		ho_ctx_fail(ctx, "handoff_connect_socket: conn is NULL");
 		return -1;
 	}
 	*conn = NULL;
 	if (servername != NULL &&
 	    (servername[0] == '\0' || strlen(servername) > HO_PROTO_MAX_STR)) {
-		snprintf(ctx->err, sizeof(ctx->err),
+		ho_ctx_fail(ctx,
 		    "handoff_connect_socket: server name must be 1 to %d "
 		    "bytes",
 		    HO_PROTO_MAX_STR);
 		return -1;
 	}
 	if (servername == NULL && !ctx->no_verify) {
-		snprintf(ctx->err, sizeof(ctx->err),
+		ho_ctx_fail(ctx,
 		    "handoff_connect_socket: a server name is needed to "
 		    "verify the server's certificate (pass the host name or "
 		    "address you connect to, or turn verification off with "

@@ -618,13 +618,13 @@ ho_conn_new(struct handoff_ctx *ctx, int fd, int role, const char *caller)
 {
 	int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
 	if (flags < 0) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s: fd %d: %s", caller,
-		    fd, fd < 0 ? "invalid descriptor" : strerror(errno));
+		ho_ctx_fail(ctx, "%s: fd %d: %s", caller, fd,
+		    fd < 0 ? "invalid descriptor" : strerror(errno));
 		return NULL;
 	}
 	struct handoff_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		snprintf(ctx->err, sizeof(ctx->err), "out of memory");
+		ho_ctx_fail(ctx, "out of memory");
 		return NULL;
 	}
 	c->ctx = ctx;
@@ -644,8 +644,7 @@ handoff_accept_socket(
     struct handoff_ctx *ctx, struct handoff_conn **conn, int fd)
 {
 	if (conn == NULL) {
-		snprintf(ctx->err, sizeof(ctx->err),
-		    "handoff_accept_socket: conn is NULL");
+		ho_ctx_fail(ctx, "handoff_accept_socket: conn is NULL");
 		return -1;
 	}
 	*conn = ho_conn_new(ctx, fd, HO_ROLE_SERVER, "handoff_accept_socket");

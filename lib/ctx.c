@@ -2,6 +2,7 @@
  * ctx.c - the context: settings copied from a config plus the pool of
  * sockets to the daemon, shared by every connection made from it.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,27 @@ handoff_ctx_free(struct handoff_ctx *ctx)
 	free(ctx);
 }
 
+/* A context is shared between threads, so the reason for a failure is
+ * kept per thread, as errno is: each thread reads the reason for its own
+ * last failed call, never another thread's text, whole or half written.
+ */
+static _Thread_local struct {
+	const struct handoff_ctx *ctx; /* the context that failed */
+	char text[HO_ERR_MAX];
+} last_failure;
+
+void
+ho_ctx_fail(struct handoff_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_failure.text, sizeof(last_failure.text), fmt, ap);
+	va_end(ap);
+	last_failure.ctx = ctx;
+}
+
 const char *
 handoff_ctx_error(struct handoff_ctx *ctx)
 {
-	return ctx->err;
+	return last_failure.ctx == ctx ? last_failure.text : "";
 }

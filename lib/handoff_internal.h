@@ -114,8 +114,12 @@ struct handoff_ctx {
 	int no_verify;
 	struct ho_buf ca_pem; /* sent with each client handshake */
 	struct ho_ipc ipc;
-	char err[HO_ERR_MAX];
 };
+
+/* Records the reason a call on ctx failed, for handoff_ctx_error() in
+ * the calling thread (ctx.c). */
+void ho_ctx_fail(struct handoff_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- conn.c / handshake.c --------------------------------------------- */
 
