@@ -91,6 +91,23 @@ send_built(int s, struct ho_proto_buf *b, struct ho_proto_msg *m, void **raw)
 	ho_proto_buf_free(b);
 }
 
+/* The daemon still answers a PING after what went before. */
+static void
+ping_ok(int s, const char *after)
+{
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	ho_proto_begin(&b, HO_MSG_PING);
+	send_built(s, &b, &m, &raw);
+	if (m.type != HO_MSG_PONG) {
+		fprintf(stderr, "ipc_probe: PING after %s got %s\n", after,
+		    ho_proto_msg_name(m.type));
+		exit(1);
+	}
+	nn_freemsg(raw);
+}
+
 /* START with empty input; returns the session token. */
 static void
 start(int s, uint8_t *token)
@@ -187,13 +204,7 @@ main(int argc, char **argv)
 			expect_error(&m, HANDOFF_EPROTO, NULL, 0);
 			nn_freemsg(raw);
 		}
-		struct ho_proto_buf b;
-		ho_proto_begin(&b, HO_MSG_PING);
-		send_built(s, &b, &m, &raw);
-		if (m.type != HO_MSG_PONG)
-			die("PING after malformed frames got %s",
-			    ho_proto_msg_name(m.type));
-		nn_freemsg(raw);
+		ping_ok(s, "malformed frames");
 		printf("%u malformed frames refused with HANDOFF_EPROTO; ping "
 		       "ok\n",
 		    n);
@@ -274,13 +285,7 @@ main(int argc, char **argv)
 				expect_error(&m, HANDOFF_EPROTO, NULL, 0);
 			nn_freemsg(raw);
 		}
-		struct ho_proto_buf b;
-		ho_proto_begin(&b, HO_MSG_PING);
-		send_built(s, &b, &m, &raw);
-		if (m.type != HO_MSG_PONG)
-			die("PING after the big frames got %s",
-			    ho_proto_msg_name(m.type));
-		nn_freemsg(raw);
+		ping_ok(s, "the big frames");
 		printf("largest frame answered, one byte more refused with "
 		       "HANDOFF_EPROTO; ping ok\n");
 	} else {
