@@ -325,10 +325,9 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 		    c->rec.version != HO_TLS13) {
 			/* Renegotiation: the keys live here, the handshake
 			 * code in the daemon, so it cannot happen.  Say so
-			 * (a warning) and carry on with the old keys. */
-			uint8_t alert[2] = {1, ALERT_NO_RENEGOTIATION};
-			if (ho_conn_seal(c, HO_CT_ALERT, alert, 2) != 0)
-				return -1;
+			 * (a warning, see send_owed) and carry on with the
+			 * old keys. */
+			c->renego_refusal_owed = 1;
 			p += 4 + mlen;
 			len -= 4 + mlen;
 			continue;
@@ -345,18 +344,51 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 		if (ho_rec_update(&c->rec, HO_REC_READ) != 0)
 			return ho_conn_fail(c, HANDOFF_EINTERNAL,
 			    "cannot derive the next read key");
-		/* update_requested: answer with a KeyUpdate now.  If the
-		 * caller had asked for one too, this is it, and it asks the
-		 * peer in turn. */
-		if (p[4] == 1) {
-			int ask = c->rekey_pending;
-			c->rekey_pending = 0;
-			if (send_key_update(c, (uint8_t)ask) != 0)
-				return -1;
-		}
+		/* update_requested: a KeyUpdate of ours is owed (see
+		 * send_owed); several requests get one answer. */
+		if (p[4] == 1)
+			c->key_update_owed = 1;
 		p += 4 + mlen;
 		len -= 4 + mlen;
 	}
+	return 0;
+}
+
+/* Seals the replies the peer asked for: a KeyUpdate that requests none
+ * (RFC 8446 4.6.3: before our next application data) and the
+ * no_renegotiation warning. */
+static int
+seal_owed(struct handoff_conn *c)
+{
+	if (c->key_update_owed) {
+		c->key_update_owed = 0;
+		if (send_key_update(c, 0) != 0)
+			return -1;
+	}
+	if (c->renego_refusal_owed) {
+		uint8_t alert[2] = {1, ALERT_NO_RENEGOTIATION};
+		c->renego_refusal_owed = 0;
+		if (ho_conn_seal(c, HO_CT_ALERT, alert, sizeof(alert)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The read path's writes: owed replies, and what a WANT_POLLOUT write
+ * left.  Replies are sealed only once `out` has drained, so a peer that
+ * keeps asking without reading finds at most one reply queued, and one
+ * send attempt is made that never waits, even on a blocking socket: a
+ * reader must not stall on a peer that does not read (it may be busy
+ * writing to us).  What does not go now goes with the next call.
+ */
+static int
+send_replies(struct handoff_conn *c)
+{
+	if (ho_buf_used(&c->out) == 0 && seal_owed(c) != 0)
+		return -1;
+	if (ho_buf_used(&c->out) > 0 && flush_out(c, 1) == -1)
+		return -1;
 	return 0;
 }
 
@@ -492,10 +524,9 @@ handoff_read(struct handoff_conn *c, void *buf, size_t len)
 	int r = ensure_open(c);
 	if (r != 0)
 		return r;
-	/* A KeyUpdate answer may be waiting to go out. */
-	if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
-		return -1;
 	for (;;) {
+		if (send_replies(c) != 0)
+			return -1;
 		if (c->plain_len > 0) {
 			size_t n = len < c->plain_len ? len : c->plain_len;
 			memcpy(buf, c->plain, n);
@@ -507,8 +538,6 @@ handoff_read(struct handoff_conn *c, void *buf, size_t len)
 			return 0;
 		if ((r = next_record(c)) != 0)
 			return r;
-		if (ho_buf_used(&c->out) > 0 && ho_conn_flush(c) == -1)
-			return -1;
 	}
 }
 
@@ -550,6 +579,8 @@ handoff_write(struct handoff_conn *c, const void *buf, size_t len)
 		c->write_pending = 0;
 		return (ssize_t)n;
 	}
+	if (seal_owed(c) != 0)
+		return -1;
 	if (c->rekey_pending) {
 		c->rekey_pending = 0;
 		if (send_key_update(c, 1) != 0)

@@ -174,6 +174,12 @@ struct handoff_conn {
 	size_t write_pending; /* bytes committed by a WANT_POLLOUT write */
 	int peer_closed;      /* close_notify received */
 	int rekey_pending;    /* send KeyUpdate(update_requested) */
+	/* Replies the peer asked for, owed until there is room to send them:
+	 * flags, not queued records, so that a peer that asks again and
+	 * again without reading gets one reply (RFC 8446 4.6.3 allows one
+	 * KeyUpdate for several requests) and cannot grow `out`. */
+	int key_update_owed;     /* KeyUpdate(update_not_requested) */
+	int renego_refusal_owed; /* TLS 1.2 no_renegotiation warning */
 
 	/* info */
 	char version[16];

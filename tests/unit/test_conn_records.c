@@ -1,0 +1,373 @@
+/*
+ * test_conn_records.c - what an open connection (lib/conn.c) does with
+ * hostile or unusual records from its peer.
+ *
+ * A connection is put in the OPEN state, as handoffd's DONE leaves it,
+ * on one end of a socket pair with fixed keys; the test plays the peer
+ * on the other end, sealing records under the mirrored keys and opening
+ * what the connection sends back.  Covered: a peer that floods requests
+ * for a reply (KeyUpdate update_requested, TLS 1.2 renegotiation) while
+ * never reading must not make the output grow or block a reader.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "handoff_internal.h"
+
+#define TLS13_SUITE HO_TLS_AES_128_GCM_SHA256
+#define TLS12_SUITE HO_TLS_ECDHE_RSA_AES_128_GCM_SHA256
+
+struct fixture {
+	struct handoff_ctx ctx;
+	struct handoff_conn *c;
+	int peer;           /* the peer's end of the socket pair */
+	struct ho_rec prec; /* peer: WRITE = our READ key, READ = our WRITE */
+};
+
+/* What the peer read back from the connection. */
+struct seen {
+	uint8_t type;
+	size_t len;
+	uint8_t head[8];
+};
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	if (f == NULL)
+		return 0;
+	alarm(0);
+	close(f->c->fd);
+	close(f->peer);
+	ho_rec_clear(&f->c->rec);
+	ho_buf_free(&f->c->in);
+	ho_buf_free(&f->c->out);
+	free(f->c);
+	ho_rec_clear(&f->prec);
+	free(f);
+	return 0;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	static const char m[] = "test_conn_records: a call did not return "
+	                        "within its time (blocked)\n";
+	(void)!write(2, m, sizeof(m) - 1);
+	_exit(1);
+}
+
+/* Opens a connection of `version`; the fixture goes to *state so that
+ * teardown frees it. */
+static struct fixture *
+open_conn(void **state, uint16_t version, uint16_t suite, int nonblocking)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	*state = f;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if (nonblocking)
+		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	f->ctx.deadline_ms = 2000;
+	pthread_mutex_init(&f->ctx.ipc.lock, NULL);
+	struct handoff_conn *c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	c->ctx = &f->ctx;
+	c->fd = sv[0];
+	c->nonblocking = nonblocking;
+	c->role = HO_ROLE_SERVER;
+	c->state = HO_CONN_OPEN;
+	c->max_plain = HO_REC_MAX_PLAIN;
+	c->call.efd = -1;
+	f->c = c;
+	f->peer = sv[1];
+
+	uint8_t k1[32], k2[32], iv1[12], iv2[12], s1[48], s2[48];
+	memset(k1, 1, sizeof(k1));
+	memset(k2, 2, sizeof(k2));
+	memset(iv1, 3, sizeof(iv1));
+	memset(iv2, 4, sizeof(iv2));
+	memset(s1, 5, sizeof(s1));
+	memset(s2, 6, sizeof(s2));
+	assert_int_equal(ho_rec_init(&c->rec, version, suite), 0);
+	assert_int_equal(ho_rec_init(&f->prec, version, suite), 0);
+	size_t sl = version == HO_TLS13 ? gnutls_hmac_get_len(c->rec.hash) : 0;
+	size_t kl = c->rec.key_len, il = c->rec.iv_len;
+	assert_int_equal(ho_rec_set_keys(&c->rec, HO_REC_READ, k1, kl, iv1, il,
+	                     sl ? s1 : NULL, sl, 0),
+	    0);
+	assert_int_equal(ho_rec_set_keys(&c->rec, HO_REC_WRITE, k2, kl, iv2,
+	                     il, sl ? s2 : NULL, sl, 0),
+	    0);
+	assert_int_equal(ho_rec_set_keys(&f->prec, HO_REC_WRITE, k1, kl, iv1,
+	                     il, sl ? s1 : NULL, sl, 0),
+	    0);
+	assert_int_equal(ho_rec_set_keys(&f->prec, HO_REC_READ, k2, kl, iv2,
+	                     il, sl ? s2 : NULL, sl, 0),
+	    0);
+	signal(SIGALRM, on_alarm);
+	alarm(30);
+	return f;
+}
+
+/* The peer seals one record into out; returns its length.  A KeyUpdate
+ * moves the peer's write key after it, as the connection's read key
+ * will. */
+static size_t
+peer_seal(
+    struct fixture *f, uint8_t type, const void *p, size_t len, uint8_t *out)
+{
+	size_t n = 0;
+	assert_int_equal(
+	    ho_rec_seal(&f->prec, type, p, len, 0, out, HO_REC_MAX_RECORD, &n),
+	    0);
+	const uint8_t *m = p;
+	for (size_t i = 0; type == HO_CT_HANDSHAKE &&
+	     f->prec.version == HO_TLS13 && i + 4 <= len;) {
+		if (m[i] == 24)
+			assert_int_equal(
+			    ho_rec_update(&f->prec, HO_REC_WRITE), 0);
+		i += 4 +
+		    ((size_t)m[i + 1] << 16 | (size_t)m[i + 2] << 8 |
+		        m[i + 3]);
+	}
+	return n;
+}
+
+static void
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		assert_true(w > 0);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+peer_sends(struct fixture *f, uint8_t type, const void *p, size_t len)
+{
+	static uint8_t rec[HO_REC_MAX_RECORD];
+	write_all(f->peer, rec, peer_seal(f, type, p, len, rec));
+}
+
+/* The peer reads everything the connection sent so far and opens it;
+ * returns the number of records (at most max are described). */
+static size_t
+peer_reads(struct fixture *f, struct seen *seen, size_t max)
+{
+	static uint8_t b[1 << 20];
+	size_t have = 0, count = 0;
+	for (;;) {
+		ssize_t r =
+		    recv(f->peer, b + have, sizeof(b) - have, MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	size_t off = 0;
+	while (have - off >= HO_REC_HEADER_LEN) {
+		size_t len =
+		    HO_REC_HEADER_LEN + ((size_t)b[off + 3] << 8 | b[off + 4]);
+		assert_true(have - off >= len);
+		uint8_t type = 0, *pl = NULL;
+		size_t pl_len = 0;
+		assert_int_equal(
+		    ho_rec_open(&f->prec, b + off, len, &type, &pl, &pl_len),
+		    0);
+		if (count < max) {
+			seen[count].type = type;
+			seen[count].len = pl_len;
+			memcpy(seen[count].head, pl,
+			    pl_len < sizeof(seen[count].head)
+			        ? pl_len
+			        : sizeof(seen[count].head));
+		}
+		if (f->prec.version == HO_TLS13 && type == HO_CT_HANDSHAKE &&
+		    pl[0] == 24)
+			assert_int_equal(
+			    ho_rec_update(&f->prec, HO_REC_READ), 0);
+		count++;
+		off += len;
+	}
+	assert_int_equal(off, have);
+	return count;
+}
+
+/* ---- a peer that asks for replies and never reads ---------------------- */
+
+#define FLOOD_REQUESTS 20000
+#define FLOOD_DATA_EVERY 8 /* requests between two data records */
+/* What the read path may leave queued: one KeyUpdate or alert record. */
+#define READ_OUT_BOUND 64
+
+/*
+ * The peer sends FLOOD_REQUESTS copies of msg (each asking for a reply),
+ * a one-byte data record after every FLOOD_DATA_EVERY of them, and reads
+ * nothing; the connection's send buffer is small.  The connection reads
+ * it all: the output it queues stays within one reply.
+ */
+static void
+flood_unread(void **state, uint16_t version, uint16_t suite,
+    const uint8_t *msg, size_t msg_len, uint8_t reply_type)
+{
+	struct fixture *f = open_conn(state, version, suite, 1);
+	int small = 4096;
+	setsockopt(f->c->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	fcntl(f->peer, F_SETFL, O_NONBLOCK);
+	size_t cap = (FLOOD_REQUESTS + FLOOD_REQUESTS / FLOOD_DATA_EVERY) *
+	    (HO_REC_HEADER_LEN + msg_len + 32);
+	uint8_t *wire = malloc(cap);
+	assert_non_null(wire);
+	size_t wire_len = 0, sent = 0, data_expected = 0, data_got = 0;
+	for (int i = 0; i < FLOOD_REQUESTS; i++) {
+		wire_len += peer_seal(
+		    f, HO_CT_HANDSHAKE, msg, msg_len, wire + wire_len);
+		if (i % FLOOD_DATA_EVERY == FLOOD_DATA_EVERY - 1) {
+			wire_len += peer_seal(f, HO_CT_APPLICATION_DATA, "d",
+			    1, wire + wire_len);
+			data_expected++;
+		}
+	}
+	size_t max_out = 0;
+	while (data_got < data_expected) {
+		if (sent < wire_len) {
+			ssize_t w = send(f->peer, wire + sent, wire_len - sent,
+			    MSG_DONTWAIT);
+			if (w > 0)
+				sent += (size_t)w;
+		}
+		char buf[16];
+		ssize_t r;
+		while ((r = handoff_read(f->c, buf, sizeof(buf))) > 0) {
+			data_got += (size_t)r;
+			if (ho_buf_used(&f->c->out) > max_out)
+				max_out = ho_buf_used(&f->c->out);
+		}
+		if (ho_buf_used(&f->c->out) > max_out)
+			max_out = ho_buf_used(&f->c->out);
+		if (r != HANDOFF_WANT_POLLIN && r != HANDOFF_WANT_POLLOUT)
+			fail_msg("handoff_read: %zd (%s)", r,
+			    handoff_conn_error(f->c));
+	}
+	free(wire);
+	if (max_out > READ_OUT_BOUND)
+		fail_msg("the output grew to %zu bytes for a peer that does "
+		         "not read",
+		    max_out);
+
+	/* The peer reads at last: every record opens under the keys it
+	 * expects, and each is a reply (a KeyUpdate that requests none,
+	 * or a no_renegotiation warning). */
+	static struct seen seen[1 << 14];
+	size_t n = peer_reads(f, seen, 1 << 14);
+	peer_sends(f, HO_CT_APPLICATION_DATA, "z", 1);
+	char buf[4];
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 1);
+	n += peer_reads(f, seen + n, (1 << 14) - n);
+	assert_true(n >= 1);
+	for (size_t i = 0; i < n && i < (1 << 14); i++) {
+		assert_int_equal(seen[i].type, reply_type);
+		if (reply_type == HO_CT_HANDSHAKE)
+			assert_memory_equal(seen[i].head, "\x18\0\0\x01\0", 5);
+		else
+			assert_memory_equal(seen[i].head, "\x01\x64", 2);
+	}
+	assert_int_equal(ho_buf_used(&f->c->out), 0);
+}
+
+static void
+key_update_requests_unread(void **state)
+{
+	static const uint8_t ku[5] = {24, 0, 0, 1, 1};
+	flood_unread(
+	    state, HO_TLS13, TLS13_SUITE, ku, sizeof(ku), HO_CT_HANDSHAKE);
+}
+
+static void
+hello_requests_unread(void **state)
+{
+	static const uint8_t hr[4] = {0, 0, 0, 0};
+	flood_unread(
+	    state, HO_TLS12, TLS12_SUITE, hr, sizeof(hr), HO_CT_ALERT);
+}
+
+/* The same flood on a blocking socket: handoff_read must not wait for
+ * room to send a reply the peer will never read. */
+struct blocking_flood {
+	struct fixture *f;
+	uint8_t *wire;
+	size_t len;
+};
+
+static void *
+blocking_flood_writer(void *arg)
+{
+	struct blocking_flood *b = arg;
+	write_all(b->f->peer, b->wire, b->len);
+	return NULL;
+}
+
+static void
+key_update_requests_unread_blocking(void **state)
+{
+	struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 0);
+	int small = 4096;
+	setsockopt(f->c->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	static const uint8_t ku[5] = {24, 0, 0, 1, 1};
+	struct blocking_flood b = {f, NULL, 0};
+	b.wire = malloc((size_t)FLOOD_REQUESTS * 64);
+	assert_non_null(b.wire);
+	size_t data_expected = 0, data_got = 0;
+	for (int i = 0; i < FLOOD_REQUESTS; i++) {
+		b.len += peer_seal(
+		    f, HO_CT_HANDSHAKE, ku, sizeof(ku), b.wire + b.len);
+		if (i % FLOOD_DATA_EVERY == FLOOD_DATA_EVERY - 1) {
+			b.len += peer_seal(
+			    f, HO_CT_APPLICATION_DATA, "d", 1, b.wire + b.len);
+			data_expected++;
+		}
+	}
+	pthread_t t;
+	assert_int_equal(
+	    pthread_create(&t, NULL, blocking_flood_writer, &b), 0);
+	while (data_got < data_expected) {
+		char buf[16];
+		ssize_t r = handoff_read(f->c, buf, sizeof(buf));
+		if (r <= 0)
+			fail_msg("handoff_read: %zd (%s)", r,
+			    handoff_conn_error(f->c));
+		data_got += (size_t)r;
+		assert_true(ho_buf_used(&f->c->out) <= READ_OUT_BOUND);
+	}
+	pthread_join(t, NULL);
+	free(b.wire);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_teardown(fn, teardown)
+	    T(key_update_requests_unread),
+	    T(hello_requests_unread),
+	    T(key_update_requests_unread_blocking),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
