@@ -268,7 +268,9 @@ void
 ho_conn_send_alert(struct handoff_conn *c, uint8_t desc)
 {
 	uint8_t alert[2] = {2, desc}; /* fatal */
-	if (ho_rec_ready(&c->rec, HO_REC_WRITE) &&
+	/* After our close_notify nothing more may go out (RFC 8446 6.1). */
+	if (c->state != HO_CONN_CLOSED &&
+	    ho_rec_ready(&c->rec, HO_REC_WRITE) &&
 	    ho_conn_seal(c, HO_CT_ALERT, alert, sizeof(alert)) == 0) {
 		/* Best effort: one attempt, never a wait, even on a
 		 * blocking socket (the connection is failing anyway). */
@@ -360,6 +362,13 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 static int
 seal_owed(struct handoff_conn *c)
 {
+	if (c->state != HO_CONN_OPEN) {
+		/* After our close_notify nothing more may go out (RFC 8446
+		 * 6.1): the replies are dropped, the read key still moves. */
+		c->key_update_owed = 0;
+		c->renego_refusal_owed = 0;
+		return 0;
+	}
 	if (c->key_update_owed) {
 		c->key_update_owed = 0;
 		if (send_key_update(c, 0) != 0)

@@ -359,6 +359,36 @@ key_update_requests_unread_blocking(void **state)
 	free(b.wire);
 }
 
+/* ---- after our close_notify -------------------------------------------- */
+
+/* Once close_notify is sent, nothing follows it: not the KeyUpdate a
+ * peer asks for (its own KeyUpdate still moves our read key), not a
+ * fatal alert. */
+static void
+nothing_after_close_notify(void **state)
+{
+	struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 0);
+	assert_int_equal(handoff_close(f->c), 0);
+	static const uint8_t ku[5] = {24, 0, 0, 1, 1};
+	peer_sends(f, HO_CT_HANDSHAKE, ku, sizeof(ku));
+	peer_sends(f, HO_CT_APPLICATION_DATA, "hi", 2);
+	char buf[16];
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "hi", 2);
+	/* A forged record fails the connection, silently now. */
+	uint8_t rec[64];
+	size_t n = peer_seal(f, HO_CT_APPLICATION_DATA, "x", 1, rec);
+	rec[n - 1] ^= 1;
+	write_all(f->peer, rec, n);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), -1);
+	assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ERECORD);
+
+	struct seen seen[4];
+	assert_int_equal(peer_reads(f, seen, 4), 1);
+	assert_int_equal(seen[0].type, HO_CT_ALERT);
+	assert_memory_equal(seen[0].head, "\x01\x00", 2); /* close_notify */
+}
+
 int
 main(void)
 {
@@ -367,6 +397,7 @@ main(void)
 	    T(key_update_requests_unread),
 	    T(hello_requests_unread),
 	    T(key_update_requests_unread_blocking),
+	    T(nothing_after_close_notify),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
