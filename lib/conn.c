@@ -343,6 +343,14 @@ post_handshake(struct handoff_conn *c, const uint8_t *p, size_t len)
 			return fail_alert(c, ALERT_DECODE_ERROR,
 			    HANDOFF_ERECORD,
 			    "peer sent a malformed KeyUpdate");
+		/* RFC 8446 5.1: a key change falls on a record boundary;
+		 * what follows in this record would be under the old key. */
+		if (len > 4 + mlen)
+			return fail_alert(c, ALERT_UNEXPECTED_MESSAGE,
+			    HANDOFF_ERECORD,
+			    "peer sent more handshake data after a KeyUpdate "
+			    "in the same record (a key change must end its "
+			    "record)");
 		if (ho_rec_update(&c->rec, HO_REC_READ) != 0)
 			return ho_conn_fail(c, HANDOFF_EINTERNAL,
 			    "cannot derive the next read key");

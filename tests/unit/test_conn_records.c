@@ -389,6 +389,43 @@ nothing_after_close_notify(void **state)
 	assert_memory_equal(seen[0].head, "\x01\x00", 2); /* close_notify */
 }
 
+/* ---- post-handshake messages -------------------------------------------- */
+
+/* The alert the connection sent last: its level and description. */
+static void
+peer_gets_alert(struct fixture *f, uint8_t level, uint8_t desc)
+{
+	struct seen seen[4];
+	size_t n = peer_reads(f, seen, 4);
+	assert_true(n >= 1 && n <= 4);
+	assert_int_equal(seen[n - 1].type, HO_CT_ALERT);
+	assert_int_equal(seen[n - 1].head[0], level);
+	assert_int_equal(seen[n - 1].head[1], desc);
+}
+
+/* RFC 8446 5.1: a KeyUpdate ends its record, since the next message is
+ * under the next key. */
+static void
+key_update_not_last_in_record(void **state)
+{
+	static const uint8_t two[10] = {24, 0, 0, 1, 0, 24, 0, 0, 1, 0};
+	static const uint8_t then_ticket[13] = {
+	    24, 0, 0, 1, 0, 4, 0, 0, 4, 0, 0, 0, 0};
+	const uint8_t *msgs[] = {two, then_ticket};
+	size_t lens[] = {sizeof(two), sizeof(then_ticket)};
+	for (int i = 0; i < 2; i++) {
+		struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 1);
+		peer_sends(f, HO_CT_HANDSHAKE, msgs[i], lens[i]);
+		char buf[16];
+		assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), -1);
+		assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ERECORD);
+		assert_non_null(strstr(handoff_conn_error(f->c), "KeyUpdate"));
+		peer_gets_alert(f, 2, 10); /* fatal unexpected_message */
+		teardown(state);
+		*state = NULL;
+	}
+}
+
 int
 main(void)
 {
@@ -398,6 +435,7 @@ main(void)
 	    T(hello_requests_unread),
 	    T(key_update_requests_unread_blocking),
 	    T(nothing_after_close_notify),
+	    T(key_update_not_last_in_record),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
