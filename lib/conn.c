@@ -505,13 +505,31 @@ next_record(struct handoff_conn *c)
 		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
 		    "peer sent a malformed record");
 	}
+	if (type == HO_CT_APPLICATION_DATA && plain_len > 0)
+		c->idle_records = 0;
+	else if (++c->idle_records > HO_CONN_MAX_IDLE_RECORDS) {
+		/* A peer that stalls the reader on purpose. */
+		ho_conn_send_alert(c, ALERT_UNEXPECTED_MESSAGE);
+		return ho_conn_fail(c, HANDOFF_ERECORD,
+		    "peer sent more than %d records in a row with no "
+		    "application data (empty records, alerts or handshake "
+		    "messages): connection closed",
+		    HO_CONN_MAX_IDLE_RECORDS);
+	}
 	switch (type) {
 	case HO_CT_APPLICATION_DATA:
 		c->plain = plain;
 		c->plain_len = plain_len;
 		return 0;
 	case HO_CT_ALERT: return on_alert(c, plain, plain_len);
-	case HO_CT_HANDSHAKE: return post_handshake(c, plain, plain_len);
+	case HO_CT_HANDSHAKE:
+		/* RFC 8446 5.1, RFC 5246 6.2.1: never zero-length. */
+		if (plain_len == 0)
+			return fail_alert(c, ALERT_UNEXPECTED_MESSAGE,
+			    HANDOFF_ERECORD,
+			    "peer sent an empty handshake record, which TLS "
+			    "forbids");
+		return post_handshake(c, plain, plain_len);
 	default:
 		return fail_alert(c, ALERT_UNEXPECTED_MESSAGE, HANDOFF_ERECORD,
 		    "peer sent a record of an unexpected content type");

@@ -174,6 +174,7 @@ struct handoff_conn {
 	size_t write_pending; /* bytes committed by a WANT_POLLOUT write */
 	int peer_closed;      /* close_notify received */
 	int rekey_pending;    /* send KeyUpdate(update_requested) */
+	int idle_records;     /* records in a row with no application data */
 	/* Replies the peer asked for, owed until there is room to send them:
 	 * flags, not queued records, so that a peer that asks again and
 	 * again without reading gets one reply (RFC 8446 4.6.3 allows one
@@ -193,6 +194,17 @@ struct handoff_conn {
 	int errnum;
 	char err[HO_ERR_MAX];
 };
+
+/*
+ * Records in a row that may carry no application data (empty records,
+ * warning alerts, KeyUpdates, tickets, refused renegotiations) before
+ * the connection fails with unexpected_message: else one handoff_read
+ * call could open such records for as long as the peer sends them.
+ * OpenSSL allows 32 empty records and 32 KeyUpdates in a row, so peers
+ * already stay within 32; GnuTLS's 200 (empty records only) would let a
+ * peer make one call open six times more records for nothing.
+ */
+#define HO_CONN_MAX_IDLE_RECORDS 32
 
 /* Records an error on the connection; returns -1 for tail calls. */
 int ho_conn_fail(struct handoff_conn *c, int code, const char *fmt, ...)

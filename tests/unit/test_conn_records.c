@@ -426,6 +426,88 @@ key_update_not_last_in_record(void **state)
 	}
 }
 
+/* ---- records that carry no data ----------------------------------------- */
+
+/* n records that carry no application data, cycling through `kinds`
+ * of them: 0 empty application data, 1 KeyUpdate(update_not_requested),
+ * 2 user_canceled warning. */
+static void
+peer_sends_idle(struct fixture *f, int n, const int *kinds, int nkinds)
+{
+	static const uint8_t ku[5] = {24, 0, 0, 1, 0};
+	static const uint8_t uc[2] = {1, 90};
+	for (int i = 0; i < n; i++) {
+		switch (kinds[i % nkinds]) {
+		case 0: peer_sends(f, HO_CT_APPLICATION_DATA, "", 0); break;
+		case 1: peer_sends(f, HO_CT_HANDSHAKE, ku, sizeof(ku)); break;
+		case 2: peer_sends(f, HO_CT_ALERT, uc, sizeof(uc)); break;
+		}
+	}
+}
+
+/* Up to HO_CONN_MAX_IDLE_RECORDS records in a row may carry no data; the
+ * next one fails the connection (else one handoff_read call could open
+ * them for ever). */
+static void
+idle_records_limit(void **state, uint16_t version, uint16_t suite,
+    const int *kinds, int nkinds)
+{
+	struct fixture *f = open_conn(state, version, suite, 1);
+	char buf[16];
+	peer_sends_idle(f, HO_CONN_MAX_IDLE_RECORDS, kinds, nkinds);
+	peer_sends(f, HO_CT_APPLICATION_DATA, "X", 1);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 1);
+	/* Data resets the count. */
+	peer_sends_idle(f, HO_CONN_MAX_IDLE_RECORDS, kinds, nkinds);
+	peer_sends(f, HO_CT_APPLICATION_DATA, "Y", 1);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], 'Y');
+	peer_sends_idle(f, HO_CONN_MAX_IDLE_RECORDS + 1, kinds, nkinds);
+	peer_sends(f, HO_CT_APPLICATION_DATA, "Z", 1);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), -1);
+	assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ERECORD);
+	assert_non_null(strstr(handoff_conn_error(f->c), "no application"));
+	peer_gets_alert(f, 2, 10); /* fatal unexpected_message */
+}
+
+static void
+empty_records_limit(void **state)
+{
+	static const int empty[] = {0};
+	idle_records_limit(state, HO_TLS13, TLS13_SUITE, empty, 1);
+	teardown(state);
+	*state = NULL;
+	idle_records_limit(state, HO_TLS12, TLS12_SUITE, empty, 1);
+}
+
+static void
+mixed_idle_records_limit(void **state)
+{
+	static const int mixed[] = {0, 1, 2};
+	idle_records_limit(state, HO_TLS13, TLS13_SUITE, mixed, 3);
+}
+
+/* RFC 8446 5.1 (and RFC 5246 6.2.1): no zero-length handshake
+ * fragments. */
+static void
+empty_handshake_record(void **state)
+{
+	uint16_t versions[] = {HO_TLS13, HO_TLS12};
+	uint16_t suites[] = {TLS13_SUITE, TLS12_SUITE};
+	for (int i = 0; i < 2; i++) {
+		struct fixture *f =
+		    open_conn(state, versions[i], suites[i], 1);
+		peer_sends(f, HO_CT_HANDSHAKE, "", 0);
+		peer_sends(f, HO_CT_APPLICATION_DATA, "X", 1);
+		char buf[16];
+		assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), -1);
+		assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ERECORD);
+		peer_gets_alert(f, 2, 10); /* fatal unexpected_message */
+		teardown(state);
+		*state = NULL;
+	}
+}
+
 int
 main(void)
 {
@@ -436,6 +518,9 @@ main(void)
 	    T(key_update_requests_unread_blocking),
 	    T(nothing_after_close_notify),
 	    T(key_update_not_last_in_record),
+	    T(empty_records_limit),
+	    T(mixed_idle_records_limit),
+	    T(empty_handshake_record),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
