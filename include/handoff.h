@@ -213,8 +213,11 @@ HANDOFF_EXPORT int handoff_conn_rekey(struct handoff_conn *conn);
 
 /*
  * Sends close_notify (if the handshake finished) and stops the
- * connection; the socket stays open and owned by the caller.  Returns 0,
- * -1, or HANDOFF_WANT_POLLOUT.
+ * connection; the socket stays open and owned by the caller.  Nothing is
+ * sent after close_notify; handoff_read() may still read the peer's
+ * remaining data.  Before the handshake finished there are no keys:
+ * handoff_read() and handoff_write() then fail with HANDOFF_ESTATE.
+ * Returns 0, -1, or HANDOFF_WANT_POLLOUT.
  */
 HANDOFF_EXPORT int handoff_close(struct handoff_conn *conn);
 

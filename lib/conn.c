@@ -536,6 +536,16 @@ next_record(struct handoff_conn *c)
 	}
 }
 
+/* A call the connection's state does not allow: reported, but the
+ * connection is not failed by it. */
+static int
+misuse(struct handoff_conn *c, const char *what)
+{
+	c->errnum = HANDOFF_ESTATE;
+	snprintf(c->err, sizeof(c->err), "%s", what);
+	return -1;
+}
+
 /* Runs the handshake if needed; 0 when records may flow. */
 static int
 ensure_open(struct handoff_conn *c)
@@ -544,12 +554,14 @@ ensure_open(struct handoff_conn *c)
 		return ho_handshake_run(c);
 	if (c->state == HO_CONN_FAILED)
 		return -1;
-	if (c->state == HO_CONN_EXPORTED) {
-		c->errnum = HANDOFF_ESTATE;
-		snprintf(c->err, sizeof(c->err),
-		    "the keys were exported: records are the caller's now");
-		return -1;
-	}
+	if (c->state == HO_CONN_EXPORTED)
+		return misuse(
+		    c, "the keys were exported: records are the caller's now");
+	if (!ho_rec_ready(&c->rec, HO_REC_READ))
+		return misuse(c,
+		    "handoff_close was called before the handshake finished: "
+		    "there are no keys to read or write records with; free "
+		    "the connection");
 	return 0;
 }
 

@@ -508,6 +508,32 @@ empty_handshake_record(void **state)
 	}
 }
 
+/* ---- misuse ------------------------------------------------------------- */
+
+/* Closed before the handshake finished: there are no keys, so reads and
+ * writes are refused (HANDOFF_ESTATE) without touching the socket. */
+static void
+read_after_close_during_handshake(void **state)
+{
+	struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 0);
+	ho_rec_clear(&f->c->rec); /* no keys yet: still handshaking */
+	f->c->state = HO_CONN_HS_READ;
+	assert_int_equal(handoff_close(f->c), 0);
+	uint8_t junk[22] = {0x17, 3, 3, 0, 17};
+	memset(junk + 5, 'a', 17);
+	write_all(f->peer, junk, sizeof(junk));
+	char buf[32];
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), -1);
+	assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ESTATE);
+	assert_non_null(strstr(handoff_conn_error(f->c), "handshake"));
+	assert_int_equal(handoff_write(f->c, "x", 1), -1);
+	assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ESTATE);
+	assert_non_null(strstr(handoff_conn_error(f->c), "handshake"));
+	/* The peer's bytes are still the caller's to read. */
+	assert_int_equal(recv(f->c->fd, buf, sizeof(buf), MSG_DONTWAIT),
+	    (ssize_t)sizeof(junk));
+}
+
 int
 main(void)
 {
@@ -521,6 +547,7 @@ main(void)
 	    T(empty_records_limit),
 	    T(mixed_idle_records_limit),
 	    T(empty_handshake_record),
+	    T(read_after_close_during_handshake),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
