@@ -191,7 +191,9 @@ HANDOFF_EXPORT int handoff_conn_poll_timeout(struct handoff_conn *conn);
 
 /*
  * Reads up to len bytes of application data.  Returns the count, 0 when
- * the peer sent close_notify, -1 on error, or HANDOFF_WANT_*.
+ * the peer sent close_notify, -1 on error, or HANDOFF_WANT_*.  With len 0
+ * it returns 0 at once, as read(2) does, without reading, waiting or
+ * running the handshake (-1 if the connection can no longer carry records).
  */
 HANDOFF_EXPORT ssize_t handoff_read(
     struct handoff_conn *conn, void *buf, size_t len);

@@ -568,6 +568,11 @@ ensure_open(struct handoff_conn *c)
 ssize_t
 handoff_read(struct handoff_conn *c, void *buf, size_t len)
 {
+	/* As read(2): nothing asked, nothing done.  Reading a record here
+	 * could only end in a 0 that means close_notify, or a wait. */
+	if (len == 0)
+		return c->state >= HO_CONN_OPEN && ensure_open(c) != 0 ? -1
+		                                                       : 0;
 	int r = ensure_open(c);
 	if (r != 0)
 		return r;

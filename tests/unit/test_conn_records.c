@@ -7,7 +7,10 @@
  * on the other end, sealing records under the mirrored keys and opening
  * what the connection sends back.  Covered: a peer that floods requests
  * for a reply (KeyUpdate update_requested, TLS 1.2 renegotiation) while
- * never reading must not make the output grow or block a reader.
+ * never reading must not make the output grow or block a reader; nothing
+ * goes out after our close_notify; a KeyUpdate ends its record; records
+ * without data are limited and empty handshake records refused; reads
+ * after a close during the handshake, and reads of length 0.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -534,6 +537,28 @@ read_after_close_during_handshake(void **state)
 	    (ssize_t)sizeof(junk));
 }
 
+/* len 0 returns 0 at once, as read(2) does: no record is read (0 from a
+ * read would otherwise mean close_notify), nothing waits. */
+static void
+read_len_zero(void **state)
+{
+	struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 1);
+	char buf[16];
+	assert_int_equal(handoff_read(f->c, buf, 0), 0);
+	peer_sends(f, HO_CT_APPLICATION_DATA, "data", 4);
+	assert_int_equal(handoff_read(f->c, buf, 0), 0);
+	assert_int_equal(f->c->rec.dir[HO_REC_READ].records, 0);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "data", 4);
+	/* A failed connection still says so. */
+	uint8_t rec[64];
+	size_t n = peer_seal(f, HO_CT_APPLICATION_DATA, "x", 1, rec);
+	rec[n - 1] ^= 1;
+	write_all(f->peer, rec, n);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), -1);
+	assert_int_equal(handoff_read(f->c, buf, 0), -1);
+}
+
 int
 main(void)
 {
@@ -548,6 +573,7 @@ main(void)
 	    T(mixed_idle_records_limit),
 	    T(empty_handshake_record),
 	    T(read_after_close_during_handshake),
+	    T(read_len_zero),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
