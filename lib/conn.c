@@ -1,7 +1,7 @@
 /*
  * conn.c - a TLS connection in the caller: socket I/O, the record layer
  * after hand-off, alerts, KeyUpdate, close_notify, and the public
- * handoff_conn_* calls.
+ * handoff_conn_* calls that drive it (conn_info.c has those that report).
  *
  * Buffers: `in` holds bytes read from the peer (whole records are opened
  * in place, so returned plaintext points into it until consumed); `out`
@@ -774,54 +774,4 @@ handoff_conn_free(struct handoff_conn *c)
 	ho_buf_free(&c->peer_chain);
 	ho_wipe(c, sizeof(*c));
 	free(c);
-}
-
-const char *
-handoff_conn_version(struct handoff_conn *c)
-{
-	return c->version[0] ? c->version : NULL;
-}
-
-const char *
-handoff_conn_cipher(struct handoff_conn *c)
-{
-	return c->cipher[0] ? c->cipher : NULL;
-}
-
-const char *
-handoff_conn_alpn(struct handoff_conn *c)
-{
-	return c->alpn[0] ? c->alpn : NULL;
-}
-
-const char *
-handoff_conn_servername(struct handoff_conn *c)
-{
-	return c->servername[0] ? c->servername : NULL;
-}
-
-int
-handoff_conn_resumed(struct handoff_conn *c)
-{
-	return c->resumed;
-}
-
-const uint8_t *
-handoff_conn_peer_cert(struct handoff_conn *c, size_t index, size_t *len)
-{
-	const uint8_t *p = ho_buf_data(&c->peer_chain);
-	size_t left = ho_buf_used(&c->peer_chain);
-	for (size_t i = 0; left >= 3; i++) {
-		size_t n = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
-		if (n > left - 3)
-			break; /* malformed: the daemon never sends this */
-		if (i == index) {
-			*len = n;
-			return p + 3;
-		}
-		p += 3 + n;
-		left -= 3 + n;
-	}
-	*len = 0;
-	return NULL;
 }
