@@ -43,6 +43,8 @@ extern "C" {
 
 /* Default deadline for each wait during a handshake, in milliseconds. */
 #define HANDOFF_DEFAULT_DEADLINE_MS 5000
+/* Default limit on a whole handshake, in milliseconds. */
+#define HANDOFF_DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
 /* Environment variable naming the daemon's URL. */
 #define HANDOFF_DAEMON_ENV "HANDOFF_DAEMON"
 
@@ -103,6 +105,12 @@ HANDOFF_EXPORT int handoff_config_set_profile(
 /* Longest wait during a handshake: for the daemon, for the peer's next
  * message, and for the peer to read what the handshake writes to it. */
 HANDOFF_EXPORT int handoff_config_set_deadline_ms(
+    struct handoff_config *config, unsigned int ms);
+/* Longest a whole handshake may take, from the connection's creation
+ * (0: no limit): a peer that sends or reads a little at a time, each
+ * step within the deadline above, is cut off here.  Default
+ * HANDOFF_DEFAULT_HANDSHAKE_TIMEOUT_MS.  Returns 0. */
+HANDOFF_EXPORT int handoff_config_set_handshake_timeout_ms(
     struct handoff_config *config, unsigned int ms);
 /*
  * Client role: verify servers against the CA certificates (PEM) in path

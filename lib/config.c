@@ -24,6 +24,7 @@ handoff_config_new(void)
 		c->daemon_url[0] = '\0';
 	snprintf(c->profile, sizeof(c->profile), "default");
 	c->deadline_ms = HANDOFF_DEFAULT_DEADLINE_MS;
+	c->handshake_timeout_ms = HANDOFF_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	return c;
 }
 
@@ -113,6 +114,14 @@ handoff_config_set_deadline_ms(struct handoff_config *config, unsigned ms)
 		return -1;
 	}
 	config->deadline_ms = ms;
+	return 0;
+}
+
+int
+handoff_config_set_handshake_timeout_ms(
+    struct handoff_config *config, unsigned ms)
+{
+	config->handshake_timeout_ms = ms;
 	return 0;
 }
 

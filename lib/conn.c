@@ -69,13 +69,44 @@ handoff_conn_errno(struct handoff_conn *c)
 	return c->errnum;
 }
 
+/* ---- deadlines -------------------------------------------------------- */
+
+void
+ho_conn_start_deadline(struct handoff_conn *c)
+{
+	uint64_t end = ho_now_ms() + c->ctx->deadline_ms;
+	unsigned total = c->ctx->handshake_timeout_ms;
+	c->deadline_is_total = total != 0 && c->born_ms + total < end;
+	c->deadline_ms = c->deadline_is_total ? c->born_ms + total : end;
+}
+
+int
+ho_conn_timed_out(
+    struct handoff_conn *c, const char *awaited, const char *fmt, ...)
+{
+	if (c->deadline_is_total) /* no single wait ran past its deadline */
+		return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+		    "the handshake did not finish within its %u ms limit "
+		    "(handoff_config_set_handshake_timeout_ms; it ran out "
+		    "while waiting for %s), though no single wait ran past "
+		    "its deadline: the peer (or handoffd) is sending or "
+		    "reading it a little at a time; close the connection",
+		    c->ctx->handshake_timeout_ms, awaited);
+	char what[HO_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return ho_conn_fail(c, HANDOFF_ETIMEOUT, "%s", what);
+}
+
 /* ---- socket I/O ------------------------------------------------------- */
 
 /* The deadline passed while handshake bytes still waited to go out. */
 static int
 write_timeout(struct handoff_conn *c)
 {
-	return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+	return ho_conn_timed_out(c, "the peer to read the handshake",
 	    "the peer did not read the handshake within %u ms (%zu bytes "
 	    "still unsent): it is stalled or too slow; close the connection "
 	    "(or allow more time with handoff_config_set_deadline_ms)",
@@ -93,7 +124,7 @@ wait_socket(struct handoff_conn *c, short events)
 			if (now >= c->deadline_ms && events == POLLOUT)
 				return write_timeout(c);
 			if (now >= c->deadline_ms)
-				return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+				return ho_conn_timed_out(c, "the peer to send",
 				    "the peer did not send within %u ms",
 				    c->ctx->deadline_ms);
 			timeout = (int)(c->deadline_ms - now);
@@ -141,10 +172,13 @@ ho_conn_fill(struct handoff_conn *c)
 int
 ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited)
 {
-	if (c->deadline_ms != 0 && ho_now_ms() >= c->deadline_ms)
-		return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+	if (c->deadline_ms != 0 && ho_now_ms() >= c->deadline_ms) {
+		char phrase[80];
+		snprintf(phrase, sizeof(phrase), "the peer's %s", awaited);
+		return ho_conn_timed_out(c, phrase,
 		    "the peer sent no %s within %u ms", awaited,
 		    c->ctx->deadline_ms);
+	}
 	int r = ho_conn_fill(c);
 	if (r == 0)
 		return ho_conn_fail(c, HANDOFF_EEOF,
@@ -717,8 +751,10 @@ ho_conn_new(struct handoff_ctx *ctx, int fd, int role, const char *caller)
 	c->state = HO_CONN_HS_READ;
 	c->call.efd = -1;
 	c->max_plain = HO_REC_MAX_PLAIN;
-	/* The first wait (for the ClientHello) has a deadline too. */
-	c->deadline_ms = ho_now_ms() + ctx->deadline_ms;
+	/* The first wait (for the ClientHello) has a deadline too, and
+	 * the whole handshake's limit starts now. */
+	c->born_ms = ho_now_ms();
+	ho_conn_start_deadline(c);
 	return c;
 }
 

@@ -19,6 +19,7 @@ handoff_ctx_new(const struct handoff_config *config)
 		return NULL;
 	snprintf(ctx->profile, sizeof(ctx->profile), "%s", config->profile);
 	ctx->deadline_ms = config->deadline_ms;
+	ctx->handshake_timeout_ms = config->handshake_timeout_ms;
 	ctx->no_verify = config->no_verify;
 	if (ho_buf_append(&ctx->ca_pem, ho_buf_data(&config->ca_pem),
 	        ho_buf_used(&config->ca_pem)) != 0) {

@@ -24,6 +24,7 @@ struct handoff_config {
 	char daemon_url[HO_URL_MAX];
 	char profile[HO_PROTO_MAX_STR + 1];
 	unsigned deadline_ms;
+	unsigned handshake_timeout_ms; /* 0: none */
 	int no_verify;        /* handoff_config_insecure_noverifycert() */
 	struct ho_buf ca_pem; /* handoff_config_set_ca_file(), or empty */
 	char err[HO_ERR_MAX];
@@ -111,6 +112,7 @@ void ho_ipc_freemsg(void *msg, size_t len);
 struct handoff_ctx {
 	char profile[HO_PROTO_MAX_STR + 1];
 	unsigned deadline_ms;
+	unsigned handshake_timeout_ms; /* 0: none */
 	int no_verify;
 	struct ho_buf ca_pem; /* sent with each client handshake */
 	struct ho_ipc ipc;
@@ -151,6 +153,8 @@ struct handoff_conn {
 	uint64_t request_id;
 	struct ho_proto_buf request; /* built, not yet sent */
 	uint64_t deadline_ms;        /* of the current wait, 0 = none */
+	uint64_t born_ms;            /* when the handshake started */
+	int deadline_is_total;       /* deadline_ms is the handshake's end */
 	int failed_after_write;      /* HS_WRITE then FAILED (alert flush) */
 	/* TLS 1.3 client: the daemon session that turns the server's
 	 * NewSessionTicket into a resumable session (client.c). */
@@ -240,6 +244,15 @@ void ho_conn_send_alert(struct handoff_conn *c, uint8_t desc);
  * ctx->err set on failure. */
 struct handoff_conn *ho_conn_new(
     struct handoff_ctx *ctx, int fd, int role, const char *caller);
+
+/* Starts the deadline of a handshake wait: the per-wait deadline, or
+ * the whole handshake's end if that comes first. */
+void ho_conn_start_deadline(struct handoff_conn *c);
+/* Fails the connection because its deadline passed: with the message fmt
+ * when the wait's own deadline ran out, or one naming awaited (a phrase)
+ * when the whole handshake's limit did. */
+int ho_conn_timed_out(struct handoff_conn *c, const char *awaited,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- client.c --------------------------------------------------------- */
 

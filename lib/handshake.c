@@ -40,7 +40,7 @@ worth_sending(const struct ho_buf *in)
 static void
 start_deadline(struct handoff_conn *c)
 {
-	c->deadline_ms = ho_now_ms() + c->ctx->deadline_ms;
+	ho_conn_start_deadline(c);
 }
 
 static int
@@ -289,7 +289,7 @@ wait_reply(struct handoff_conn *c)
 		if (now >= c->deadline_ms) {
 			/* A reply that comes later is dropped. */
 			ho_ipc_call_cancel(&c->ctx->ipc, &c->call);
-			return ho_conn_fail(c, HANDOFF_ETIMEOUT,
+			return ho_conn_timed_out(c, "handoffd's reply",
 			    "no reply from handoffd at %s within %u ms: is it "
 			    "running (handoffctl ping), and may this user use "
 			    "its socket?",
