@@ -152,12 +152,15 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 	gnutls_privkey_t key;
 	char why[300];
 	int r = ho_fastkey_load(pc->key, &key, why, sizeof(why));
-	if (r < 0)
+	if (r < 0) {
+		char cert[512]; /* a token's URL may hold its PIN */
+		ho_token_redact(pc->certificate, cert, sizeof(cert));
 		snprintf(err, errlen,
 		    "profile %s: cannot load certificate %s with key %s: %s "
 		    "(check that both files exist, are readable by this user, "
 		    "are PEM, and belong together)",
-		    pc->name, pc->certificate, pc->key, why);
+		    pc->name, cert, pc->key, why);
+	}
 	if (r != 0)
 		return r;
 	return use_key(p, pc, key, "openssl", err, errlen);
@@ -218,13 +221,14 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 			    pc->certificate, pc->key, GNUTLS_X509_FMT_PEM,
 			    NULL, 0);
 		if (ret < 0) {
+			char cert[512]; /* a token's URL may hold its PIN */
+			ho_token_redact(pc->certificate, cert, sizeof(cert));
 			snprintf(err, errlen,
 			    "profile %s: cannot load certificate %s with key "
 			    "%s: %s (check that both files exist, are "
 			    "readable by this user, are PEM, and belong "
 			    "together)",
-			    pc->name, pc->certificate, pc->key,
-			    gnutls_strerror(ret));
+			    pc->name, cert, pc->key, gnutls_strerror(ret));
 			return -1;
 		}
 		p->has_certificate = 1;

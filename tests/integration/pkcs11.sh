@@ -4,8 +4,9 @@
 # peers, ECDSA and RSA, the RSA certificate read from the token too, with
 # no key file anywhere; the PIN comes from the URL (pin-value= or
 # pin-source=).  A wrong PIN, no PIN, a missing object or a certificate
-# that is not the key's stop handoffd at start with the reason, and the
-# PIN never appears in what it prints.  As root, with user = nobody: a
+# that is not the key's (also a token's certificate with a key file)
+# stop handoffd at start with the reason, and the PIN never appears in
+# what it prints.  As root, with user = nobody: a
 # token nobody cannot open is refused at start, and one it can works.
 source "$TESTS_DIR/integration/lib.sh"
 if ! command -v softhsm2-util >/dev/null || ! command -v p11tool >/dev/null; then
@@ -50,8 +51,9 @@ config() {
 		echo "workers = 2"
 		printf '%s\n' "$@"
 		echo "[profile default]"
-		echo "certificate = $T/server-cert.pem"
+		echo "certificate = ${EC_CERT:-$T/server-cert.pem}"
 		echo "key = ${EC_KEY:-$EC?pin-value=$PIN}"
+		[ -z "${EC_BACKEND:-}" ] || echo "key_backend = $EC_BACKEND"
 		echo "[profile rsa]"
 		echo "certificate = $RSA;type=cert"
 		echo "key = $RSA;type=private?pin-source=$T/pin"
@@ -77,6 +79,17 @@ EC_KEY="pkcs11:token=handoff-test;object=nosuch;type=private?pin-value=$PIN" con
 refused "a missing object" "no such token or object"
 EC_KEY="$RSA;type=private?pin-value=$PIN" config
 refused "the RSA key with the ECDSA certificate" "belong together"
+
+# A certificate in the token with a key file that is not its key, loaded
+# by either path: the certificate's URL (and its PIN) in the message.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	-out "$T/other-key.pem" 2>/dev/null
+for backend in gnutls auto; do
+	EC_CERT="$RSA;type=cert?pin-value=$PIN" EC_KEY="$T/other-key.pem" \
+		EC_BACKEND=$backend config
+	refused "a token certificate with another key file ($backend)" \
+		"cannot load certificate"
+done
 
 EC_KEY= config
 start_daemon
