@@ -373,7 +373,7 @@ ho_handshake_abandon(struct handoff_conn *c)
 		struct ho_proto_buf b;
 		char err[HO_ERR_MAX];
 		ho_proto_begin(&b, HO_MSG_HS_ABORT);
-		uint64_t id = ho_ipc_new_id(&c->ctx->ipc);
+		uint64_t id = ho_ipc_new_id(&c->ctx->ipc) | HO_IPC_ONEWAY_ID;
 		ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
 		ho_proto_put(&b, HO_F_TOKEN, c->token, sizeof(c->token));
 		if (ho_proto_finish(&b) == 0)

@@ -63,6 +63,7 @@ struct ho_ipc_queued {
 	void *frame; /* nn_allocmsg'd, header included */
 	size_t len;  /* of frame */
 	uint64_t id; /* its call's id, 0 if nobody waits for a reply */
+	int oneway;  /* counted in oneway_out until answered */
 	struct ho_ipc_queued *next;
 };
 
@@ -337,8 +338,12 @@ flush_queue(struct ho_ipc *ipc)
 				stopped = r;
 				break;
 			}
-			if (r < 0) /* its call times out */
+			if (r < 0) { /* its call times out */
 				free_wiped(q->frame, q->len);
+				/* no answer will come to count it off */
+				if (q->oneway && ipc->oneway_out > 0)
+					ipc->oneway_out--;
+			}
 		} else {
 			free_wiped(q->frame, q->len);
 		}
@@ -561,6 +566,7 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		q->frame = frame;
 		q->len = len + SP_HEADER_LEN;
 		q->id = call != NULL ? call->id : 0;
+		q->oneway = call == NULL && (id & HO_IPC_ONEWAY_ID) != 0;
 		q->next = NULL;
 		pthread_mutex_lock(&ipc->lock);
 		if (ipc->queue_tail != NULL)
@@ -613,7 +619,8 @@ ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		ho_ipc_call_cancel(ipc, call);
 	if (r != 0 && oneway) {
 		pthread_mutex_lock(&ipc->lock);
-		ipc->oneway_out -= ipc->oneway_out > 0;
+		if (ipc->oneway_out > 0)
+			ipc->oneway_out--;
 		pthread_mutex_unlock(&ipc->lock);
 	}
 	return r != 0 ? HANDOFF_ENODAEMON : 0;

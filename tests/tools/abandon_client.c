@@ -8,18 +8,24 @@
  * answers), one non-blocking handoff_handshake() call, which sends the
  * first request to handoffd and returns HANDOFF_WANT_POLLIN, then, a
  * millisecond later, handoff_conn_free() before the daemon's reply (with
- * the session's token) has been read.  Then frees the context and exits 0, or
- * 1 if a first step did not return HANDOFF_WANT_POLLIN.  handoffd must not
- * keep the N sessions until their timeout: libhandoff aborts each one when its
- * reply arrives for a connection that is gone.
+ * the session's token) has been read.  Then N (at most 64) connections
+ * driven until their ClientHello is out (each holds its token), freed
+ * together right before the context and the process end.  Then frees the
+ * context and exits 0, or 1 if a first step did not return
+ * HANDOFF_WANT_POLLIN.  handoffd must not keep the N sessions until their
+ * timeout: libhandoff aborts each one when its reply arrives for a connection
+ * that is gone.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "handoff.h"
+
+#define MAX_HELD 64
 
 int
 main(int argc, char **argv)
@@ -71,9 +77,42 @@ main(int argc, char **argv)
 		close(sv[0]);
 		close(sv[1]);
 	}
+	/* Then N connections that hold their daemon session's token (the
+	 * ClientHello is out, the server's answer awaited), all freed at
+	 * once right before the context and the process end: their ABORTs
+	 * must reach handoffd before nanomsg's socket closes. */
+	struct handoff_conn *held[MAX_HELD];
+	int fds[MAX_HELD][2], m = n < MAX_HELD ? n : MAX_HELD;
+	for (int i = 0; i < m; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]) != 0 ||
+		    fcntl(fds[i][0], F_SETFL, O_NONBLOCK) != 0 ||
+		    handoff_connect_socket(
+		        ctx, &held[i], fds[i][0], "localhost") != 0)
+			return 2;
+		int r;
+		while (
+		    (r = handoff_handshake(held[i])) == HANDOFF_WANT_POLLIN &&
+		    handoff_conn_pollfd(held[i]) != fds[i][0]) {
+			struct pollfd p = {
+			    handoff_conn_pollfd(held[i]), POLLIN, 0};
+			poll(&p, 1, handoff_conn_poll_timeout(held[i]));
+		}
+		if (r != HANDOFF_WANT_POLLIN) {
+			printf("client %d did not get to wait for its server: "
+			       "%s\n",
+			    i, handoff_conn_error(held[i]));
+			ok = 0;
+		}
+	}
+	for (int i = 0; i < m; i++) {
+		handoff_conn_free(held[i]);
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
 	handoff_ctx_free(ctx);
 	if (ok)
-		printf(
-		    "%d handshakes abandoned after their first request\n", n);
+		printf("%d handshakes abandoned after their first request, %d "
+		       "with their session token, right before exit\n",
+		    n, m);
 	return ok ? 0 : 1;
 }
