@@ -16,7 +16,8 @@
 #include "handoffd.h"
 
 /* Names the unreadable file, which GnuTLS's own message does not.  A
- * token's URL is no file: ho_token_load says what is wrong with it. */
+ * token's URL is no file: ho_token_import says what is wrong with it.
+ */
 static int
 check_readable(const char *profile, const char *what, const char *path,
     char *err, size_t errlen)
