@@ -654,9 +654,10 @@ handoff_write(struct handoff_conn *c, const void *buf, size_t len)
 	int r = ensure_open(c);
 	if (r != 0)
 		return r;
-	if (c->state != HO_CONN_OPEN)
-		return ho_conn_fail(
-		    c, HANDOFF_ESTATE, "handoff_write after handoff_close");
+	if (c->state != HO_CONN_OPEN) /* the connection itself is fine */
+		return misuse(c,
+		    "handoff_write after handoff_close: close_notify is "
+		    "sent, nothing more may follow it");
 	if ((r = ho_conn_flush(c)) != 0)
 		return r;
 	if (c->write_pending > 0) {

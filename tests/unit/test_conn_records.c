@@ -537,6 +537,21 @@ read_after_close_during_handshake(void **state)
 	    (ssize_t)sizeof(junk));
 }
 
+/* Writing after our close_notify is refused (HANDOFF_ESTATE) without
+ * failing the connection: the peer's data can still be read. */
+static void
+write_after_close(void **state)
+{
+	struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 1);
+	assert_int_equal(handoff_close(f->c), 0);
+	assert_int_equal(handoff_write(f->c, "x", 1), -1);
+	assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ESTATE);
+	peer_sends(f, HO_CT_APPLICATION_DATA, "late", 4);
+	char buf[16];
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "late", 4);
+}
+
 /* len 0 returns 0 at once, as read(2) does: no record is read (0 from a
  * read would otherwise mean close_notify), nothing waits. */
 static void
@@ -574,6 +589,7 @@ main(void)
 	    T(empty_handshake_record),
 	    T(read_after_close_during_handshake),
 	    T(read_len_zero),
+	    T(write_after_close),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
