@@ -144,6 +144,20 @@ use_key(struct ho_profile *p, const struct ho_profile_config *pc,
 	return 0;
 }
 
+/* A key file and its certificate did not load, for why. */
+static void
+files_error(const struct ho_profile_config *pc, const char *why, char *err,
+    size_t errlen)
+{
+	char cert[512]; /* a token's URL may hold its PIN */
+	ho_token_redact(pc->certificate, cert, sizeof(cert));
+	snprintf(err, errlen,
+	    "profile %s: cannot load certificate %s with key %s: %s (check "
+	    "that both files exist, are readable by this user, are PEM, and "
+	    "belong together)",
+	    pc->name, cert, pc->key, why);
+}
+
 /* The key with OpenSSL (fastkey.c).  Returns 0 when loaded, 1 when the
  * key is of a kind left to GnuTLS, -1 with err. */
 static int
@@ -153,15 +167,8 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 	gnutls_privkey_t key;
 	char why[300];
 	int r = ho_fastkey_load(pc->key, &key, why, sizeof(why));
-	if (r < 0) {
-		char cert[512]; /* a token's URL may hold its PIN */
-		ho_token_redact(pc->certificate, cert, sizeof(cert));
-		snprintf(err, errlen,
-		    "profile %s: cannot load certificate %s with key %s: %s "
-		    "(check that both files exist, are readable by this user, "
-		    "are PEM, and belong together)",
-		    pc->name, cert, pc->key, why);
-	}
+	if (r < 0)
+		files_error(pc, why, err, errlen);
 	if (r != 0)
 		return r;
 	return use_key(p, pc, key, "openssl", err, errlen);
@@ -222,14 +229,7 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 			    pc->certificate, pc->key, GNUTLS_X509_FMT_PEM,
 			    NULL, 0);
 		if (ret < 0) {
-			char cert[512]; /* a token's URL may hold its PIN */
-			ho_token_redact(pc->certificate, cert, sizeof(cert));
-			snprintf(err, errlen,
-			    "profile %s: cannot load certificate %s with key "
-			    "%s: %s (check that both files exist, are "
-			    "readable by this user, are PEM, and belong "
-			    "together)",
-			    pc->name, cert, pc->key, gnutls_strerror(ret));
+			files_error(pc, gnutls_strerror(ret), err, errlen);
 			return -1;
 		}
 		p->has_certificate = 1;
