@@ -29,20 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_hello.h"
 #include "handoff.h"
 
 /* Room for a slow (sanitizer, valgrind) build past the deadline. */
 #define SLACK_MS 3000
 
 static const char *mode = "?";
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void
 on_alarm(int sig)
@@ -57,42 +50,6 @@ on_alarm(int sig)
 	if (write(STDOUT_FILENO, msg, (size_t)n) < 0)
 		_exit(1);
 	_exit(1);
-}
-
-/* Has a client-role connection write its ClientHello to a socketpair and
- * returns it in buf; its length, or -1. */
-static ssize_t
-client_hello(struct handoff_ctx *ctx, uint8_t *buf, size_t cap)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-		return -1;
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	struct handoff_conn *c = NULL;
-	ssize_t n = -1;
-	if (handoff_connect_socket(ctx, &c, sv[0], "localhost") != 0)
-		goto out;
-	for (long end = now_ms() + 10000; now_ms() < end;) {
-		int r = handoff_handshake(c);
-		if (r == HANDOFF_WANT_POLLIN &&
-		    handoff_conn_pollfd(c) == sv[0])
-			break; /* the ClientHello is out: waiting for a reply
-			        */
-		if (r != HANDOFF_WANT_POLLIN && r != HANDOFF_WANT_POLLOUT) {
-			printf("%s: client handshake: %s\n", mode,
-			    handoff_conn_error(c));
-			goto out;
-		}
-		struct pollfd p = {handoff_conn_pollfd(c),
-		    r == HANDOFF_WANT_POLLIN ? POLLIN : POLLOUT, 0};
-		poll(&p, 1, 100);
-	}
-	n = recv(sv[1], buf, cap, MSG_DONTWAIT);
-out:
-	handoff_conn_free(c);
-	close(sv[0]);
-	close(sv[1]);
-	return n;
 }
 
 int
@@ -118,7 +75,7 @@ main(int argc, char **argv)
 		return 2;
 
 	uint8_t hello[16384];
-	ssize_t hello_len = client_hello(ctx, hello, sizeof(hello));
+	ssize_t hello_len = daemon_client_hello(ctx, hello, sizeof(hello));
 	if (hello_len <= 0) {
 		printf("%s: no ClientHello from the daemon\n", mode);
 		return 2;

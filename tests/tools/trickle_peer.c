@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_hello.h"
 #include "handoff.h"
 
 #define DEADLINE_MS 1000
@@ -37,14 +38,6 @@ static uint8_t hello[16384];
 static size_t hello_len;
 static int peer_fd;
 static volatile int stop;
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void
 on_alarm(int sig)
@@ -66,27 +59,9 @@ make_client_hello(const char *url)
 	handoff_config_insecure_noverifycert(cfg);
 	struct handoff_ctx *ctx = handoff_ctx_new(cfg);
 	handoff_config_free(cfg);
-	int sv[2];
-	struct handoff_conn *c = NULL;
-	if (ctx == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
-	    fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0 ||
-	    handoff_connect_socket(ctx, &c, sv[0], "localhost") != 0)
-		return -1;
-	for (long end = now_ms() + 10000; now_ms() < end;) {
-		int r = handoff_handshake(c);
-		if (r == HANDOFF_WANT_POLLIN &&
-		    handoff_conn_pollfd(c) == sv[0])
-			break; /* the ClientHello is out */
-		if (r != HANDOFF_WANT_POLLIN && r != HANDOFF_WANT_POLLOUT)
-			return -1;
-		struct pollfd p = {handoff_conn_pollfd(c), POLLIN, 0};
-		poll(&p, 1, 100);
-	}
-	ssize_t n = read(sv[1], hello, sizeof(hello));
-	handoff_conn_free(c);
+	ssize_t n =
+	    ctx != NULL ? daemon_client_hello(ctx, hello, sizeof(hello)) : -1;
 	handoff_ctx_free(ctx);
-	close(sv[0]);
-	close(sv[1]);
 	if (n < 5 || hello[0] != 22)
 		return -1;
 	hello_len = (size_t)n;
