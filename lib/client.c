@@ -83,25 +83,6 @@ handoff_connect_socket(struct handoff_ctx *ctx, struct handoff_conn **conn,
 	return 0;
 }
 
-/* Sends one request carrying the ticket token; its answer is dropped. */
-static void
-send_to_session(
-    struct handoff_conn *c, int type, const uint8_t *msg, size_t len)
-{
-	char err[HO_ERR_MAX];
-	struct ho_proto_buf b;
-	uint64_t id = ho_ipc_new_id(&c->ctx->ipc) | HO_IPC_ONEWAY_ID;
-	ho_proto_begin(&b, type);
-	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
-	ho_proto_put(&b, HO_F_TOKEN, c->ticket_token, sizeof(c->ticket_token));
-	if (msg != NULL)
-		ho_proto_put(&b, HO_F_INPUT, msg, len);
-	if (ho_proto_finish(&b) == 0) /* best effort: resumption is */
-		ho_ipc_call_send(
-		    &c->ctx->ipc, NULL, id, b.buf, b.len, err, sizeof(err));
-	ho_proto_buf_free(&b);
-}
-
 void
 ho_client_relay_ticket(struct handoff_conn *c, const uint8_t *msg, size_t len)
 {
@@ -109,8 +90,9 @@ ho_client_relay_ticket(struct handoff_conn *c, const uint8_t *msg, size_t len)
 		return; /* not TLS 1.3 client, or already relayed */
 	/* No ticket (the connection ends first): free the daemon's session
 	 * now rather than at its timeout. */
-	send_to_session(
-	    c, msg != NULL ? HO_MSG_HS_TICKET : HO_MSG_HS_ABORT, msg, len);
+	ho_ipc_send_oneway(&c->ctx->ipc,
+	    msg != NULL ? HO_MSG_HS_TICKET : HO_MSG_HS_ABORT, c->ticket_token,
+	    msg, len);
 	c->have_ticket_token = 0;
 	ho_wipe(c->ticket_token, sizeof(c->ticket_token));
 }

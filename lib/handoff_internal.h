@@ -79,10 +79,16 @@ int ho_ipc_init(struct ho_ipc *ipc, const char *url);
 void ho_ipc_free(struct ho_ipc *ipc);
 /* A context-unique REQUEST_ID for the next request. */
 uint64_t ho_ipc_new_id(struct ho_ipc *ipc);
-/* Set in the REQUEST_ID of a request sent without a call (nobody waits
- * for its answer): ho_ipc_free waits briefly for such answers, so that a
- * process that exits right after does not lose the requests. */
-#define HO_IPC_ONEWAY_ID (UINT64_C(1) << 63)
+/*
+ * Sends a request nobody waits for (type HO_MSG_HS_ABORT, or
+ * HO_MSG_HS_TICKET with input) on the session of token; its answer is
+ * dropped, it takes no window slot, and ho_ipc_free waits briefly for
+ * the answers to such requests, so that a process that exits right after
+ * does not lose them.  Returns 0, or a HANDOFF_E* code (best effort:
+ * callers need not look).
+ */
+int ho_ipc_send_oneway(struct ho_ipc *ipc, int type, const uint8_t *token,
+    const uint8_t *input, size_t len);
 /*
  * Sends a frame whose REQUEST_ID is id (queued if nanomsg cannot take it
  * yet) and, if call is not NULL, registers call for the reply.  Returns

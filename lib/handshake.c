@@ -370,16 +370,8 @@ ho_handshake_abandon(struct handoff_conn *c)
 		/* Free the daemon's session now rather than at its idle
 		 * timeout.  Nobody waits for the answer (a step still
 		 * running is dropped by the daemon when it ends). */
-		struct ho_proto_buf b;
-		char err[HO_ERR_MAX];
-		ho_proto_begin(&b, HO_MSG_HS_ABORT);
-		uint64_t id = ho_ipc_new_id(&c->ctx->ipc) | HO_IPC_ONEWAY_ID;
-		ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
-		ho_proto_put(&b, HO_F_TOKEN, c->token, sizeof(c->token));
-		if (ho_proto_finish(&b) == 0)
-			ho_ipc_call_send(&c->ctx->ipc, NULL, id, b.buf, b.len,
-			    err, sizeof(err));
-		ho_proto_buf_free(&b);
+		ho_ipc_send_oneway(
+		    &c->ctx->ipc, HO_MSG_HS_ABORT, c->token, NULL, 0);
 	}
 	c->have_token = 0;
 	ho_wipe(c->token, sizeof(c->token));

@@ -52,6 +52,8 @@
  * is still matched to its call by the header, and fails it at once. */
 #define SP_HEADER_LEN 4
 #define SP_ROUTE_MASK 0x7fffffffu
+/* Set in the REQUEST_ID of a one-way request (ho_ipc_send_oneway). */
+#define HO_IPC_ONEWAY_ID (UINT64_C(1) << 63)
 /* Longest wait in ho_ipc_free for the answers to one-way requests. */
 #define ONEWAY_WAIT_MS 200
 /* Room in nanomsg's queues for thousands of handshake messages. */
@@ -223,8 +225,6 @@ explain_unreadable(struct ho_ipc *ipc, struct ho_ipc_call *call,
 		    ipc->url, ho_proto_msg_name(m->type), fix);
 }
 
-static int send_oneway_abort(struct ho_ipc *ipc, const uint8_t *token);
-
 /* Frees a reply nobody will take.  One that leaves a session open in
  * handoffd (a handshake to go on, or a client session waiting for its
  * ticket) was for a connection freed or timed out meanwhile: handoffd is
@@ -236,7 +236,8 @@ drop_reply(struct ho_ipc *ipc, void *msg, size_t len)
 	struct ho_proto_msg m;
 	if (ho_proto_parse(msg, len, &m) == 0 && m.f[HO_F_TOKEN].present &&
 	    (m.type == HO_MSG_HS_CONTINUE || m.type == HO_MSG_HS_DONE))
-		send_oneway_abort(ipc, m.f[HO_F_TOKEN].ptr);
+		ho_ipc_send_oneway(
+		    ipc, HO_MSG_HS_ABORT, m.f[HO_F_TOKEN].ptr, NULL, 0);
 	free_wiped(msg, len);
 }
 
@@ -566,7 +567,7 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		q->frame = frame;
 		q->len = len + SP_HEADER_LEN;
 		q->id = call != NULL ? call->id : 0;
-		q->oneway = call == NULL && (id & HO_IPC_ONEWAY_ID) != 0;
+		q->oneway = call == NULL; /* only one-way requests have none */
 		q->next = NULL;
 		pthread_mutex_lock(&ipc->lock);
 		if (ipc->queue_tail != NULL)
@@ -608,7 +609,7 @@ ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		call->next = ipc->buckets[bucket_of(id)];
 		ipc->buckets[bucket_of(id)] = call;
 	}
-	int oneway = r == 0 && call == NULL && (id & HO_IPC_ONEWAY_ID);
+	int oneway = r == 0 && call == NULL; /* ho_ipc_send_oneway */
 	ipc->oneway_out +=
 	    (unsigned)oneway; /* before: the reply may beat us */
 	pthread_mutex_unlock(&ipc->lock);
@@ -733,16 +734,18 @@ ho_ipc_freemsg(void *msg, size_t len)
 		free_wiped(msg, len);
 }
 
-/* One-way HS_ABORT for a session token (nobody waits for the answer). */
-static int
-send_oneway_abort(struct ho_ipc *ipc, const uint8_t *token)
+int
+ho_ipc_send_oneway(struct ho_ipc *ipc, int type, const uint8_t *token,
+    const uint8_t *input, size_t len)
 {
 	char err[HO_ERR_MAX];
 	struct ho_proto_buf b;
 	uint64_t id = ho_ipc_new_id(ipc) | HO_IPC_ONEWAY_ID;
-	ho_proto_begin(&b, HO_MSG_HS_ABORT);
+	ho_proto_begin(&b, type);
 	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
 	ho_proto_put(&b, HO_F_TOKEN, token, HO_PROTO_TOKEN_LEN);
+	if (input != NULL)
+		ho_proto_put(&b, HO_F_INPUT, input, len);
 	int r = ho_proto_finish(&b) == 0
 	    ? ho_ipc_call_send(ipc, NULL, id, b.buf, b.len, err, sizeof(err))
 	    : -1;
