@@ -112,6 +112,9 @@ const struct ho_profile *ho_profile_find(
 const struct ho_profile *ho_profile_for_name(
     const struct ho_profiles *ps, const char *host);
 void ho_profiles_free(struct ho_profiles *ps);
+/* One test signature with key, in the algorithm its kind signs TLS 1.3
+ * with, verified with pub unless NULL: 0, or a GnuTLS error. */
+int ho_key_probe(gnutls_privkey_t key, gnutls_pubkey_t pub);
 
 /* ---- fastkey.c -------------------------------------------------------- */
 

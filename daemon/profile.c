@@ -84,6 +84,25 @@ wants_openssl(const struct ho_profile_config *pc)
 	return !rsa_kx;
 }
 
+int
+ho_key_probe(gnutls_privkey_t key, gnutls_pubkey_t pub)
+{
+	gnutls_sign_algorithm_t algo;
+	switch (gnutls_privkey_get_pk_algorithm(key, NULL)) {
+	case GNUTLS_PK_RSA: algo = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256; break;
+	case GNUTLS_PK_RSA_PSS: algo = GNUTLS_SIGN_RSA_PSS_SHA256; break;
+	case GNUTLS_PK_EDDSA_ED25519: algo = GNUTLS_SIGN_EDDSA_ED25519; break;
+	default: algo = GNUTLS_SIGN_ECDSA_SHA256; break;
+	}
+	unsigned char probe[32] = "handoffd key check";
+	gnutls_datum_t data = {probe, sizeof(probe)}, sig = {NULL, 0};
+	int ret = gnutls_privkey_sign_data2(key, algo, 0, &data, &sig);
+	if (ret >= 0 && pub != NULL)
+		ret = gnutls_pubkey_verify_data2(pub, algo, 0, &data, &sig);
+	gnutls_free(sig.data);
+	return ret < 0 ? ret : 0;
+}
+
 /*
  * The certificate chain (a file or a token's URL) with a loaded key; the
  * credentials own both from here on, and the key is freed on failure.
@@ -109,17 +128,7 @@ use_key(struct ho_profile *p, const struct ho_profile_config *pc,
 		    ret < 0 ? gnutls_strerror(ret) : "no certificate");
 		return -1;
 	}
-	gnutls_sign_algorithm_t algo =
-	    gnutls_privkey_get_pk_algorithm(key, NULL) == GNUTLS_PK_RSA
-	    ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256
-	    : GNUTLS_SIGN_ECDSA_SHA256;
-	unsigned char probe[32] = "handoffd key/certificate check";
-	gnutls_datum_t data = {probe, sizeof(probe)}, sig = {NULL, 0};
-	ret = gnutls_privkey_sign_data2(key, algo, 0, &data, &sig);
-	if (ret >= 0)
-		ret = gnutls_pubkey_verify_data2(
-		    pcerts[0].pubkey, algo, 0, &data, &sig);
-	gnutls_free(sig.data);
+	ret = ho_key_probe(key, pcerts[0].pubkey);
 	if (ret < 0) {
 		for (unsigned i = 0; i < n; i++)
 			gnutls_pcert_deinit(&pcerts[i]);

@@ -100,16 +100,7 @@ ho_token_check_after_drop(
 		/* A token's module may read files or a device each time it
 		 * signs (SoftHSM2 reads its token directory): one signature
 		 * as the new user, or every handshake would fail. */
-		unsigned char probe[32] = "handoffd token access check";
-		gnutls_datum_t data = {probe, sizeof(probe)}, sig = {NULL, 0};
-		gnutls_sign_algorithm_t algo =
-		    gnutls_privkey_get_pk_algorithm(p->signer, NULL) ==
-		        GNUTLS_PK_RSA
-		    ? GNUTLS_SIGN_RSA_PSS_RSAE_SHA256
-		    : GNUTLS_SIGN_ECDSA_SHA256;
-		int ret =
-		    gnutls_privkey_sign_data2(p->signer, algo, 0, &data, &sig);
-		gnutls_free(sig.data);
+		int ret = ho_key_probe(p->signer, NULL);
 		if (ret < 0) {
 			snprintf(err, errlen,
 			    "profile %s: the key in its PKCS#11 token cannot "
