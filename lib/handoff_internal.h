@@ -69,7 +69,8 @@ struct ho_ipc {
 	int stopping;             /* the context is being freed */
 	struct ho_ipc_queued *queue, *queue_tail; /* not yet sent */
 	unsigned sent_calls; /* sent requests awaiting replies (window) */
-	unsigned oneway_out; /* one-way requests not answered yet */
+	unsigned oneway_out; /* one-way requests sent, not answered yet */
+	uint64_t oneway_progress_ms; /* last answer, or first sent */
 	struct ho_ipc_call *buckets[HO_IPC_BUCKETS];
 	_Atomic uint64_t next_id; /* atomic: no lock, safe after fork() */
 	char url[HO_URL_MAX];

@@ -54,8 +54,11 @@
 #define SP_ROUTE_MASK 0x7fffffffu
 /* Set in the REQUEST_ID of a one-way request (ho_ipc_send_oneway). */
 #define HO_IPC_ONEWAY_ID (UINT64_C(1) << 63)
-/* Longest wait in ho_ipc_free for the answers to one-way requests. */
+/* Longest wait in ho_ipc_free for the next answer to a one-way request. */
 #define ONEWAY_WAIT_MS 200
+/* With the one-way window full and no answer for this long, the
+ * requests in it are taken for lost (the daemon went away). */
+#define ONEWAY_LOST_MS 1000
 /* Room in nanomsg's queues for thousands of handshake messages. */
 #define SOCKET_BUFFER (8 * 1024 * 1024)
 
@@ -65,7 +68,6 @@ struct ho_ipc_queued {
 	void *frame; /* nn_allocmsg'd, header included */
 	size_t len;  /* of frame */
 	uint64_t id; /* its call's id, 0 if nobody waits for a reply */
-	int oneway;  /* counted in oneway_out until answered */
 	struct ho_ipc_queued *next;
 };
 
@@ -156,20 +158,44 @@ unlink_call(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	}
 }
 
+/*
+ * Whether a one-way request may go now; the lock is held.  One-way
+ * requests have a window of their own: a process freeing thousands of
+ * connections at once must not pour thousands of requests on handoffd
+ * (its memory grew by half under bench/load.sh).  They hold no call, so
+ * a daemon that died with some unanswered would leave the window shut
+ * for good: with no answer for ONEWAY_LOST_MS, they count as lost.
+ */
+static int
+oneway_room(struct ho_ipc *ipc)
+{
+	if (ipc->oneway_out < HO_IPC_WINDOW)
+		return 1;
+	if (ho_now_ms() - ipc->oneway_progress_ms < ONEWAY_LOST_MS)
+		return 0;
+	ipc->oneway_out = 0;
+	return 1;
+}
+
 /* Sends a frame now if the window and nanomsg allow; the lock is held.
- * Returns 0 if sent, 1 if the window is full, 2 if nanomsg cannot take
- * it yet, -1 on a hard error. */
+ * call NULL: a one-way request.  Returns 0 if sent, 1 if the window is
+ * full, 2 if nanomsg cannot take it yet (or one-way requests wait for
+ * answers: try again soon), -1 on a hard error. */
 static int
 try_send(struct ho_ipc *ipc, void *frame, struct ho_ipc_call *call)
 {
 	if (call != NULL && ipc->sent_calls >= HO_IPC_WINDOW)
 		return 1;
+	if (call == NULL && !oneway_room(ipc))
+		return 2;
 	void *msg = frame;
 	if (nn_send(ipc->sock, &msg, NN_MSG, NN_DONTWAIT) < 0)
 		return nn_errno() == EAGAIN || nn_errno() == EINTR ? 2 : -1;
 	if (call != NULL) {
 		call->sent = 1;
 		ipc->sent_calls++;
+	} else if (ipc->oneway_out++ == 0) {
+		ipc->oneway_progress_ms = ho_now_ms();
 	}
 	return 0;
 }
@@ -264,8 +290,10 @@ deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 			explain_unreadable(
 			    ipc, call, perr == 0 ? &m : NULL, perr);
 	}
-	if (call == NULL && (id & HO_IPC_ONEWAY_ID) && ipc->oneway_out > 0)
+	if (call == NULL && (id & HO_IPC_ONEWAY_ID) && ipc->oneway_out > 0) {
 		ipc->oneway_out--;
+		ipc->oneway_progress_ms = ho_now_ms();
+	}
 	if (call != NULL) {
 		unlink_call(ipc, call);
 		if (id != 0) {
@@ -339,12 +367,8 @@ flush_queue(struct ho_ipc *ipc)
 				stopped = r;
 				break;
 			}
-			if (r < 0) { /* its call times out */
+			if (r < 0) /* its call times out */
 				free_wiped(q->frame, q->len);
-				/* no answer will come to count it off */
-				if (q->oneway && ipc->oneway_out > 0)
-					ipc->oneway_out--;
-			}
 		} else {
 			free_wiped(q->frame, q->len);
 		}
@@ -495,13 +519,18 @@ ho_ipc_free(struct ho_ipc *ipc)
 	if (ipc->sock >= 0) {
 		/* nanomsg drops what it has not sent when its socket closes:
 		 * let one-way requests (a connection's ticket relay or
-		 * ABORT) reach the daemon, which their answers prove. */
-		uint64_t until = ho_now_ms() + ONEWAY_WAIT_MS;
+		 * ABORT), sent or still queued behind their window, reach the
+		 * daemon, which their answers prove, for as long as answers
+		 * keep coming (ONEWAY_WAIT_MS without one ends the wait). */
+		uint64_t started = ho_now_ms();
 		for (;;) {
 			pthread_mutex_lock(&ipc->lock);
-			unsigned out = ipc->oneway_out;
+			int done = ipc->oneway_out == 0 && ipc->queue == NULL;
+			uint64_t last = ipc->oneway_progress_ms > started
+			    ? ipc->oneway_progress_ms
+			    : started;
 			pthread_mutex_unlock(&ipc->lock);
-			if (out == 0 || ho_now_ms() >= until)
+			if (done || ho_now_ms() - last >= ONEWAY_WAIT_MS)
 				break;
 			usleep(1000);
 		}
@@ -567,7 +596,6 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		q->frame = frame;
 		q->len = len + SP_HEADER_LEN;
 		q->id = call != NULL ? call->id : 0;
-		q->oneway = call == NULL; /* only one-way requests have none */
 		q->next = NULL;
 		pthread_mutex_lock(&ipc->lock);
 		if (ipc->queue_tail != NULL)
@@ -609,21 +637,12 @@ ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 		call->next = ipc->buckets[bucket_of(id)];
 		ipc->buckets[bucket_of(id)] = call;
 	}
-	int oneway = r == 0 && call == NULL; /* ho_ipc_send_oneway */
-	ipc->oneway_out +=
-	    (unsigned)oneway; /* before: the reply may beat us */
 	pthread_mutex_unlock(&ipc->lock);
 	if (r != 0)
 		return HANDOFF_ENODAEMON;
 	r = send_frame(ipc, call, id, buf, len, err, errlen);
 	if (r != 0 && call != NULL)
 		ho_ipc_call_cancel(ipc, call);
-	if (r != 0 && oneway) {
-		pthread_mutex_lock(&ipc->lock);
-		if (ipc->oneway_out > 0)
-			ipc->oneway_out--;
-		pthread_mutex_unlock(&ipc->lock);
-	}
 	return r != 0 ? HANDOFF_ENODAEMON : 0;
 }
 
