@@ -50,6 +50,9 @@ for script in "$@"; do
 		MALFORMED_FRAMES=10000 INFLIGHT_PAIRS=100 LOAD_SECONDS=1 \
 		LOAD_PAIRS=200 bash "$TESTS_DIR/integration/$script.sh" >"$vg/$script.out" 2>&1 || {
 		tail -20 "$vg/$script.out"
+		# The script's own FAIL line comes before the logs it dumps, which
+		# the tail above may not reach.
+		grep -m1 "^FAIL: " "$vg/$script.out" || true
 		echo "FAIL: $script failed under valgrind"
 		echo "$passed passed, 1 failed"
 		exit 1
