@@ -178,7 +178,17 @@ openssl s_server -accept "127.0.0.1:$port" -cert "$T/server-cert.pem" \
 	-key "$T/server-key.pem" -tls1_2 <"$T/ctl" >"$T/reneg.log" 2>&1 &
 exec 4>"$T/ctl"
 wait_for "openssl s_server on $port" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
-(echo before; sleep 2; echo after) | demo_connect "$port" >/dev/null &
+# "after" goes once the server logged the refusal (or after 10 s, when
+# the refusal never came): a fixed sleep raced the handshake under
+# valgrind, and "after" could reach the demo before the HelloRequest.
+(
+	echo before
+	for _ in $(seq 200); do
+		grep -q "no renegotiation" "$T/reneg.log" && break
+		sleep 0.05
+	done
+	echo after
+) | demo_connect "$port" >/dev/null &
 client=$!
 wait_for "the first line at the server" 10 grep -q "^before" "$T/reneg.log"
 echo R >&4 # s_server: renegotiate
