@@ -575,14 +575,23 @@ ho_server_hold_steps(struct ho_daemon *d, int hold)
 	uv_mutex_unlock(&d->lock);
 }
 
+static int
+handshakes_open(struct ho_daemon *d)
+{
+	uv_mutex_lock(&d->lock);
+	int open = d->sessions.count > 0;
+	uv_mutex_unlock(&d->lock);
+	return open;
+}
+
 /* Receives the next request: 1, 0 when handoffd is stopping.  One worker
  * at a time waits in the receive (recv_lock): nanomsg wakes every thread
  * waiting on a socket for each message, so with all of them waiting each
  * request would wake every worker and all but one for nothing.  Once
  * quit is set, the workers still answer what is queued (with "shutting
  * down", as d->stopping is set), so that its callers hear it now rather
- * than at their deadline, and stop at the first quiet receive timeout or
- * after DRAIN_MS. */
+ * than at their deadline, and stop at the first quiet receive timeout
+ * with no handshake half-way, or after DRAIN_MS. */
 static int
 next_request(struct ho_daemon *d, void **control, void **body, size_t *len)
 {
@@ -611,7 +620,13 @@ next_request(struct ho_daemon *d, void **control, void **body, size_t *len)
 		} else if (nn_errno() == EBADF || nn_errno() == ETERM) {
 			d->recv_done = 1;
 		} else if (nn_errno() == ETIMEDOUT) {
-			d->recv_done = atomic_load(&d->quit); /* queue empty */
+			/* Queue empty: done, unless a handshake is still
+			 * half-way, whose caller's next step may be on its way
+			 * (its peer can take longer than one receive timeout
+			 * to answer): it gets "shutting down" until DRAIN_MS.
+			 */
+			d->recv_done =
+			    atomic_load(&d->quit) && !handshakes_open(d);
 		} else if (nn_errno() != EAGAIN && nn_errno() != EINTR) {
 			ho_log_warning(
 			    "receive failed: %s", nn_strerror(nn_errno()));

@@ -5,7 +5,8 @@
 # leave their callers to their deadlines, stop its workers and exit 0 well
 # within its 10 s grace period, without the "exiting without them"
 # warning.  On the callers' side every one of many_inflight's handshakes
-# ends, and none by its deadline.
+# ends, and none by its deadline.  A caller half-way whose next step
+# comes after a quiet moment (a slow peer) hears "shutting down" too.
 source "$(dirname "$0")/lib.sh"
 
 PAIRS=${INFLIGHT_PAIRS:-500}
@@ -42,4 +43,17 @@ pass "every handshake ended: $(value completed) completed, $(value failed) faile
 [ -z "$(value failed_HANDOFF_ETIMEOUT)" ] ||
 	fail "$(value failed_HANDOFF_ETIMEOUT) callers waited for their deadline instead of an answer"
 pass "callers told at once: $(value failed_HANDOFF_ESHUTDOWN) \"shutting down\", none left to its deadline"
+
+# A handshake half-way at SIGTERM whose caller's next step comes after a
+# quiet receive timeout (its peer is slow): handoffd waits for it (up to
+# its 1 s drain) and answers "shutting down", not the caller's deadline.
+: "${IPC_PROBE:?run through ctest}"
+mv "$T/handoffd.log" "$T/handoffd-first.log" # the probe reads a new one
+start_daemon
+out=$("$IPC_PROBE" "$DAEMON_URL" late-step "$DAEMON_PID" "$T/handoffd.log" 2>&1) ||
+	fail "late step: $out"
+rc=0
+wait "$DAEMON_PID" || rc=$?
+[ "$rc" -eq 0 ] || fail "handoffd exited $rc after the late step"
+pass "$out"
 finish

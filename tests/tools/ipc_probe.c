@@ -12,9 +12,14 @@
  *   ipc_probe URL abort           START, ABORT (OK), STEP (ESESSION)
  *   ipc_probe URL sizes           PINGs padded to the largest frame (PONG)
  *                                 and one byte over it (EPROTO), then PING
+ *   ipc_probe URL late-step PID LOG
+ *                                 START, SIGTERM to PID, and once LOG says
+ *                                 it is stopping, 500 ms later a STEP:
+ *                                 ESHUTDOWN
  *
  * Exits 0 when the daemon behaved, 1 with a message when it did not.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +131,7 @@ start(int s, uint8_t *token)
 }
 
 static void
-step(int s, const uint8_t *token, char *text, size_t textlen)
+step(int s, const uint8_t *token, uint32_t code, char *text, size_t textlen)
 {
 	struct ho_proto_buf b;
 	struct ho_proto_msg m;
@@ -135,8 +140,22 @@ step(int s, const uint8_t *token, char *text, size_t textlen)
 	ho_proto_put(&b, HO_F_TOKEN, token, HO_PROTO_TOKEN_LEN);
 	ho_proto_put(&b, HO_F_INPUT, "\x16\x03\x01\x00", 4);
 	send_built(s, &b, &m, &raw);
-	expect_error(&m, HANDOFF_ESESSION, text, textlen);
+	expect_error(&m, code, text, textlen);
 	nn_freemsg(raw);
+}
+
+/* Whether the file at path holds needle (read whole, small logs only). */
+static int
+file_has(const char *path, const char *needle)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
 }
 
 /* Malformed frame number i (many kinds, cycling). */
@@ -183,7 +202,8 @@ main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr,
 		    "usage: ipc_probe URL malformed N | fill N | "
-		    "bad-token | expired SECS | abort\n");
+		    "bad-token | expired SECS | abort | sizes | "
+		    "late-step PID LOG\n");
 		return 2;
 	}
 	url = argv[1];
@@ -229,14 +249,14 @@ main(int argc, char **argv)
 		    text);
 	} else if (strcmp(cmd, "bad-token") == 0) {
 		gnutls_rnd(GNUTLS_RND_NONCE, token, sizeof(token));
-		step(s, token, text, sizeof(text));
+		step(s, token, HANDOFF_ESESSION, text, sizeof(text));
 		printf("%s\n", text);
 	} else if (strcmp(cmd, "expired") == 0 && argc == 4) {
 		start(s, token);
 		sleep((unsigned)atoi(argv[3]));
-		step(s, token, text, sizeof(text));
+		step(s, token, HANDOFF_ESESSION, text, sizeof(text));
 		gnutls_rnd(GNUTLS_RND_NONCE, token, sizeof(token));
-		step(s, token, text2, sizeof(text2));
+		step(s, token, HANDOFF_ESESSION, text2, sizeof(text2));
 		if (strcmp(text, text2) != 0)
 			die("expired and unknown tokens get different words: "
 			    "%s",
@@ -252,7 +272,7 @@ main(int argc, char **argv)
 		if (m.type != HO_MSG_OK)
 			die("ABORT answered %s", ho_proto_msg_name(m.type));
 		nn_freemsg(raw);
-		step(s, token, text, sizeof(text));
+		step(s, token, HANDOFF_ESESSION, text, sizeof(text));
 		printf("aborted session is gone\n");
 	} else if (strcmp(cmd, "sizes") == 0) {
 		/* A PING padded to len bytes with two byte fields that PING
@@ -288,6 +308,22 @@ main(int argc, char **argv)
 		ping_ok(s, "the big frames");
 		printf("largest frame answered, one byte more refused with "
 		       "HANDOFF_EPROTO; ping ok\n");
+	} else if (strcmp(cmd, "late-step") == 0 && argc == 5) {
+		/* A caller whose peer answers slowly: its next step comes
+		 * after handoffd's receive timeout (200 ms) has passed with
+		 * nothing queued. */
+		start(s, token);
+		if (kill((pid_t)atoi(argv[3]), SIGTERM) != 0)
+			die("cannot signal handoffd %s", argv[3]);
+		for (int i = 0; !file_has(argv[4], "refusing new sessions");
+		     i++) {
+			if (i == 1000)
+				die("%s never said it is stopping", argv[4]);
+			usleep(10000);
+		}
+		usleep(500000);
+		step(s, token, HANDOFF_ESHUTDOWN, text, sizeof(text));
+		printf("a step 500 ms into the shutdown heard: %s\n", text);
 	} else {
 		fprintf(stderr, "ipc_probe: bad command\n");
 		return 2;
