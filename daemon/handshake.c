@@ -589,14 +589,25 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
 		return;
 	}
 	/* Non-fatal results (a warning alert) mean "call again". */
-	do {
+	for (;;) {
+		size_t unread = ho_buf_used(&s->in);
 		ret = gnutls_handshake(s->tls);
 		/* A TLS 1.3 server's flight is out: in one trip, the client's
 		 * Finished is ours to write (finish_ahead.c). */
 		if (ret == GNUTLS_E_AGAIN && ho_finish_ahead_feed(s) == 0)
 			ret = GNUTLS_E_INTERRUPTED;
-	} while (
-	    ret < 0 && ret != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(ret));
+		/* GnuTLS returns AGAIN at the end of a record that leaves a
+		 * handshake message incomplete, though the rest is here (a
+		 * ClientHello over several records in one input): on while
+		 * it reads. */
+		if (ret == GNUTLS_E_AGAIN && ho_buf_used(&s->in) > 0 &&
+		    ho_buf_used(&s->in) < unread)
+			continue;
+		if (ret < 0 && ret != GNUTLS_E_AGAIN &&
+		    !gnutls_error_is_fatal(ret))
+			continue;
+		break;
+	}
 
 	if (ret == 0) {
 		done(s, req, res);

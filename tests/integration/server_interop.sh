@@ -23,6 +23,25 @@ CA="$T/server-cert.pem"
 REQ='GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'
 
 
+# A ClientHello over several records (OpenSSL cuts its records at 512
+# bytes with -max_send_frag, and three long ALPN names make the hello
+# longer): the library gathers it whole before its trip to handoffd.
+long=$(printf 'x%.0s' $(seq 200))
+for v in tls1_3 tls1_2; do
+	out=$(printf "$REQ" | timeout 20 openssl s_client -quiet -msg \
+		-connect "127.0.0.1:$HTTP_PORT" -servername localhost "-$v" \
+		-max_send_frag 512 -alpn "a$long,b$long,c$long,http/1.1" \
+		-CAfile "$CA" -verify_return_error 2>"$T/s_client.log") ||
+		fail "$v fragmented ClientHello: $(tail -5 "$T/s_client.log")"
+	grep -q "handoff-demo: TLSv1\.[23]" <<<"$out" ||
+		fail "$v fragmented ClientHello got: $out"
+	# Records written before the ClientHello's own line: its fragments.
+	records=$(sed -n '/ClientHello/q; /^>>> .*RecordHeader/p' <<<"$out" | wc -l)
+	[ "$records" -ge 2 ] ||
+		fail "$v: the ClientHello went in $records record(s), not several"
+	pass "$v ClientHello in $records records of at most 512 bytes"
+done
+
 for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 \
 	TLS_CHACHA20_POLY1305_SHA256; do
 	want="handoff-demo: TLSv1.3 $suite"
