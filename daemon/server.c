@@ -228,7 +228,10 @@ step_finish(struct ho_daemon *d, struct ho_work *w)
 	case HO_STEP_CONTINUE:
 		s->busy = 0;
 		s->last_used_ms = ho_now_ms();
-		if (s->abandoned || d->stopping)
+		/* Stopping, it stays: the caller's next step, which the
+		 * drain waits for, then hears "shutting down" (not "unknown
+		 * session", or nothing once handoffd is gone). */
+		if (s->abandoned)
 			ho_session_destroy(&d->sessions, s);
 		break;
 	}

@@ -11,7 +11,8 @@
  * between a step's reply and its bookkeeping (ho_server_hold_steps).
  * Step one goes through a real nanomsg socket; its reply is read while
  * the worker is held, and the client's Finished is fed to dispatch
- * before the worker is let go.
+ * before the worker is let go.  Also held: a step that finishes after
+ * SIGTERM, whose session must stay for the caller's next step.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -79,18 +80,21 @@ send_frame(int sock, struct ho_proto_buf *b)
 	ho_proto_buf_free(b);
 }
 
-static void
-test_step_before_step_finish(void **state)
+/* handoffd's server, in this process, with a self-signed default
+ * profile in a new folder; stop_daemon takes it all down. */
+static char dir[] = "/tmp/handoff-test-early.XXXXXX";
+static struct ho_config cfg;
+static struct ho_profiles profiles;
+
+static struct ho_daemon *
+start_daemon(void)
 {
-	(void)state;
-	char dir[] = "/tmp/handoff-test-early.XXXXXX", cert[1024], key[1024],
-	     err[512];
+	char cert[1024], key[1024], err[512];
+	strcpy(dir, "/tmp/handoff-test-early.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(ho_selfsigned_ensure(
 	                     dir, cert, key, sizeof(cert), err, sizeof(err)),
 	    0);
-	static struct ho_config cfg;
-	static struct ho_profiles profiles;
 	ho_config_defaults(&cfg);
 	struct ho_profile_config *p = &cfg.profiles[cfg.profile_count++];
 	snprintf(p->name, sizeof(p->name), "default");
@@ -98,19 +102,48 @@ test_step_before_step_finish(void **state)
 	p->key = key;
 	assert_int_equal(
 	    ho_profiles_load(&profiles, &cfg, err, sizeof(err)), 0);
-	assert_int_equal(ho_handshake_global_init(3600, err, sizeof(err)), 0);
+	static int global_done;
+	if (!global_done++)
+		assert_int_equal(
+		    ho_handshake_global_init(3600, err, sizeof(err)), 0);
 	ho_log_init(1, HO_LOG_ERROR);
 	struct ho_daemon *d;
-	uv_loop_t *loop = uv_default_loop();
-	assert_int_equal(ho_server_start(&d, loop, &cfg, &profiles, URL), 0);
+	assert_int_equal(
+	    ho_server_start(&d, uv_default_loop(), &cfg, &profiles, URL), 0);
 	assert_int_equal(ho_server_start_workers(d, 2), 0);
-	ho_server_hold_steps(d, 1);
+	return d;
+}
 
+static void
+stop_daemon(struct ho_daemon *d)
+{
+	raise(SIGTERM); /* handoffd's own shutdown: the loop ends */
+	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+	ho_server_free(d);
+	ho_profiles_free(&profiles);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int
+connect_req(void)
+{
 	int sock = nn_socket(AF_SP_RAW, NN_REQ);
 	assert_true(sock >= 0);
 	assert_true(nn_connect(sock, URL) >= 0);
 	int ms = 5000;
 	nn_setsockopt(sock, NN_SOL_SOCKET, NN_RCVTIMEO, &ms, sizeof(ms));
+	return sock;
+}
+
+static void
+test_step_before_step_finish(void **state)
+{
+	(void)state;
+	struct ho_daemon *d = start_daemon();
+	ho_server_hold_steps(d, 1);
+	int sock = connect_req();
 
 	/* The client's ClientHello. */
 	static struct wire w;
@@ -185,13 +218,63 @@ test_step_before_step_finish(void **state)
 	nn_close(sock);
 	gnutls_deinit(c);
 	gnutls_certificate_free_credentials(cred);
-	raise(SIGTERM); /* handoffd's own shutdown: the loop ends */
-	uv_run(loop, UV_RUN_DEFAULT);
-	ho_server_free(d);
-	ho_profiles_free(&profiles);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	stop_daemon(d);
+}
+
+/* A step still finishing when SIGTERM comes keeps its session: the
+ * caller's next step, which the shutdown's drain waits for, hears
+ * "shutting down" (it heard "unknown session", or nothing once handoffd
+ * had gone). */
+static void
+test_step_finishing_at_sigterm(void **state)
+{
+	(void)state;
+	struct ho_daemon *d = start_daemon();
+	ho_server_hold_steps(d, 1);
+	int sock = connect_req();
+	struct ho_proto_buf b;
+	ho_proto_begin(&b, HO_MSG_HS_START);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 1);
+	ho_proto_put_str(&b, HO_F_PROFILE, "default");
+	ho_proto_put_u8(&b, HO_F_ROLE, HO_ROLE_SERVER);
+	ho_proto_put(&b, HO_F_INPUT, "", 0);
+	send_frame(sock, &b);
+	void *reply = NULL;
+	int n = nn_recv(sock, &reply, NN_MSG, 0);
+	assert_true(n > 0);
+	struct ho_proto_msg m;
+	assert_int_equal(ho_proto_parse(reply, (size_t)n, &m), 0);
+	assert_int_equal(m.type, HO_MSG_HS_CONTINUE);
+	uint8_t token[HO_PROTO_TOKEN_LEN];
+	assert_int_equal(m.f[HO_F_TOKEN].len, sizeof(token));
+	memcpy(token, m.f[HO_F_TOKEN].ptr, sizeof(token));
+	nn_freemsg(reply);
+	assert_int_equal(ho_server_inflight(d), 1); /* step_finish not run */
+
+	raise(SIGTERM); /* the loop sees it: handoffd is stopping */
+	uv_run(uv_default_loop(), UV_RUN_NOWAIT);
+	ho_server_hold_steps(d, 0); /* the step finishes, stopping */
+	for (int i = 0; i < 5000 && ho_server_inflight(d) > 0; i++)
+		usleep(1000);
+	assert_int_equal(ho_server_inflight(d), 0);
+
+	ho_proto_begin(&b, HO_MSG_HS_STEP);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 2);
+	ho_proto_put(&b, HO_F_TOKEN, token, sizeof(token));
+	ho_proto_put(&b, HO_F_INPUT, "\x16\x03\x01\x00", 4);
+	send_frame(sock, &b);
+	reply = NULL;
+	n = nn_recv(sock, &reply, NN_MSG, 0);
+	assert_true(n > 0);
+	assert_int_equal(ho_proto_parse(reply, (size_t)n, &m), 0);
+	uint32_t code = 0;
+	assert_int_equal(m.type, HO_MSG_ERROR);
+	assert_int_equal(ho_proto_get_u32(&m, HO_F_ERROR_CODE, &code), 0);
+	assert_string_equal(
+	    handoff_err_name((int)code), handoff_err_name(HANDOFF_ESHUTDOWN));
+	nn_freemsg(reply);
+	nn_close(sock);
+	stop_daemon(d);
 }
 
 int
@@ -199,6 +282,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_step_before_step_finish),
+	    cmocka_unit_test(test_step_finishing_at_sigterm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
