@@ -236,6 +236,11 @@ int ho_conn_flush(struct handoff_conn *c);
 int ho_handshake_run(struct handoff_conn *c);
 /* Releases the daemon socket, telling the daemon to drop the session. */
 void ho_handshake_abandon(struct handoff_conn *c);
+/* Whether the n peer bytes at p, buffered during a handshake, are worth
+ * a trip to the daemon (hs_input.c): a whole record, or, for the first
+ * message of a server's handshake (first_message), the whole ClientHello
+ * however many records carry it. */
+int ho_hs_input_ready(const uint8_t *p, size_t n, int first_message);
 /* Reads and checks the client's Finished (HO_CONN_HS_PEER_FINISHED).
  * Returns 0 when it matched, HANDOFF_WANT_POLLIN, or -1 (error recorded,
  * alert sent). */

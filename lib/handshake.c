@@ -17,26 +17,6 @@
 #include "handoff_internal.h"
 #include "wipe.h"
 
-/*
- * True when the buffered peer bytes are worth a trip to the daemon: at
- * least one whole record, or a header that is not TLS at all (then the
- * daemon's GnuTLS refuses it with the right alert, instead of this side
- * waiting for a "record" that will never complete).
- */
-static int
-worth_sending(const struct ho_buf *in)
-{
-	const uint8_t *p = ho_buf_data(in);
-	size_t n = ho_buf_used(in);
-	if (n < HO_REC_HEADER_LEN)
-		return 0;
-	size_t body = (size_t)p[3] << 8 | p[4];
-	if (p[0] < HO_CT_CHANGE_CIPHER_SPEC || p[0] > HO_CT_APPLICATION_DATA ||
-	    p[1] != 3 || body > HO_REC_MAX_BODY)
-		return 1;
-	return n >= HO_REC_HEADER_LEN + body;
-}
-
 static void
 start_deadline(struct handoff_conn *c)
 {
@@ -313,7 +293,9 @@ ho_handshake_run(struct handoff_conn *c)
 		case HO_CONN_HS_READ:
 			/* A client's first request carries no input: the
 			 * daemon writes the ClientHello. */
-			if (worth_sending(&c->in) ||
+			if (ho_hs_input_ready(ho_buf_data(&c->in),
+			        ho_buf_used(&c->in),
+			        c->role == HO_ROLE_SERVER && !c->have_token) ||
 			    (c->role == HO_ROLE_CLIENT &&
 			        c->request_id == 0)) {
 				if (build_request(c) != 0)

@@ -15,9 +15,11 @@ get() {
 }
 
 # A peer that starts a ClientHello and never finishes it: one whole
-# record holding the first 4 bytes of a handshake message, so the caller
-# passes it to the daemon, whose GnuTLS then waits for the rest.
-STALL='\x16\x03\x01\x00\x04\x01\x00\x00\x40'
+# record holding the first 4 bytes of a handshake message.  It declares
+# 16 KiB + 1 bytes, more than the caller gathers itself before a trip
+# (lib/hs_input.c), so the caller passes the record to the daemon, whose
+# GnuTLS then waits for the rest.
+STALL='\x16\x03\x01\x00\x04\x01\x00\x40\x01'
 exec 3<>"/dev/tcp/127.0.0.1/$PORT"
 printf "$STALL" >&3
 wait_for "the stalled handshake's session" 5 \

@@ -1,10 +1,13 @@
 /*
  * trickle_peer.c - a libhandoff server whose peer sends its ClientHello
- * one byte per record, a record every 200 ms: each wait is well within
- * the 1000 ms deadline, so only the whole handshake's limit (2500 ms
- * here) can end it, with HANDOFF_ETIMEOUT and a message naming that
- * limit.  Without it the handshake would go on for the whole ClientHello
- * (a minute), each record costing a step in handoffd.
+ * one byte per record, a record every 200 ms.  The library waits for
+ * the whole ClientHello before it goes to handoffd, within one wait's
+ * deadline; that deadline is 5000 ms here, so the whole handshake's
+ * limit (2500 ms) comes first and must end it, with HANDOFF_ETIMEOUT and
+ * a message naming that limit.  (The limit also bounds a peer that
+ * trickles whole records in later flights, each a step in handoffd.)
+ * Without either the handshake would go on for the whole ClientHello (a
+ * minute).
  *
  *   trickle_peer DAEMON_URL blocking|nonblocking
  *
@@ -27,7 +30,7 @@
 #include "client_hello.h"
 #include "handoff.h"
 
-#define DEADLINE_MS 1000
+#define DEADLINE_MS 5000
 #define HANDSHAKE_LIMIT_MS 2500
 #define RECORD_EVERY_MS 200
 /* Room for a slow (sanitizer, valgrind) build past the limit. */
