@@ -290,6 +290,16 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 			    value);
 		return 1;
 	}
+	if (strcmp(key, "allow_sign") == 0) {
+		if (strcmp(value, "yes") == 0)
+			p->allow_sign = 1;
+		else if (strcmp(value, "no") == 0)
+			p->allow_sign = 0;
+		else
+			return refuse(st,
+			    "allow_sign = \"%s\": expected yes or no", value);
+		return 1;
+	}
 	if (strcmp(key, "alpn") == 0)
 		return parse_list(st, key, "protocol", value, p->alpn,
 		    &p->alpn_count, HO_MAX_ALPN);
@@ -307,7 +317,8 @@ profile_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [%s] (known: certificate, key, priority, "
-	    "alpn, client_auth, trust, crl, server_names, key_backend)",
+	    "alpn, client_auth, trust, crl, server_names, key_backend, "
+	    "allow_sign)",
 	    key, st->section);
 }
 
@@ -468,6 +479,13 @@ ho_config_check(
 			    "%s: [profile %s] has no %s = line (certificate "
 			    "and key go together)",
 			    path, p->name, missing);
+			return -1;
+		}
+		if (p->allow_sign && p->certificate == NULL) {
+			snprintf(err, errlen,
+			    "%s: [profile %s] sets allow_sign but has no "
+			    "certificate and key to sign with",
+			    path, p->name);
 			return -1;
 		}
 		if (p->crl != NULL && p->trust == NULL) {

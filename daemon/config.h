@@ -59,6 +59,9 @@ struct ho_profile_config {
 	char *trust;
 	char *crl; /* PEM CRL file checked with trust, or NULL */
 	enum ho_key_backend key_backend; /* who signs with the key */
+	/* Programs using handoff_gnutls.h may have the key sign what they
+	 * choose (daemon/keyops.c); off unless the operator says yes. */
+	int allow_sign;
 	int line; /* line of the section header, for messages */
 };
 

@@ -51,6 +51,7 @@ struct ho_stats {
 	uint64_t busy_refusals;
 	uint64_t client_handshakes; /* of handshakes_ok, client role */
 	uint64_t private_key_ops;   /* signatures and RSA decryptions */
+	uint64_t sign_requests;     /* keyops.c: SIGN answered with one */
 	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
 	uint64_t bad_requests;
 	uint64_t early_requests; /* steps that beat their step_finish */
@@ -88,6 +89,7 @@ struct ho_profile {
 	gnutls_privkey_t signer; /* the key, owned by cred; NULL when GnuTLS
 	                            read the key file itself */
 	int system_trust;        /* no trust file: the system's CAs */
+	int allow_sign;          /* keyops.c: signatures on request */
 	/* This profile's own session-ticket key: a ticket resumes only
 	 * under the profile that issued it, so one with looser rules
 	 * (no client certificate, another CA) cannot open a stricter one. */
@@ -368,6 +370,17 @@ int ho_client_finished(struct ho_session *s);
 /* Feeds a NewSessionTicket the caller relayed; stores the session. */
 void ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
     const struct ho_proto_msg *req, struct ho_step_result *res);
+
+/* ---- keyops.c (worker threads): key-only offload --------------------- */
+
+/* Whether a request type is KEY_INFO or SIGN: stateless, answered by
+ * ho_keyops_answer outside the daemon's lock. */
+int ho_keyops_is_request(int type);
+/* Builds the reply to req (a SIGNATURE, a KEY_INFO_REPLY or an ERROR;
+ * the caller adds REQUEST_ID and finishes it).  Returns 1 if the
+ * profile's key signed. */
+int ho_keyops_answer(const struct ho_profiles *ps,
+    const struct ho_proto_msg *req, struct ho_proto_buf *reply);
 
 /* ---- server.c --------------------------------------------------------- */
 

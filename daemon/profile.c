@@ -183,6 +183,33 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 	return use_key(p, pc, key, "openssl", err, errlen);
 }
 
+/* The key read by GnuTLS into a key object of our own, for a profile
+ * that signs on request (keyops.c) and so needs p->signer.  Returns 0,
+ * or -1 with err. */
+static int
+load_with_gnutls(struct ho_profile *p, const struct ho_profile_config *pc,
+    char *err, size_t errlen)
+{
+	gnutls_datum_t pem = {NULL, 0};
+	gnutls_privkey_t key = NULL;
+	int ret = gnutls_load_file(pc->key, &pem);
+	if (ret >= 0)
+		ret = gnutls_privkey_init(&key);
+	if (ret >= 0)
+		ret = gnutls_privkey_import_x509_raw(
+		    key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (pem.data != NULL) {
+		gnutls_memset(pem.data, 0, pem.size);
+		gnutls_free(pem.data);
+	}
+	if (ret < 0) {
+		gnutls_privkey_deinit(key);
+		files_error(pc, gnutls_strerror(ret), err, errlen);
+		return -1;
+	}
+	return use_key(p, pc, key, "gnutls", err, errlen);
+}
+
 /* The lowest protocol a priority list enables (GNUTLS_TLS1_2 if none). */
 static gnutls_protocol_t
 lowest_version(gnutls_priority_t prio)
@@ -206,6 +233,7 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	int ret;
 	snprintf(p->name, sizeof(p->name), "%s", pc->name);
 	p->client_auth = pc->client_auth;
+	p->allow_sign = pc->allow_sign;
 	if ((pc->certificate != NULL &&
 	        (check_readable(pc->name, "certificate", pc->certificate, err,
 	             errlen) != 0 ||
@@ -233,13 +261,19 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 		                        : 1;
 		if (ret < 0)
 			return -1;
-		if (ret == 1) /* GnuTLS signs with this key itself */
+		if (ret == 1 && pc->allow_sign) {
+			/* keyops.c signs with p->signer */
+			if (load_with_gnutls(p, pc, err, errlen) != 0)
+				return -1;
+		} else if (ret == 1) { /* GnuTLS signs with it itself */
 			ret = gnutls_certificate_set_x509_key_file2(p->cred,
 			    pc->certificate, pc->key, GNUTLS_X509_FMT_PEM,
 			    NULL, 0);
-		if (ret < 0) {
-			files_error(pc, gnutls_strerror(ret), err, errlen);
-			return -1;
+			if (ret < 0) {
+				files_error(
+				    pc, gnutls_strerror(ret), err, errlen);
+				return -1;
+			}
 		}
 		p->has_certificate = 1;
 		if (p->key_backend == NULL)

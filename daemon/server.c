@@ -480,12 +480,12 @@ handle_stats(
 /* Under the lock: one request.  Takes ownership of control and body;
  * returns the step it claimed for the caller to run, or NULL. */
 static struct ho_work *
-dispatch(struct ho_daemon *d, void *control, void *body, size_t len)
+dispatch(struct ho_daemon *d, void *control, void *body, int err,
+    const struct ho_proto_msg *parsed)
 {
-	struct ho_proto_msg msg;
+	struct ho_proto_msg msg = *parsed;
 	struct ho_work *w = NULL;
 	d->stats.requests++;
-	int err = ho_proto_parse(body, len, &msg);
 	if (err != 0) {
 		char text[200];
 		d->stats.bad_requests++;
@@ -536,12 +536,44 @@ run_steps(struct ho_daemon *d, struct ho_work *w)
 	}
 }
 
+/* KEY_INFO or SIGN (keyops.c): no session, so the signature runs on
+ * this worker outside the lock, which only counts it.  Takes control and
+ * body. */
+static void
+handle_key_request(struct ho_daemon *d, void *control, void *body,
+    const struct ho_proto_msg *msg)
+{
+	uv_mutex_lock(&d->lock);
+	d->stats.requests++;
+	int stopping = d->stopping;
+	uv_mutex_unlock(&d->lock);
+	if (stopping) {
+		reply_error(d, &control, msg, HANDOFF_ESHUTDOWN,
+		    "handoffd is shutting down: retry when it is back");
+	} else {
+		struct ho_proto_buf b;
+		int signed_one = ho_keyops_answer(d->profiles, msg, &b);
+		reply_simple(d, &control, msg, &b);
+		uv_mutex_lock(&d->lock);
+		d->stats.sign_requests += (unsigned)signed_one;
+		d->stats.private_key_ops += (unsigned)signed_one;
+		uv_mutex_unlock(&d->lock);
+	}
+	nn_freemsg(body);
+}
+
 /* One request, on the calling thread, step and all. */
 static void
 handle_request(struct ho_daemon *d, void *control, void *body, size_t len)
 {
+	struct ho_proto_msg msg;
+	int err = ho_proto_parse(body, len, &msg);
+	if (err == 0 && ho_keyops_is_request(msg.type)) {
+		handle_key_request(d, control, body, &msg);
+		return;
+	}
 	uv_mutex_lock(&d->lock);
-	struct ho_work *w = dispatch(d, control, body, len);
+	struct ho_work *w = dispatch(d, control, body, err, &msg);
 	uv_mutex_unlock(&d->lock);
 	run_steps(d, w);
 }

@@ -109,6 +109,7 @@ ho_stats_format(
 	PUT("client_handshakes %llu\n",
 	    (unsigned long long)st->client_handshakes);
 	PUT("private_key_ops %llu\n", (unsigned long long)st->private_key_ops);
+	PUT("sign_requests %llu\n", (unsigned long long)st->sign_requests);
 	PUT("tickets_stored %llu\n", (unsigned long long)st->tickets_stored);
 	PUT("handshakes_failed %llu\n",
 	    (unsigned long long)st->handshakes_failed);

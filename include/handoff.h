@@ -71,7 +71,8 @@ extern "C" {
 	X(UNSUPPORTED, 15, "negotiated something this library cannot run")    \
 	X(INTERNAL, 16, "internal error")                                     \
 	X(STATE, 17, "call not valid in this state")                          \
-	X(VERIFY, 18, "peer certificate verification failed")
+	X(VERIFY, 18, "peer certificate verification failed")                 \
+	X(PERM, 19, "not allowed by handoffd's configuration")
 
 enum handoff_errno {
 #define HANDOFF_X(name, num, text) HANDOFF_E##name = num,

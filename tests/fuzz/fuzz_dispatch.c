@@ -53,6 +53,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	p->certificate = strdup(cert);
 	p->key = strdup(key);
 	p->trust = strdup(cert);
+	p->allow_sign = 1; /* reach keyops.c's signing too */
 	check(ho_profiles_load(&profiles, &cfg, err, sizeof(err)) == 0);
 	check(ho_handshake_global_init(3600, err, sizeof(err)) == 0);
 	ho_log_init(1, HO_LOG_ERROR);

@@ -16,6 +16,12 @@
  *                                 START, SIGTERM to PID, and once LOG says
  *                                 it is stopping, 500 ms later a STEP:
  *                                 ESHUTDOWN
+ *   ipc_probe URL sign-hostile EC CLOSED
+ *                                 SIGN and KEY_INFO requests that must be
+ *                                 refused, each with its code (EC: an
+ *                                 ECDSA P-256 profile with allow_sign,
+ *                                 CLOSED: one without), a PING after
+ *                                 each; then one good SIGN on EC
  *
  * Exits 0 when the daemon behaved, 1 with a message when it did not.
  */
@@ -158,6 +164,100 @@ file_has(const char *path, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* A SIGN request (fields left out where NULL / negative) and the code
+ * its answer must carry, 0 for a SIGNATURE. */
+struct sign_case {
+	const char *what, *profile, *algo;
+	int hashed;
+	long flags;
+	size_t input_len; /* (size_t)-1: no INPUT */
+	uint32_t code;
+};
+
+static void
+sign_case(int s, const struct sign_case *c)
+{
+	static uint8_t input[20000];
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	ho_proto_begin(&b, HO_MSG_SIGN);
+	if (c->profile != NULL)
+		ho_proto_put_str(&b, HO_F_PROFILE, c->profile);
+	if (c->algo != NULL)
+		ho_proto_put_str(&b, HO_F_SIGN_ALGO, c->algo);
+	if (c->hashed >= 0)
+		ho_proto_put_u8(&b, HO_F_HASHED, (uint8_t)c->hashed);
+	if (c->flags >= 0)
+		ho_proto_put_u32(&b, HO_F_SIGN_FLAGS, (uint32_t)c->flags);
+	if (c->input_len != (size_t)-1)
+		ho_proto_put(&b, HO_F_INPUT, input, c->input_len);
+	send_built(s, &b, &m, &raw);
+	if (c->code == 0) {
+		if (m.type != HO_MSG_SIGNATURE || !m.f[HO_F_OUTPUT].present ||
+		    m.f[HO_F_OUTPUT].len < 8)
+			die("%s: no signature", c->what);
+	} else {
+		char text[HO_PROTO_MAX_TEXT + 1];
+		uint32_t got = 0;
+		if (m.type != HO_MSG_ERROR ||
+		    ho_proto_get_u32(&m, HO_F_ERROR_CODE, &got) != 0 ||
+		    got != c->code)
+			die("%s: not refused with the right code", c->what);
+		expect_error(&m, c->code, text, sizeof(text));
+		printf(
+		    "%s: %s: %s\n", c->what, handoff_err_name((int)got), text);
+	}
+	nn_freemsg(raw);
+	ping_ok(s, c->what);
+}
+
+static void
+sign_hostile(int s, const char *ec, const char *closed)
+{
+	const size_t none = (size_t)-1;
+	const struct sign_case cases[] = {
+	    {"no profile", NULL, "ECDSA-SHA256", 1, 0, 32, HANDOFF_EPROTO},
+	    {"unknown profile", "no-such-profile", "ECDSA-SHA256", 1, 0, 32,
+	        HANDOFF_EPROFILE},
+	    {"profile without allow_sign", closed, "ECDSA-SHA256", 1, 0, 32,
+	        HANDOFF_EPERM},
+	    {"no algorithm", ec, NULL, 1, 0, 32, HANDOFF_EPROTO},
+	    {"no input", ec, "ECDSA-SHA256", 1, 0, none, HANDOFF_EPROTO},
+	    {"unknown algorithm", ec, "ECDSA-SHA999", 1, 0, 32,
+	        HANDOFF_EINVAL},
+	    {"algorithm of another key kind", ec, "RSA-PSS-RSAE-SHA256", 1, 0,
+	        32, HANDOFF_EINVAL},
+	    {"RSA-RAW on an ECDSA key", ec, "RSA-RAW", 1, 0, 35,
+	        HANDOFF_EINVAL},
+	    {"hash too short", ec, "ECDSA-SHA256", 1, 0, 31, HANDOFF_EINVAL},
+	    {"hash too long", ec, "ECDSA-SHA256", 1, 0, 33, HANDOFF_EINVAL},
+	    {"empty hash", ec, "ECDSA-SHA256", 1, 0, 0, HANDOFF_EINVAL},
+	    {"data too long", ec, "ECDSA-SHA256", 0, 0, 16385, HANDOFF_EINVAL},
+	    {"unknown flags", ec, "ECDSA-SHA256", 1, 1 << 4, 32,
+	        HANDOFF_EINVAL},
+	    {"good hash", ec, "ECDSA-SHA256", 1, -1, 32, 0},
+	    {"good message", ec, "ECDSA-SECP256R1-SHA256", 0, 0, 130, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		sign_case(s, &cases[i]);
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	ho_proto_begin(&b, HO_MSG_KEY_INFO);
+	ho_proto_put_str(&b, HO_F_PROFILE, closed);
+	send_built(s, &b, &m, &raw);
+	expect_error(&m, HANDOFF_EPERM, NULL, 0);
+	nn_freemsg(raw);
+	ho_proto_begin(&b, HO_MSG_KEY_INFO);
+	ho_proto_put_str(&b, HO_F_PROFILE, ec);
+	send_built(s, &b, &m, &raw);
+	if (m.type != HO_MSG_KEY_INFO_REPLY || !m.f[HO_F_CERT_CHAIN].present)
+		die("KEY_INFO on %s: no chain", ec);
+	nn_freemsg(raw);
+	printf("hostile sign requests refused, good ones signed; ping ok\n");
+}
+
 /* Malformed frame number i (many kinds, cycling). */
 static size_t
 malformed(unsigned i, uint8_t *buf, size_t cap)
@@ -203,7 +303,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: ipc_probe URL malformed N | fill N | "
 		    "bad-token | expired SECS | abort | sizes | "
-		    "late-step PID LOG\n");
+		    "late-step PID LOG | sign-hostile EC CLOSED\n");
 		return 2;
 	}
 	url = argv[1];
@@ -324,6 +424,8 @@ main(int argc, char **argv)
 		usleep(500000);
 		step(s, token, HANDOFF_ESHUTDOWN, text, sizeof(text));
 		printf("a step 500 ms into the shutdown heard: %s\n", text);
+	} else if (strcmp(cmd, "sign-hostile") == 0 && argc == 5) {
+		sign_hostile(s, argv[3], argv[4]);
 	} else {
 		fprintf(stderr, "ipc_probe: bad command\n");
 		return 2;

@@ -76,6 +76,7 @@ test_full_file(void **state)
 	                      "alpn = h2, http/1.1\n"
 	                      "server_names = www.example.com, *.example.org\n"
 	                      "client_auth = require\n"
+	                      "allow_sign = yes\n"
 	                      "trust = /etc/ca.pem\n"
 	                      "[profile other]\n"
 	                      "certificate = c2\n"
@@ -101,8 +102,10 @@ test_full_file(void **state)
 	assert_int_equal(p->server_name_count, 2);
 	assert_string_equal(p->server_names[1], "*.example.org");
 	assert_int_equal(p->client_auth, HO_CLIENT_AUTH_REQUIRE);
+	assert_int_equal(p->allow_sign, 1);
 	assert_string_equal(p->trust, "/etc/ca.pem");
 	assert_string_equal(cfg.profiles[1].name, "other");
+	assert_int_equal(cfg.profiles[1].allow_sign, 0); /* off by default */
 	assert_null(cfg.profiles[1].priority);
 	ho_config_free(&cfg);
 }
@@ -143,6 +146,8 @@ test_refusals(void **state)
 	refused("[daemon]\n[nonsense]\nx = 1\n", 3, "unknown section");
 	refused("[profile a]\ncertificate = c\nkey = k\nclient_auth = maybe\n",
 	    4, "client_auth");
+	refused("[profile a]\ncertificate = c\nkey = k\nallow_sign = 1\n", 4,
+	    "allow_sign = \"1\": expected yes or no");
 	refused("[profile a]\ncertificate = c\nkey = k\nfoo = 1\n", 4,
 	    "unknown key \"foo\"");
 	refused("[profile a]\ncertificate = c\n[profile a]\nkey = k\n", 3,
@@ -163,6 +168,8 @@ test_refusals(void **state)
 	refused("[profile a]\ncertificate = c\n", 0, "has no key");
 	refused("[profile a]\nkey = k\n", 0, "has no certificate");
 	refused("[profile a]\ncrl = c\n", 0, "sets crl but no trust");
+	refused("[profile a]\nallow_sign = yes\n", 0,
+	    "sets allow_sign but has no certificate");
 	refused("[profile a]\ncertificate = c\nkey = k\nclient_auth = "
 	        "request\n",
 	    0, "no trust");

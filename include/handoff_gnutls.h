@@ -1,0 +1,55 @@
+/*
+ * handoff_gnutls.h - key-only offload for programs that keep GnuTLS.
+ *
+ * A GnuTLS program keeps its own sessions, handshakes and record layer,
+ * and only its private key moves into handoffd: the key object made here
+ * signs by asking handoffd, on the profile of the context, for each
+ * signature a handshake needs (TLS 1.3 and 1.2; RSA, RSA-PSS, ECDSA and
+ * Ed25519 keys).  The profile must allow it with `allow_sign = yes` in
+ * handoffd.conf(5): its key then signs whatever a program that may open
+ * handoffd's socket sends.  RSA key transport (TLS 1.2 "RSA" key
+ * exchange) needs a decryption, which handoffd does not offer: leave it
+ * out of the priorities (GnuTLS's default ones prefer ECDHE anyway).
+ *
+ * Each signature is one blocking round trip to handoffd, bounded by the
+ * context's deadline (handoff_config_set_deadline_ms()); on failure the
+ * handshake fails with GNUTLS_E_PK_SIGN_FAILED and handoff_ctx_error(),
+ * called in the same thread, says why.  The context must outlive every
+ * key and credentials made from it.
+ */
+#ifndef HANDOFF_GNUTLS_H
+#define HANDOFF_GNUTLS_H
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+
+#include "handoff.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Puts the certificate chain of the context's profile on cred, with a
+ * private key that signs in handoffd, as gnutls_certificate_set_key()
+ * does with a key of one's own.  Asks handoffd for the chain once, now.
+ * Returns 0, or -1 with handoff_ctx_error(ctx) saying why.
+ */
+HANDOFF_EXPORT int handoff_gnutls_certificate_set_key(
+    struct handoff_ctx *ctx, gnutls_certificate_credentials_t cred);
+
+/*
+ * Lower level: imports into key (made with gnutls_privkey_init()) the
+ * profile's key as one that signs in handoffd, and, if chain is not
+ * NULL, returns the profile's certificate chain (leaf first; free each
+ * with gnutls_pcert_deinit() and the array with gnutls_free()).
+ * Returns 0, or -1 with handoff_ctx_error(ctx) saying why.
+ */
+HANDOFF_EXPORT int handoff_gnutls_privkey_import(struct handoff_ctx *ctx,
+    gnutls_privkey_t key, gnutls_pcert_st **chain, unsigned *chain_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HANDOFF_GNUTLS_H */
