@@ -72,7 +72,9 @@ double bench_thread_user_us(void);
 
 /* ---- handshakes.c: servers, clients and the load generator ------------ */
 
-enum bench_side { BENCH_GNUTLS, BENCH_HANDOFF };
+/* BENCH_KEYONLY: a GnuTLS server or signer whose key is in handoffd
+ * (handoff_gnutls.h); the handshake itself in process. */
+enum bench_side { BENCH_GNUTLS, BENCH_HANDOFF, BENCH_KEYONLY };
 
 struct bench_hs_result {
 	double per_sec;
@@ -176,6 +178,21 @@ struct bench_costs {
 /* dir: a private directory for the IPC round trip's socket. */
 void bench_measure_costs(const struct bench_cert *c, const char *dir,
     double seconds, struct bench_costs *out);
+
+/* ---- keyonly.c: signatures through handoff_gnutls.h ------------------ */
+
+struct bench_sign_result {
+	double per_sec;        /* signatures per second, all threads */
+	double p50_us, p99_us; /* one signature's latency */
+	unsigned long failures;
+};
+
+/* `threads` threads sign a SHA-256 hash (Ed25519: a 130-byte message,
+ * as TLS 1.3 hands it) for `seconds`: with the key read from its file
+ * (GnuTLS) or with the key in handoffd (BENCH_KEYONLY, on profile). */
+void bench_sign_rate(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, unsigned threads,
+    double seconds, struct bench_sign_result *out);
 
 /* ---- ipc_rtt.c -------------------------------------------------------- */
 

@@ -41,6 +41,14 @@ bench_daemon_start(const char *handoffd, const char *dir,
 		    "trust = %s\npriority = %s\n",
 		    profiles[k], certs[k].cert, certs[k].key, certs[k].cert,
 		    BENCH_PRIORITY);
+	/* Key-only offload (handoff_gnutls.h): the same keys, signing on
+	 * request, in profiles of their own so the handshake figures'
+	 * profiles stay as a program would run them. */
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		fprintf(f,
+		    "\n[profile %s-sign]\ncertificate = %s\nkey = %s\n"
+		    "allow_sign = yes\n",
+		    profiles[k], certs[k].cert, certs[k].key);
 	/* The memory figure's session held in the daemon: asking for a
 	 * client certificate (which the bench's clients never send) keeps
 	 * a TLS 1.3 handshake in handoffd until the client answers, as

@@ -6,8 +6,9 @@
  * writes one byte, the client reads it (taking the NewSessionTickets on
  * the way), both close without close_notify.  Latency is measured by the
  * client from connect to that byte.  The server is a pool of blocking
- * threads that accept on one socket: in process (GnuTLS) or through
- * handoffd (libhandoff, the keys in the daemon).
+ * threads that accept on one socket: in process (GnuTLS), through
+ * handoffd (libhandoff, the keys in the daemon), or GnuTLS in process
+ * with only its key in handoffd (handoff_gnutls.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 
 #include "bench.h"
 #include "handoff.h"
+#include "handoff_gnutls.h"
 
 struct server {
 	int lfd;
@@ -76,10 +78,10 @@ server_thread(void *arg)
 		}
 		if (fd < 0)
 			continue;
-		if (s->side == BENCH_GNUTLS)
-			gnutls_serve_one(s, fd);
-		else
+		if (s->side == BENCH_HANDOFF)
 			handoff_serve_one(s, fd);
+		else /* GnuTLS's handshake, the key here or in handoffd */
+			gnutls_serve_one(s, fd);
 		close(fd);
 	}
 }
@@ -93,12 +95,9 @@ server_init(struct server *s, enum bench_side side, const struct bench_cert *c,
 	s->lfd = lfd;
 	s->side = side;
 	gnutls_certificate_allocate_credentials(&s->cred);
-	if (gnutls_certificate_set_x509_key_file(
-	        s->cred, c->cert, c->key, GNUTLS_X509_FMT_PEM) < 0)
-		bench_die("cannot load %s", c->cert);
 	gnutls_priority_init(&s->prio, BENCH_PRIORITY, NULL);
 	gnutls_session_ticket_key_generate(&s->ticket_key);
-	if (side == BENCH_HANDOFF) {
+	if (side != BENCH_GNUTLS) {
 		struct handoff_config *cfg = handoff_config_new();
 		handoff_config_set_daemon(cfg, daemon_url);
 		handoff_config_set_profile(cfg, profile);
@@ -106,6 +105,14 @@ server_init(struct server *s, enum bench_side side, const struct bench_cert *c,
 		handoff_config_free(cfg);
 		if (s->hctx == NULL)
 			bench_die("cannot create a handoff context");
+	}
+	if (side == BENCH_KEYONLY) {
+		if (handoff_gnutls_certificate_set_key(s->hctx, s->cred) != 0)
+			bench_die("key-only credentials: %s",
+			    handoff_ctx_error(s->hctx));
+	} else if (gnutls_certificate_set_x509_key_file(
+	               s->cred, c->cert, c->key, GNUTLS_X509_FMT_PEM) < 0) {
+		bench_die("cannot load %s", c->cert);
 	}
 }
 

@@ -321,6 +321,65 @@ run_scaling(const struct bench_cert *certs, const char *handoffd,
 	}
 }
 
+/* A GnuTLS server that keeps its handshake and puts only its key in
+ * handoffd (handoff_gnutls.h), against the same server holding its key:
+ * same threads, same load. */
+static void
+run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
+    int daemon_pid, double secs, unsigned cpus)
+{
+	section("Key-only offload (handoff_gnutls.h): GnuTLS servers, the "
+	        "key in process or in handoffd (handshakes/s)");
+	int kinds = quick ? 2 : BENCH_KEY_COUNT;
+	for (int k = 0; k < kinds; k++) {
+		struct bench_hs_result g, h;
+		char profile[32], name[96];
+		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
+		bench_server_handshakes(BENCH_GNUTLS, &certs[k], NULL, NULL, 0,
+		    0, 4 * cpus, 1, 4 * cpus, secs, &g);
+		bench_server_handshakes(BENCH_KEYONLY, &certs[k], url, profile,
+		    daemon_pid, 0, 4 * cpus, 1, 4 * cpus, secs, &h);
+		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
+		add_row("keyonly", name, "hs/s", g.per_sec, h.per_sec, 0);
+		snprintf(name, sizeof(name), "%s full latency p50",
+		    bench_key_names[k]);
+		add_row("keyonly", name, "us", g.p50_us, h.p50_us, 1);
+		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
+		add_usage_rows("keyonly", name, &g, &h);
+		if (g.failures + h.failures > 0)
+			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
+			    g.failures, h.failures);
+	}
+}
+
+/* Signatures alone through handoff_gnutls.h's key object. */
+static void
+run_sign_rate(const struct bench_cert *certs, const char *url, double secs,
+    unsigned cpus)
+{
+	section("SIGN offload (handoff_gnutls.h): signatures with the key in "
+	        "process or in handoffd, 2 x CPUs threads");
+	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
+		struct bench_sign_result g, h;
+		char profile[32], name[96];
+		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
+		bench_sign_rate(
+		    BENCH_GNUTLS, &certs[k], NULL, NULL, 2 * cpus, secs, &g);
+		bench_sign_rate(BENCH_KEYONLY, &certs[k], url, profile,
+		    2 * cpus, secs, &h);
+		snprintf(name, sizeof(name), "%s sign", bench_key_names[k]);
+		add_row("sign", name, "ops/s", g.per_sec, h.per_sec, 0);
+		snprintf(name, sizeof(name), "%s sign latency p50",
+		    bench_key_names[k]);
+		add_row("sign", name, "us", g.p50_us, h.p50_us, 1);
+		if (g.failures + h.failures > 0)
+			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
+			    g.failures, h.failures);
+	}
+	printf("  (VERIFY offload: not built; handoff_gnutls.h offloads the "
+	       "private key only)\n");
+}
+
 static void
 write_json(const char *path, unsigned cpus)
 {
@@ -533,17 +592,16 @@ main(int argc, char **argv)
 	 * every figure that forks handoff callers runs before those. */
 	if (wanted("scaling"))
 		run_scaling(certs, handoffd, dir, secs, cpus, gnutls_full);
+	if (wanted("keyonly"))
+		run_keyonly_handshakes(certs, url, pid, secs, cpus);
 	if (wanted("client"))
 		run_client_handshakes(certs, url, pid, secs, cpus);
 	if (wanted("records"))
 		run_records(certs, url, secs);
 	if (wanted("stall"))
 		run_stall(certs, url, secs, cpus);
-	if (only == NULL) {
-		section("SIGN and VERIFY offload (handoff_gnutls.h)");
-		printf("  not measured: the key-only adapter does not exist "
-		       "yet\n");
-	}
+	if (wanted("keyonly"))
+		run_sign_rate(certs, url, secs, cpus);
 	bench_daemon_stop(pid);
 	free((char *)url);
 	if (wanted("memory"))
