@@ -161,47 +161,7 @@ ho_client_verify_reason(struct ho_session *s, char *buf, size_t len)
 	/* (unsigned)-1: no verification took place. */
 	if (status == 0 || status == (unsigned)-1 || s->no_verify)
 		return 0;
-	static const struct {
-		unsigned flag;
-		const char *words;
-	} reasons[] = {
-	    {GNUTLS_CERT_SIGNER_NOT_FOUND,
-	        "unknown issuer (no CA in the profile's trust file signed "
-	        "it)"},
-	    {GNUTLS_CERT_SIGNER_NOT_CA, "its issuer is not a CA"},
-	    {GNUTLS_CERT_EXPIRED, "the certificate has expired"},
-	    {GNUTLS_CERT_NOT_ACTIVATED, "the certificate is not yet valid"},
-	    {GNUTLS_CERT_REVOKED, "the certificate is revoked (CRL)"},
-	    {GNUTLS_CERT_UNEXPECTED_OWNER, "host name mismatch"},
-	    {GNUTLS_CERT_INSECURE_ALGORITHM,
-	        "it is signed with an insecure algorithm"},
-	    {GNUTLS_CERT_SIGNATURE_FAILURE, "its signature does not verify"},
-	};
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		if (!(status & reasons[i].flag) || used >= len)
-			continue;
-		int n = snprintf(buf + used, len - used, "%s%s",
-		    used ? "; " : "", reasons[i].words);
-		if (n > 0)
-			used += (size_t)n;
-		if (reasons[i].flag == GNUTLS_CERT_UNEXPECTED_OWNER &&
-		    used < len) {
-			n = snprintf(buf + used, len - used,
-			    " (it is not valid for \"%s\")", s->server_name);
-			if (n > 0)
-				used += (size_t)n;
-		}
-	}
-	if (used == 0) {
-		gnutls_datum_t text = {NULL, 0};
-		if (gnutls_certificate_verification_status_print(
-		        status, GNUTLS_CRT_X509, &text, 0) == 0) {
-			snprintf(buf, len, "%s", (const char *)text.data);
-			gnutls_free(text.data);
-		}
-	}
+	ho_verify_status_words(status, s->server_name, buf, len);
 	/* Replace GnuTLS's generic bad_certificate with the precise one;
 	 * the first alert on the wire ends the connection, so send it. */
 	gnutls_alert_send(s->tls, GNUTLS_AL_FATAL, verify_alert(status));

@@ -38,6 +38,7 @@ ho_config_defaults(struct ho_config *cfg)
 	cfg->max_sessions = HO_DEFAULT_MAX_SESSIONS;
 	cfg->ticket_lifetime_s = HO_DEFAULT_TICKET_LIFETIME_S;
 	cfg->client_cache_size = HO_DEFAULT_CLIENT_CACHE_SIZE;
+	cfg->verify_cache_size = HO_DEFAULT_VERIFY_CACHE_SIZE;
 	cfg->log_level = HO_LOG_INFO;
 }
 
@@ -190,10 +191,16 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 		cfg->client_cache_size = (unsigned)n;
 		return 1;
 	}
+	if (strcmp(key, "verify_cache_size") == 0) {
+		if (!number_key(st, key, value, 0, 1000000, &n))
+			return 0;
+		cfg->verify_cache_size = (unsigned)n;
+		return 1;
+	}
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
 	    "scheduling, session_timeout, max_sessions, log_level, user, "
-	    "ticket_lifetime, client_cache_size)",
+	    "ticket_lifetime, client_cache_size, verify_cache_size)",
 	    key);
 }
 

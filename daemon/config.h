@@ -78,6 +78,8 @@ struct ho_config {
 	unsigned ticket_lifetime_s;
 	/* Client role: resumable sessions kept per (profile, server). */
 	unsigned client_cache_size;
+	/* Certificate chains' verification results kept (verify.c). */
+	unsigned verify_cache_size;
 	struct ho_profile_config profiles[HO_MAX_PROFILES];
 	int profile_count;
 };
@@ -86,6 +88,7 @@ struct ho_config {
 #define HO_DEFAULT_MAX_SESSIONS 10000
 #define HO_DEFAULT_TICKET_LIFETIME_S 3600
 #define HO_DEFAULT_CLIENT_CACHE_SIZE 1024
+#define HO_DEFAULT_VERIFY_CACHE_SIZE 1024
 /* TLS 1.3 and 1.2, only the AEADs the caller's record layer runs, and in
  * TLS 1.2 only ECDHE key exchange (RSA key transport is opt-in). */
 #define HO_DEFAULT_PRIORITY                                                   \

@@ -52,6 +52,8 @@ struct ho_stats {
 	uint64_t client_handshakes; /* of handshakes_ok, client role */
 	uint64_t private_key_ops;   /* signatures and RSA decryptions */
 	uint64_t sign_requests;     /* keyops.c: SIGN answered with one */
+	uint64_t verify_requests;   /* verify.c: VERIFY answered */
+	uint64_t verify_cache_hits; /* of them, from the cache */
 	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
 	uint64_t bad_requests;
 	uint64_t early_requests; /* steps that beat their step_finish */
@@ -381,6 +383,24 @@ int ho_keyops_is_request(int type);
  * profile's key signed. */
 int ho_keyops_answer(const struct ho_profiles *ps,
     const struct ho_proto_msg *req, struct ho_proto_buf *reply);
+
+/* ---- verify.c (worker threads): chains verified on request ---------- */
+
+struct ho_verify_cache;
+
+/* Results of capacity chains (0: none kept).  Thread-safe. */
+struct ho_verify_cache *ho_verify_cache_new(unsigned capacity);
+void ho_verify_cache_free(struct ho_verify_cache *c);
+/* Builds the reply to a VERIFY request (a VERIFY_REPLY or an ERROR; the
+ * caller adds REQUEST_ID and finishes it).  Returns 1 if the cache
+ * answered. */
+int ho_verify_answer(const struct ho_profiles *ps,
+    struct ho_verify_cache *cache, const struct ho_proto_msg *req,
+    struct ho_proto_buf *reply);
+/* GNUTLS_CERT_* status in words into buf ("unknown issuer (...); host
+ * name mismatch (it is not valid for "host")"); its length. */
+size_t ho_verify_status_words(
+    unsigned status, const char *host, char *buf, size_t len);
 
 /* ---- server.c --------------------------------------------------------- */
 

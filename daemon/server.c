@@ -62,7 +62,8 @@ struct ho_daemon {
 	uv_cond_t unheld; /* hold_steps went to 0 */
 	int hold_steps;   /* tests: workers wait before finishing a step */
 	struct ho_session_table sessions;
-	struct ho_client_cache *cache; /* sessions to resume; own lock */
+	struct ho_client_cache *cache;    /* sessions to resume; own lock */
+	struct ho_verify_cache *verified; /* chains' results; own lock */
 	struct ho_stats stats;
 	unsigned inflight; /* steps claimed and not finished */
 	int stopping;
@@ -536,11 +537,19 @@ run_steps(struct ho_daemon *d, struct ho_work *w)
 	}
 }
 
-/* KEY_INFO or SIGN (keyops.c): no session, so the signature runs on
- * this worker outside the lock, which only counts it.  Takes control and
- * body. */
+/* Requests for programs that keep their own handshake: KEY_INFO and
+ * SIGN (keyops.c), VERIFY (verify.c). */
+static int
+is_stateless(int type)
+{
+	return ho_keyops_is_request(type) || type == HO_MSG_VERIFY;
+}
+
+/* A stateless request: no session, so its signature or verification
+ * runs on this worker outside the lock, which only counts it.  Takes
+ * control and body. */
 static void
-handle_key_request(struct ho_daemon *d, void *control, void *body,
+handle_stateless(struct ho_daemon *d, void *control, void *body,
     const struct ho_proto_msg *msg)
 {
 	uv_mutex_lock(&d->lock);
@@ -552,11 +561,19 @@ handle_key_request(struct ho_daemon *d, void *control, void *body,
 		    "handoffd is shutting down: retry when it is back");
 	} else {
 		struct ho_proto_buf b;
-		int signed_one = ho_keyops_answer(d->profiles, msg, &b);
+		int verify = msg->type == HO_MSG_VERIFY;
+		int r = verify
+		    ? ho_verify_answer(d->profiles, d->verified, msg, &b)
+		    : ho_keyops_answer(d->profiles, msg, &b);
 		reply_simple(d, &control, msg, &b);
 		uv_mutex_lock(&d->lock);
-		d->stats.sign_requests += (unsigned)signed_one;
-		d->stats.private_key_ops += (unsigned)signed_one;
+		if (verify) { /* r: the cache answered */
+			d->stats.verify_requests++;
+			d->stats.verify_cache_hits += (unsigned)r;
+		} else { /* r: the key signed */
+			d->stats.sign_requests += (unsigned)r;
+			d->stats.private_key_ops += (unsigned)r;
+		}
 		uv_mutex_unlock(&d->lock);
 	}
 	nn_freemsg(body);
@@ -568,8 +585,8 @@ handle_request(struct ho_daemon *d, void *control, void *body, size_t len)
 {
 	struct ho_proto_msg msg;
 	int err = ho_proto_parse(body, len, &msg);
-	if (err == 0 && ho_keyops_is_request(msg.type)) {
-		handle_key_request(d, control, body, &msg);
+	if (err == 0 && is_stateless(msg.type)) {
+		handle_stateless(d, control, body, &msg);
 		return;
 	}
 	uv_mutex_lock(&d->lock);
@@ -814,7 +831,8 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	}
 	d->lock_ready = 1;
 	d->cache = ho_cache_new(cfg->client_cache_size);
-	if (d->cache == NULL ||
+	d->verified = ho_verify_cache_new(cfg->verify_cache_size);
+	if (d->cache == NULL || d->verified == NULL ||
 	    ho_sessions_init(&d->sessions, cfg->max_sessions) != 0) {
 		ho_log_error("out of memory for the session table");
 		return -1;
@@ -891,6 +909,7 @@ ho_server_free(struct ho_daemon *d)
 		nn_close(d->sock);
 	ho_sessions_free(&d->sessions);
 	ho_cache_free(d->cache);
+	ho_verify_cache_free(d->verified);
 	if (d->lock_ready) {
 		uv_cond_destroy(&d->unheld);
 		uv_mutex_destroy(&d->lock);

@@ -110,6 +110,9 @@ ho_stats_format(
 	    (unsigned long long)st->client_handshakes);
 	PUT("private_key_ops %llu\n", (unsigned long long)st->private_key_ops);
 	PUT("sign_requests %llu\n", (unsigned long long)st->sign_requests);
+	PUT("verify_requests %llu\n", (unsigned long long)st->verify_requests);
+	PUT("verify_cache_hits %llu\n",
+	    (unsigned long long)st->verify_cache_hits);
 	PUT("tickets_stored %llu\n", (unsigned long long)st->tickets_stored);
 	PUT("handshakes_failed %llu\n",
 	    (unsigned long long)st->handshakes_failed);

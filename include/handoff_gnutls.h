@@ -2,14 +2,15 @@
  * handoff_gnutls.h - key-only offload for programs that keep GnuTLS.
  *
  * A GnuTLS program keeps its own sessions, handshakes and record layer,
- * and only its private key moves into handoffd: the key object made here
- * signs by asking handoffd, on the profile of the context, for each
- * signature a handshake needs (TLS 1.3 and 1.2; RSA, RSA-PSS, ECDSA and
- * Ed25519 keys).  The profile must allow it with `allow_sign = yes` in
- * handoffd.conf(5): its key then signs whatever a program that may open
- * handoffd's socket sends.  RSA key transport (TLS 1.2 "RSA" key
- * exchange) needs a decryption, which handoffd does not offer: leave it
- * out of the priorities (GnuTLS's default ones prefer ECDHE anyway).
+ * and hands handoffd only its private key and, if it likes, the checking
+ * of its peers' certificates (handoff_gnutls_verify_peers()).  The key
+ * object made here signs by asking handoffd, on the profile of the
+ * context, for each signature a handshake needs (TLS 1.3 and 1.2; RSA,
+ * RSA-PSS, ECDSA and Ed25519 keys).  The profile must allow it with
+ * `allow_sign = yes` in handoffd.conf(5): its key then signs whatever a
+ * program that may open handoffd's socket sends.  RSA key transport (TLS 1.2
+ * "RSA" key exchange) needs a decryption, which handoffd does not offer: leave
+ * it out of the priorities (GnuTLS's default ones prefer ECDHE anyway).
  *
  * Each signature is one blocking round trip to handoffd, bounded by the
  * context's deadline (handoff_config_set_deadline_ms()); on failure the
@@ -47,6 +48,31 @@ HANDOFF_EXPORT int handoff_gnutls_certificate_set_key(
  */
 HANDOFF_EXPORT int handoff_gnutls_privkey_import(struct handoff_ctx *ctx,
     gnutls_privkey_t key, gnutls_pcert_st **chain, unsigned *chain_len);
+
+/*
+ * Verifies a peer's certificate chain (DER, leaf first, at most 16) in
+ * handoffd against the profile's trust (its trust file and CRL, or the
+ * system's CAs): a server's chain for the TLS server purpose and
+ * hostname (a name or an IP address), or, with hostname NULL, a
+ * client's for the TLS client purpose.  handoffd keeps recent results
+ * (verify_cache_size in handoffd.conf(5)).  Returns 0 with *status as
+ * gnutls_certificate_verify_peers3() gives it (0: trusted, else
+ * GNUTLS_CERT_* bits, and handoff_ctx_error() says why in words), or -1
+ * when there is no verdict (handoffd unreachable, bad arguments), with
+ * handoff_ctx_error() saying why.
+ */
+HANDOFF_EXPORT int handoff_gnutls_verify_chain(struct handoff_ctx *ctx,
+    const gnutls_datum_t *chain, unsigned chain_len, const char *hostname,
+    unsigned *status);
+
+/*
+ * The same for a session's peer (gnutls_certificate_get_peers()): call
+ * it where gnutls_certificate_verify_peers3() would be called, in a
+ * function set with gnutls_session_set_verify_function() or after the
+ * handshake.  A peer that sent no certificate is -1.
+ */
+HANDOFF_EXPORT int handoff_gnutls_verify_peers(struct handoff_ctx *ctx,
+    gnutls_session_t session, const char *hostname, unsigned *status);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,9 @@
 /*
  * ctx.c - the context: settings copied from a config plus the pool of
- * sockets to the daemon, shared by every connection made from it.
+ * sockets to the daemon, shared by every connection made from it; and
+ * one request and its reply on it, for calls with no connection.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,4 +68,67 @@ const char *
 handoff_ctx_error(struct handoff_ctx *ctx)
 {
 	return last_failure.ctx == ctx ? last_failure.text : "";
+}
+
+/* A blocking request for handoff_gnutls.h's calls, which have no
+ * connection to keep state in (handoff_internal.h). */
+void *
+ho_ctx_request(struct handoff_ctx *ctx, struct ho_proto_buf *req, uint64_t id,
+    int want, struct ho_proto_msg *m, size_t *len, const char *what)
+{
+	struct ho_ipc_call call;
+	memset(&call, 0, sizeof(call));
+	call.efd = -1;
+	char err[HO_ERR_MAX];
+	void *msg = NULL;
+	int n = ho_ipc_call_send(
+	    &ctx->ipc, &call, id, req->buf, req->len, err, sizeof(err));
+	if (n != 0) {
+		ho_ctx_fail(ctx, "%s: %s", what, err);
+		goto out;
+	}
+	uint64_t deadline = ho_now_ms() + ctx->deadline_ms;
+	while ((n = ho_ipc_call_take(&ctx->ipc, &call, &msg)) == 0) {
+		uint64_t now = ho_now_ms();
+		if (now >= deadline) {
+			ho_ctx_fail(ctx,
+			    "%s: no reply from handoffd at %s within %u ms: "
+			    "is it running (handoffctl ping), and may this "
+			    "user use its socket?",
+			    what, ctx->ipc.url, ctx->deadline_ms);
+			goto out;
+		}
+		if (ho_ipc_call_wait(&call, (int)(deadline - now)) < 0) {
+			ho_ctx_fail(
+			    ctx, "%s: poll: %s", what, strerror(errno));
+			goto out;
+		}
+	}
+	if (n < 0) {
+		ho_ctx_fail(ctx, "%s: %s", what, call.err);
+		goto out;
+	}
+	*len = (size_t)n;
+	uint32_t code = HANDOFF_EPROTO;
+	char text[HO_ERR_MAX] = "";
+	if (ho_proto_parse(msg, *len, m) != 0) {
+		ho_ctx_fail(ctx, "%s: handoffd's reply is malformed", what);
+	} else if (m->type == HO_MSG_ERROR) {
+		(void)ho_proto_get_u32(m, HO_F_ERROR_CODE, &code);
+		(void)ho_proto_get_str(m, HO_F_ERROR_TEXT, text, sizeof(text));
+		ho_ctx_fail(ctx, "%s: %s (%s)", what, text,
+		    handoff_err_name((int)code));
+	} else if (m->type != want) {
+		ho_ctx_fail(ctx,
+		    "%s: unexpected %s message from handoffd (daemon and "
+		    "library versions differ?)",
+		    what, ho_proto_msg_name(m->type));
+	} else {
+		goto out; /* the reply we wanted */
+	}
+	ho_ipc_freemsg(msg, *len);
+	msg = NULL;
+out:
+	ho_ipc_call_free(&ctx->ipc, &call);
+	return msg;
 }

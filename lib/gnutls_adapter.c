@@ -38,73 +38,6 @@ profile_of(const struct handoff_ctx *ctx)
 	return ctx->profile[0] != '\0' ? ctx->profile : "default";
 }
 
-/*
- * Sends req and waits for its reply up to the context's deadline.
- * Returns the reply (ho_ipc_freemsg it, *len bytes) parsed into *m and
- * of type want, or NULL with the reason given to ho_ctx_fail, what
- * first.
- */
-static void *
-round_trip(struct handoff_ctx *ctx, struct ho_proto_buf *req, uint64_t id,
-    int want, struct ho_proto_msg *m, size_t *len, const char *what)
-{
-	struct ho_ipc_call call;
-	memset(&call, 0, sizeof(call));
-	call.efd = -1;
-	char err[HO_ERR_MAX];
-	void *msg = NULL;
-	int n = ho_ipc_call_send(
-	    &ctx->ipc, &call, id, req->buf, req->len, err, sizeof(err));
-	if (n != 0) {
-		ho_ctx_fail(ctx, "%s: %s", what, err);
-		goto out;
-	}
-	uint64_t deadline = ho_now_ms() + ctx->deadline_ms;
-	while ((n = ho_ipc_call_take(&ctx->ipc, &call, &msg)) == 0) {
-		uint64_t now = ho_now_ms();
-		if (now >= deadline) {
-			ho_ctx_fail(ctx,
-			    "%s: no reply from handoffd at %s within %u ms: "
-			    "is it running (handoffctl ping), and may this "
-			    "user use its socket?",
-			    what, ctx->ipc.url, ctx->deadline_ms);
-			goto out;
-		}
-		if (ho_ipc_call_wait(&call, (int)(deadline - now)) < 0) {
-			ho_ctx_fail(
-			    ctx, "%s: poll: %s", what, strerror(errno));
-			goto out;
-		}
-	}
-	if (n < 0) {
-		ho_ctx_fail(ctx, "%s: %s", what, call.err);
-		goto out;
-	}
-	*len = (size_t)n;
-	uint32_t code = HANDOFF_EPROTO;
-	char text[HO_ERR_MAX] = "";
-	if (ho_proto_parse(msg, *len, m) != 0) {
-		ho_ctx_fail(ctx, "%s: handoffd's reply is malformed", what);
-	} else if (m->type == HO_MSG_ERROR) {
-		(void)ho_proto_get_u32(m, HO_F_ERROR_CODE, &code);
-		(void)ho_proto_get_str(m, HO_F_ERROR_TEXT, text, sizeof(text));
-		ho_ctx_fail(ctx, "%s: %s (%s)", what, text,
-		    handoff_err_name((int)code));
-	} else if (m->type != want) {
-		ho_ctx_fail(ctx,
-		    "%s: unexpected %s message from handoffd (daemon and "
-		    "library versions differ?)",
-		    what, ho_proto_msg_name(m->type));
-	} else {
-		goto out; /* the reply we wanted */
-	}
-	ho_ipc_freemsg(msg, *len);
-	msg = NULL;
-out:
-	ho_ipc_call_free(&ctx->ipc, &call);
-	return msg;
-}
-
 /* One SIGN request: the hash (hashed) or the whole message in. */
 static int
 remote_sign(struct remote_key *k, gnutls_sign_algorithm_t algo, unsigned flags,
@@ -138,7 +71,7 @@ remote_sign(struct remote_key *k, gnutls_sign_algorithm_t algo, unsigned flags,
 	}
 	struct ho_proto_msg m;
 	size_t len = 0;
-	void *msg = round_trip(
+	void *msg = ho_ctx_request(
 	    ctx, &req, id, HO_MSG_SIGNATURE, &m, &len, "signing in handoffd");
 	ho_proto_buf_free(&req);
 	if (msg == NULL)
@@ -247,8 +180,8 @@ fetch_chain(struct handoff_ctx *ctx, gnutls_pcert_st *pcerts)
 	char what[HO_PROTO_MAX_STR + 64];
 	snprintf(what, sizeof(what), "profile %s's key in handoffd",
 	    profile_of(ctx));
-	void *msg =
-	    round_trip(ctx, &req, id, HO_MSG_KEY_INFO_REPLY, &m, &len, what);
+	void *msg = ho_ctx_request(
+	    ctx, &req, id, HO_MSG_KEY_INFO_REPLY, &m, &len, what);
 	ho_proto_buf_free(&req);
 	if (msg == NULL)
 		return -1;

@@ -125,6 +125,17 @@ struct handoff_ctx {
 	struct ho_ipc ipc;
 };
 
+/*
+ * One request on the context's socket (REQUEST_ID id, built in req) and
+ * its reply, waited for up to the context's deadline.  Returns the reply
+ * (ho_ipc_freemsg it, *len bytes) parsed into *m and of type want, or
+ * NULL with the reason, `what` first, given to ho_ctx_fail (an ERROR
+ * reply's text and code too).
+ */
+void *ho_ctx_request(struct handoff_ctx *ctx, struct ho_proto_buf *req,
+    uint64_t id, int want, struct ho_proto_msg *m, size_t *len,
+    const char *what);
+
 /* Records the reason a call on ctx failed, for handoff_ctx_error() in
  * the calling thread (ctx.c). */
 void ho_ctx_fail(struct handoff_ctx *ctx, const char *fmt, ...)

@@ -36,6 +36,7 @@
 	X(HS_TICKET, 6, "session ticket")                                     \
 	X(KEY_INFO, 7, "key info")                                            \
 	X(SIGN, 8, "sign")                                                    \
+	X(VERIFY, 9, "verify")                                                \
 	X(PONG, 64, "pong")                                                   \
 	X(STATS_REPLY, 65, "stats reply")                                     \
 	X(HS_CONTINUE, 66, "handshake continue")                              \
@@ -43,7 +44,8 @@
 	X(ERROR, 68, "error")                                                 \
 	X(OK, 69, "ok")                                                       \
 	X(KEY_INFO_REPLY, 70, "key info reply")                               \
-	X(SIGNATURE, 71, "signature")
+	X(SIGNATURE, 71, "signature")                                         \
+	X(VERIFY_REPLY, 72, "verify reply")
 
 enum ho_proto_msg_type {
 #define X(name, num, text) HO_MSG_##name = num,
@@ -109,10 +111,12 @@ enum ho_proto_kind {
 	X(PEER_FINISHED, 35, HO_KIND_SECRET)                                  \
 	X(HS_READ_SECRET, 36, HO_KIND_SECRET)                                 \
 	/* Key-only offload (handoff_gnutls.h, daemon/keyops.c). */           \
-	X(CERT_CHAIN, 37, HO_KIND_BYTES) /* (u24 len, DER)*, leaf first */    \
-	X(SIGN_ALGO, 38, HO_KIND_STR)    /* GnuTLS's name for it */           \
-	X(SIGN_FLAGS, 39, HO_KIND_U32)   /* GNUTLS_PRIVKEY_SIGN_FLAG_* */     \
-	X(HASHED, 40, HO_KIND_U8)        /* 1: INPUT is a hash */
+	X(CERT_CHAIN, 37, HO_KIND_BYTES)  /* (u24 len, DER)*, leaf first */   \
+	X(SIGN_ALGO, 38, HO_KIND_STR)     /* GnuTLS's name for it */          \
+	X(SIGN_FLAGS, 39, HO_KIND_U32)    /* GNUTLS_PRIVKEY_SIGN_FLAG_* */    \
+	X(HASHED, 40, HO_KIND_U8)         /* 1: INPUT is a hash */            \
+	X(VERIFY_STATUS, 41, HO_KIND_U32) /* GNUTLS_CERT_*, 0 = trusted */    \
+	X(CACHED, 42, HO_KIND_U8)         /* 1: a result handoffd kept */
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,

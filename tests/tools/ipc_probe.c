@@ -22,6 +22,10 @@
  *                                 ECDSA P-256 profile with allow_sign,
  *                                 CLOSED: one without), a PING after
  *                                 each; then one good SIGN on EC
+ *   ipc_probe URL verify-hostile PROFILE
+ *                                 VERIFY requests with malformed chains
+ *                                 or fields, each refused with its code
+ *                                 and a PING after it
  *
  * Exits 0 when the daemon behaved, 1 with a message when it did not.
  */
@@ -258,6 +262,55 @@ sign_hostile(int s, const char *ec, const char *closed)
 	printf("hostile sign requests refused, good ones signed; ping ok\n");
 }
 
+/* One VERIFY request with chain (len bytes; NULL: no chain field) that
+ * must be refused with code. */
+static void
+verify_refused(int s, const char *what, const char *profile,
+    const uint8_t *chain, size_t len, uint32_t code)
+{
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	char text[HO_PROTO_MAX_TEXT + 1];
+	ho_proto_begin(&b, HO_MSG_VERIFY);
+	ho_proto_put_str(&b, HO_F_PROFILE, profile);
+	if (chain != NULL)
+		ho_proto_put(&b, HO_F_PEER_CHAIN, chain, len);
+	send_built(s, &b, &m, &raw);
+	uint32_t got = 0;
+	if (m.type != HO_MSG_ERROR ||
+	    ho_proto_get_u32(&m, HO_F_ERROR_CODE, &got) != 0 || got != code)
+		die("%s: not refused with the right code", what);
+	expect_error(&m, code, text, sizeof(text));
+	printf("%s: %s: %s\n", what, handoff_err_name((int)got), text);
+	nn_freemsg(raw);
+	ping_ok(s, what);
+}
+
+static void
+verify_hostile(int s, const char *profile)
+{
+	static uint8_t chain[17 * 4];
+	/* 17 entries of one byte each: too many, and not DER either. */
+	for (int i = 0; i < 17; i++)
+		memcpy(chain + 4 * i, "\x00\x00\x01\x30", 4);
+	verify_refused(s, "no chain", profile, NULL, 0, HANDOFF_EPROTO);
+	verify_refused(s, "unknown profile", "no-such-profile", chain, 4,
+	    HANDOFF_EPROFILE);
+	verify_refused(s, "empty chain", profile, chain, 0, HANDOFF_EINVAL);
+	verify_refused(
+	    s, "one byte, not DER", profile, chain, 4, HANDOFF_EINVAL);
+	verify_refused(s, "17 certificates", profile, chain, sizeof(chain),
+	    HANDOFF_EINVAL);
+	verify_refused(s, "length past the end", profile,
+	    (const uint8_t *)"\x00\x10\x00\x30\x82", 5, HANDOFF_EINVAL);
+	verify_refused(s, "zero length", profile,
+	    (const uint8_t *)"\x00\x00\x00", 3, HANDOFF_EINVAL);
+	verify_refused(s, "truncated length", profile,
+	    (const uint8_t *)"\x00\x01", 2, HANDOFF_EINVAL);
+	printf("hostile verify requests refused; ping ok\n");
+}
+
 /* Malformed frame number i (many kinds, cycling). */
 static size_t
 malformed(unsigned i, uint8_t *buf, size_t cap)
@@ -303,7 +356,8 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: ipc_probe URL malformed N | fill N | "
 		    "bad-token | expired SECS | abort | sizes | "
-		    "late-step PID LOG | sign-hostile EC CLOSED\n");
+		    "late-step PID LOG | sign-hostile EC CLOSED | "
+		    "verify-hostile PROFILE\n");
 		return 2;
 	}
 	url = argv[1];
@@ -424,6 +478,8 @@ main(int argc, char **argv)
 		usleep(500000);
 		step(s, token, HANDOFF_ESHUTDOWN, text, sizeof(text));
 		printf("a step 500 ms into the shutdown heard: %s\n", text);
+	} else if (strcmp(cmd, "verify-hostile") == 0 && argc == 4) {
+		verify_hostile(s, argv[3]);
 	} else if (strcmp(cmd, "sign-hostile") == 0 && argc == 5) {
 		sign_hostile(s, argv[3], argv[4]);
 	} else {

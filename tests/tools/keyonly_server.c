@@ -3,8 +3,12 @@
  * handoffd (handoff_gnutls.h): the handshake and the records are
  * GnuTLS's own, in this process; only the signatures go to handoffd.
  *
- *   keyonly_server PORT DAEMON_URL PROFILE COUNT [PRIORITY]
+ *   keyonly_server [--verify-clients] PORT DAEMON_URL PROFILE COUNT
+ *                  [PRIORITY]
  *
+ * With --verify-clients it requires a client certificate and has
+ * handoffd verify it (handoff_gnutls_verify_peers(), no host name): a
+ * refused one fails the handshake with handoff's reason.
  * Sets up its credentials from handoffd (printing "setup failed: WHY"
  * and exiting 1 if that fails), prints "listening", then serves COUNT
  * connections on 127.0.0.1:PORT one after another: handshake, write
@@ -26,6 +30,19 @@
 #include "handoff_gnutls.h"
 
 static const char *const default_priority = "NORMAL:-RSA";
+static struct handoff_ctx *ctx;
+static int verify_clients;
+
+/* GnuTLS calls it with the client's chain received. */
+static int
+verify_client(gnutls_session_t s)
+{
+	unsigned status;
+	if (handoff_gnutls_verify_peers(ctx, s, NULL, &status) != 0 ||
+	    status != 0)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	return 0;
+}
 
 static int
 listen_on(int port)
@@ -45,14 +62,17 @@ listen_on(int port)
 
 /* One connection; 0 if the client got its line. */
 static int
-serve(int fd, gnutls_certificate_credentials_t cred, gnutls_priority_t prio,
-    struct handoff_ctx *ctx)
+serve(int fd, gnutls_certificate_credentials_t cred, gnutls_priority_t prio)
 {
 	gnutls_session_t s;
 	static const char line[] = "hello from keyonly\n";
 	gnutls_init(&s, GNUTLS_SERVER);
 	gnutls_priority_set(s, prio);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	if (verify_clients) {
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+		gnutls_session_set_verify_function(s, verify_client);
+	}
 	gnutls_transport_set_int(s, fd);
 	gnutls_handshake_set_timeout(s, 10000);
 	int ret;
@@ -77,17 +97,22 @@ serve(int fd, gnutls_certificate_credentials_t cred, gnutls_priority_t prio,
 int
 main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--verify-clients") == 0) {
+		verify_clients = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 5 && argc != 6) {
 		fprintf(stderr,
-		    "usage: keyonly_server PORT DAEMON_URL PROFILE "
-		    "COUNT [PRIORITY]\n");
+		    "usage: keyonly_server [--verify-clients] PORT "
+		    "DAEMON_URL PROFILE COUNT [PRIORITY]\n");
 		return 2;
 	}
 	struct handoff_config *cfg = handoff_config_new();
 	handoff_config_set_daemon(cfg, argv[2]);
 	handoff_config_set_profile(cfg, argv[3]);
 	handoff_config_set_deadline_ms(cfg, 3000);
-	struct handoff_ctx *ctx = handoff_ctx_new(cfg);
+	ctx = handoff_ctx_new(cfg);
 	handoff_config_free(cfg);
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t prio;
@@ -112,7 +137,7 @@ main(int argc, char **argv)
 			perror("keyonly_server: accept");
 			return 1;
 		}
-		failures += serve(fd, cred, prio, ctx) != 0;
+		failures += serve(fd, cred, prio) != 0;
 		close(fd);
 	}
 	close(lfd);

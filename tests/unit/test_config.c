@@ -68,6 +68,7 @@ test_full_file(void **state)
 	                      "max_sessions = 500\n"
 	                      "log_level = debug\n"
 	                      "user = nobody\n"
+	                      "verify_cache_size = 0\n"
 	                      "\n"
 	                      "[profile web-1]\n"
 	                      "certificate = /etc/c.pem\n"
@@ -90,6 +91,7 @@ test_full_file(void **state)
 	assert_int_equal(cfg.max_sessions, 500);
 	assert_int_equal(cfg.log_level, HO_LOG_DEBUG);
 	assert_string_equal(cfg.user, "nobody");
+	assert_int_equal(cfg.verify_cache_size, 0);
 	assert_int_equal(cfg.profile_count, 2);
 	struct ho_profile_config *p = &cfg.profiles[0];
 	assert_string_equal(p->name, "web-1");
@@ -120,6 +122,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.scheduling, HO_SCHEDULING_BATCH);
 	assert_int_equal(cfg.session_timeout_ms, 30000);
 	assert_int_equal(cfg.max_sessions, 10000);
+	assert_int_equal(cfg.verify_cache_size, 1024);
 	assert_int_equal(cfg.profile_count, 0);
 }
 
@@ -138,6 +141,8 @@ test_refusals(void **state)
 	refused(WITH("session_timeout = -1\n"), 2, "session_timeout");
 	refused(WITH("max_sessions = 0\n"), 2, "max_sessions");
 	refused(WITH("log_level = loud\n"), 2, "log_level");
+	refused(WITH("verify_cache_size = -1\n"), 2, "verify_cache_size");
+	refused(WITH("verify_cache_size = 1000001\n"), 2, "verify_cache_size");
 	refused(WITH("scheduling = fifo\n"), 2,
 	    "scheduling = \"fifo\": expected batch or normal");
 	refused(WITH("listen = http://x\n"), 2, "ipc:// or tcp://");
