@@ -53,6 +53,10 @@ void bench_make_certs(const char *dir, struct bench_cert *out);
  * URL (allocated; freed at exit) and the child's pid in *pid. */
 const char *bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid);
+/* The same with more lines for its [daemon] section ("key = value\n"). */
+const char *bench_daemon_start_with(const char *handoffd, const char *dir,
+    const struct bench_cert *certs, unsigned workers, const char *daemon_lines,
+    int *pid);
 void bench_daemon_stop(int pid);
 /* The daemon's resident memory in KiB (from /proc), 0 if unknown. */
 long bench_daemon_rss_kib(int pid);
@@ -179,11 +183,12 @@ struct bench_costs {
 void bench_measure_costs(const struct bench_cert *c, const char *dir,
     double seconds, struct bench_costs *out);
 
-/* ---- keyonly.c: signatures through handoff_gnutls.h ------------------ */
+/* ---- keyonly.c: signatures and verifications through handoff_gnutls.h */
 
-struct bench_sign_result {
-	double per_sec;        /* signatures per second, all threads */
-	double p50_us, p99_us; /* one signature's latency */
+/* One operation repeated by many threads. */
+struct bench_rate {
+	double per_sec;        /* operations per second, all threads */
+	double p50_us, p99_us; /* one operation's latency */
 	unsigned long failures;
 };
 
@@ -192,7 +197,19 @@ struct bench_sign_result {
  * (GnuTLS) or with the key in handoffd (BENCH_KEYONLY, on profile). */
 void bench_sign_rate(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, unsigned threads,
-    double seconds, struct bench_sign_result *out);
+    double seconds, struct bench_rate *out);
+
+/* A leaf for localhost signed by ca (the ECDSA certificate, a CA too),
+ * DER in memory: the chain the VERIFY figures check. */
+void bench_make_leaf(const struct bench_cert *ca, gnutls_datum_t *leaf_der);
+
+/* `threads` threads verify leaf_der for localhost and the TLS server
+ * purpose for `seconds`: in process against ca (GnuTLS), or in handoffd
+ * on profile (BENCH_KEYONLY), whose cache may answer. */
+void bench_verify_rate(enum bench_side side, const struct bench_cert *ca,
+    const gnutls_datum_t *leaf_der, const char *daemon_url,
+    const char *profile, unsigned threads, double seconds,
+    struct bench_rate *out);
 
 /* ---- ipc_rtt.c -------------------------------------------------------- */
 

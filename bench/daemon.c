@@ -16,6 +16,14 @@ const char *
 bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid)
 {
+	return bench_daemon_start_with(handoffd, dir, certs, workers, "", pid);
+}
+
+const char *
+bench_daemon_start_with(const char *handoffd, const char *dir,
+    const struct bench_cert *certs, unsigned workers, const char *daemon_lines,
+    int *pid)
+{
 	static const char *profiles[] = {"ecdsa", "rsa", "ed25519"};
 	char conf[600], sock[600], log[600], url[700]; /* dir: /tmp/... */
 	/* A name per start: two daemons never share a socket path (one
@@ -33,8 +41,8 @@ bench_daemon_start(const char *handoffd, const char *dir,
 	    "[daemon]\nlisten = %s\nworkers = %u\nmax_sessions = 100000\n"
 	    "log_level = warning\n"
 	    /* Client figures are full handshakes, like GnuTLS's. */
-	    "client_cache_size = 0\n",
-	    url, workers);
+	    "client_cache_size = 0\n%s",
+	    url, workers, daemon_lines);
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f,
 		    "\n[profile %s]\ncertificate = %s\nkey = %s\n"

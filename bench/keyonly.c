@@ -1,67 +1,128 @@
 /*
- * keyonly.c - signatures per second through handoff_gnutls.h, against the
- * same signature with the key in process.
+ * keyonly.c - signatures and chain verifications per second through
+ * handoff_gnutls.h, against the same operation in process.
  *
- * Both sides call gnutls_privkey_sign_hash2() (Ed25519:
+ * Signatures: both sides call gnutls_privkey_sign_hash2() (Ed25519:
  * gnutls_privkey_sign_data2(), which hashes itself) on a key object, as a
  * GnuTLS server's handshake does: one read from the key file with GnuTLS,
  * or one made by handoff_gnutls_privkey_import(), whose every signature is
- * a round trip to handoffd.  Several threads sign at once, as a server's
- * handshakes would.
+ * a round trip to handoffd.  Verifications: a leaf signed by the ECDSA
+ * certificate (a CA as well as the server's own), checked for localhost
+ * and the TLS server purpose with gnutls_x509_trust_list_verify_crt2() in
+ * process, or with handoff_gnutls_verify_chain() by handoffd, whose cache
+ * answers a chain it has seen unless verify_cache_size is 0.  Several
+ * threads work at once, as a server's handshakes would.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "bench.h"
 #include "handoff.h"
 #include "handoff_gnutls.h"
 
-struct signer {
-	gnutls_privkey_t key;
-	gnutls_sign_algorithm_t algo;
-	int whole_message; /* EdDSA signs the message, not a hash */
+/* ---- the runner: one operation, many threads, a deadline ---------------- */
+
+struct runner {
+	int (*op)(void *arg); /* 0 on success */
+	void *arg;
 	double until;
-	struct bench_samples lat;
+	struct bench_samples lat; /* us */
 	unsigned long count, failures;
 	pthread_mutex_t lock;
 };
 
 static void *
-sign_thread(void *arg)
+run_thread(void *p)
+{
+	struct runner *r = p;
+	unsigned long count = 0, failures = 0;
+	struct bench_samples lat = {0};
+	while (bench_now() < r->until) {
+		double t0 = bench_now();
+		if (r->op(r->arg) != 0) {
+			failures++;
+			continue;
+		}
+		bench_samples_add(&lat, (bench_now() - t0) * 1e6);
+		count++;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->count += count;
+	r->failures += failures;
+	for (size_t i = 0; i < lat.n; i++)
+		bench_samples_add(&r->lat, lat.v[i]);
+	pthread_mutex_unlock(&r->lock);
+	bench_samples_free(&lat);
+	return NULL;
+}
+
+static void
+run(int (*op)(void *), void *arg, unsigned threads, double seconds,
+    struct bench_rate *out)
+{
+	struct runner r;
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.lock, NULL);
+	r.op = op;
+	r.arg = arg;
+	pthread_t t[64];
+	if (threads > 64)
+		threads = 64;
+	double start = bench_now();
+	r.until = start + seconds;
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&t[i], NULL, run_thread, &r);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+	out->per_sec = (double)r.count / (bench_now() - start);
+	out->p50_us = bench_quantile(&r.lat, 0.5);
+	out->p99_us = bench_quantile(&r.lat, 0.99);
+	out->failures = r.failures;
+	bench_samples_free(&r.lat);
+	pthread_mutex_destroy(&r.lock);
+}
+
+static struct handoff_ctx *
+new_ctx(const char *daemon_url, const char *profile)
+{
+	struct handoff_config *cfg = handoff_config_new();
+	handoff_config_set_daemon(cfg, daemon_url);
+	handoff_config_set_profile(cfg, profile);
+	struct handoff_ctx *ctx = handoff_ctx_new(cfg);
+	handoff_config_free(cfg);
+	if (ctx == NULL)
+		bench_die("cannot create a handoff context");
+	return ctx;
+}
+
+/* ---- signatures ------------------------------------------------------------
+ */
+
+struct signer {
+	gnutls_privkey_t key;
+	gnutls_sign_algorithm_t algo;
+	int whole_message; /* EdDSA signs the message, not a hash */
+};
+
+static int
+sign_once(void *arg)
 {
 	struct signer *s = arg;
 	unsigned char buf[130];
 	memset(buf, 0x5a, sizeof(buf));
 	gnutls_datum_t hash = {buf, 32}, msg = {buf, sizeof(buf)};
-	unsigned long count = 0, failures = 0;
-	struct bench_samples lat = {0};
-	while (bench_now() < s->until) {
-		gnutls_datum_t sig = {NULL, 0};
-		double t0 = bench_now();
-		int ret = s->whole_message
-		    ? gnutls_privkey_sign_data2(s->key, s->algo, 0, &msg, &sig)
-		    : gnutls_privkey_sign_hash2(
-		          s->key, s->algo, 0, &hash, &sig);
-		if (ret < 0) {
-			failures++;
-			continue;
-		}
-		bench_samples_add(&lat, (bench_now() - t0) * 1e6);
-		gnutls_free(sig.data);
-		count++;
-	}
-	pthread_mutex_lock(&s->lock);
-	s->count += count;
-	s->failures += failures;
-	for (size_t i = 0; i < lat.n; i++)
-		bench_samples_add(&s->lat, lat.v[i]);
-	pthread_mutex_unlock(&s->lock);
-	bench_samples_free(&lat);
-	return NULL;
+	gnutls_datum_t sig = {NULL, 0};
+	int ret = s->whole_message
+	    ? gnutls_privkey_sign_data2(s->key, s->algo, 0, &msg, &sig)
+	    : gnutls_privkey_sign_hash2(s->key, s->algo, 0, &hash, &sig);
+	gnutls_free(sig.data);
+	return ret < 0 ? -1 : 0;
 }
 
 /* The key as a GnuTLS program holding it would load it. */
@@ -90,44 +151,129 @@ tls13_algorithm(gnutls_privkey_t key)
 void
 bench_sign_rate(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, unsigned threads,
-    double seconds, struct bench_sign_result *out)
+    double seconds, struct bench_rate *out)
 {
 	struct signer s;
-	memset(&s, 0, sizeof(s));
-	pthread_mutex_init(&s.lock, NULL);
 	struct handoff_ctx *ctx = NULL;
 	gnutls_privkey_init(&s.key);
 	if (side == BENCH_KEYONLY) {
-		struct handoff_config *cfg = handoff_config_new();
-		handoff_config_set_daemon(cfg, daemon_url);
-		handoff_config_set_profile(cfg, profile);
-		ctx = handoff_ctx_new(cfg);
-		handoff_config_free(cfg);
-		if (ctx == NULL ||
-		    handoff_gnutls_privkey_import(ctx, s.key, NULL, NULL) != 0)
-			bench_die("key in handoffd: %s",
-			    ctx ? handoff_ctx_error(ctx) : "no context");
+		ctx = new_ctx(daemon_url, profile);
+		if (handoff_gnutls_privkey_import(ctx, s.key, NULL, NULL) != 0)
+			bench_die(
+			    "key in handoffd: %s", handoff_ctx_error(ctx));
 	} else {
 		load_key_file(s.key, c->key);
 	}
 	s.algo = tls13_algorithm(s.key);
 	s.whole_message = s.algo == GNUTLS_SIGN_EDDSA_ED25519;
-	pthread_t t[64];
-	if (threads > 64)
-		threads = 64;
-	double start = bench_now();
-	s.until = start + seconds;
-	for (unsigned i = 0; i < threads; i++)
-		pthread_create(&t[i], NULL, sign_thread, &s);
-	for (unsigned i = 0; i < threads; i++)
-		pthread_join(t[i], NULL);
-	double elapsed = bench_now() - start;
-	out->per_sec = (double)s.count / elapsed;
-	out->p50_us = bench_quantile(&s.lat, 0.5);
-	out->p99_us = bench_quantile(&s.lat, 0.99);
-	out->failures = s.failures;
-	bench_samples_free(&s.lat);
+	run(sign_once, &s, threads, seconds, out);
 	gnutls_privkey_deinit(s.key);
 	handoff_ctx_free(ctx);
-	pthread_mutex_destroy(&s.lock);
+}
+
+/* ---- chain verifications --------------------------------------------------
+ */
+
+void
+bench_make_leaf(const struct bench_cert *ca, gnutls_datum_t *leaf_der)
+{
+	gnutls_datum_t pem = {NULL, 0};
+	gnutls_x509_crt_t ca_crt, crt;
+	gnutls_x509_privkey_t ca_key, key;
+	if (gnutls_load_file(ca->cert, &pem) < 0 ||
+	    gnutls_x509_crt_init(&ca_crt) < 0 ||
+	    gnutls_x509_crt_import(ca_crt, &pem, GNUTLS_X509_FMT_PEM) < 0)
+		bench_die("cannot read %s", ca->cert);
+	gnutls_free(pem.data);
+	if (gnutls_load_file(ca->key, &pem) < 0 ||
+	    gnutls_x509_privkey_init(&ca_key) < 0 ||
+	    gnutls_x509_privkey_import(ca_key, &pem, GNUTLS_X509_FMT_PEM) < 0)
+		bench_die("cannot read %s", ca->key);
+	gnutls_free(pem.data);
+	if (gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	        GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_crt_init(&crt) < 0)
+		bench_die("cannot make the leaf's key");
+	time_t now = time(NULL);
+	unsigned char serial[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+	gnutls_x509_crt_set_version(crt, 3);
+	gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+	gnutls_x509_crt_set_activation_time(crt, now - 3600);
+	gnutls_x509_crt_set_expiration_time(crt, now + 2 * 86400);
+	gnutls_x509_crt_set_dn_by_oid(
+	    crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9);
+	gnutls_x509_crt_set_subject_alt_name(
+	    crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET);
+	gnutls_x509_crt_set_key(crt, key);
+	gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+	gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
+	if (gnutls_x509_crt_sign2(crt, ca_crt, ca_key, GNUTLS_DIG_SHA256, 0) <
+	        0 ||
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, leaf_der) < 0)
+		bench_die("cannot sign the leaf");
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crt_deinit(ca_crt);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_privkey_deinit(ca_key);
+}
+
+struct verifier {
+	struct handoff_ctx *ctx;       /* handoff */
+	gnutls_x509_trust_list_t list; /* GnuTLS */
+	const gnutls_datum_t *leaf_der;
+};
+
+static int
+verify_in_process(void *arg)
+{
+	struct verifier *v = arg;
+	gnutls_x509_crt_t crt;
+	gnutls_typed_vdata_st data[2] = {
+	    {GNUTLS_DT_KEY_PURPOSE_OID,
+	        (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0},
+	    {GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)"localhost", 0}};
+	unsigned status = 1;
+	/* As a session does: the peer's chain arrives as DER. */
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, v->leaf_der, GNUTLS_X509_FMT_DER) == 0)
+		gnutls_x509_trust_list_verify_crt2(
+		    v->list, &crt, 1, data, 2, 0, &status, NULL);
+	gnutls_x509_crt_deinit(crt);
+	return status == 0 ? 0 : -1;
+}
+
+static int
+verify_in_handoffd(void *arg)
+{
+	struct verifier *v = arg;
+	unsigned status = 1;
+	if (handoff_gnutls_verify_chain(
+	        v->ctx, v->leaf_der, 1, "localhost", &status) != 0)
+		return -1;
+	return status == 0 ? 0 : -1;
+}
+
+void
+bench_verify_rate(enum bench_side side, const struct bench_cert *ca,
+    const gnutls_datum_t *leaf_der, const char *daemon_url,
+    const char *profile, unsigned threads, double seconds,
+    struct bench_rate *out)
+{
+	struct verifier v;
+	memset(&v, 0, sizeof(v));
+	v.leaf_der = leaf_der;
+	if (side == BENCH_KEYONLY) {
+		v.ctx = new_ctx(daemon_url, profile);
+		run(verify_in_handoffd, &v, threads, seconds, out);
+		handoff_ctx_free(v.ctx);
+		return;
+	}
+	if (gnutls_x509_trust_list_init(&v.list, 0) < 0 ||
+	    gnutls_x509_trust_list_add_trust_file(
+	        v.list, ca->cert, NULL, GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
+		bench_die("cannot load %s as a CA", ca->cert);
+	run(verify_in_process, &v, threads, seconds, out);
+	gnutls_x509_trust_list_deinit(v.list, 1);
 }

@@ -352,16 +352,18 @@ run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
 	}
 }
 
-/* Signatures alone through handoff_gnutls.h's key object. */
+/* Signatures alone through handoff_gnutls.h's key object, and chain
+ * verifications, from handoffd's cache (the main daemon) or not (one
+ * started with verify_cache_size = 0). */
 static void
-run_sign_rate(const struct bench_cert *certs, const char *url, double secs,
-    unsigned cpus)
+run_sign_verify(const struct bench_cert *certs, const char *url,
+    const char *handoffd, const char *dir, double secs, unsigned cpus)
 {
-	section("SIGN offload (handoff_gnutls.h): signatures with the key in "
-	        "process or in handoffd, 2 x CPUs threads");
+	section("SIGN and VERIFY offload (handoff_gnutls.h): the operation "
+	        "in process or in handoffd, 2 x CPUs threads");
+	struct bench_rate g, h;
+	char profile[32], name[96];
 	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
-		struct bench_sign_result g, h;
-		char profile[32], name[96];
 		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
 		bench_sign_rate(
 		    BENCH_GNUTLS, &certs[k], NULL, NULL, 2 * cpus, secs, &g);
@@ -376,8 +378,34 @@ run_sign_rate(const struct bench_cert *certs, const char *url, double secs,
 			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
 			    g.failures, h.failures);
 	}
-	printf("  (VERIFY offload: not built; handoff_gnutls.h offloads the "
-	       "private key only)\n");
+	/* A leaf signed by the ECDSA certificate, which profile "ecdsa"
+	 * trusts. */
+	gnutls_datum_t leaf = {NULL, 0};
+	const struct bench_cert *ca = &certs[BENCH_ECDSA];
+	bench_make_leaf(ca, &leaf);
+	int pid;
+	const char *nocache = bench_daemon_start_with(
+	    handoffd, dir, certs, cpus, "verify_cache_size = 0\n", &pid);
+	bench_verify_rate(
+	    BENCH_GNUTLS, ca, &leaf, NULL, NULL, 2 * cpus, secs, &g);
+	for (int hit = 0; hit < 2; hit++) {
+		struct bench_rate v;
+		bench_verify_rate(BENCH_KEYONLY, ca, &leaf,
+		    hit ? url : nocache, "ecdsa", 2 * cpus, secs, &v);
+		snprintf(name, sizeof(name), "ECDSA-P256 chain verify, %s",
+		    hit ? "cache hit" : "cache miss");
+		add_row("verify", name, "ops/s", g.per_sec, v.per_sec, 0);
+		snprintf(name, sizeof(name),
+		    "ECDSA-P256 chain verify latency p50, %s",
+		    hit ? "hit" : "miss");
+		add_row("verify", name, "us", g.p50_us, v.p50_us, 1);
+		if (g.failures + v.failures > 0)
+			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
+			    g.failures, v.failures);
+	}
+	bench_daemon_stop(pid);
+	free((char *)nocache);
+	gnutls_free(leaf.data);
 }
 
 static void
@@ -601,7 +629,7 @@ main(int argc, char **argv)
 	if (wanted("stall"))
 		run_stall(certs, url, secs, cpus);
 	if (wanted("keyonly"))
-		run_sign_rate(certs, url, secs, cpus);
+		run_sign_verify(certs, url, handoffd, dir, secs, cpus);
 	bench_daemon_stop(pid);
 	free((char *)url);
 	if (wanted("memory"))

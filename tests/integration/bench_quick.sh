@@ -14,7 +14,7 @@ grep -q "figures in" "$T/bench.log" || fail "table incomplete"
 pass "handoff-bench --quick ran in ${took} s"
 
 jq -e . "$T/bench.json" >/dev/null || fail "JSON does not parse"
-for s in server latency scaling keyonly client records stall sign memory; do
+for s in server latency scaling keyonly client records stall sign verify memory; do
 	n=$(jq --arg s "$s" '[.results[] | select(.section == $s)] | length' "$T/bench.json")
 	[ "$n" -gt 0 ] || fail "no $s figures in the JSON"
 done
@@ -25,7 +25,7 @@ off=$(jq '[.results[] | (if .lower_is_better then .gnutls / .handoff else .hando
 [ "$off" -eq 0 ] || fail "$off ratios do not match their figures"
 jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the machine or the crypto limit"
-pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 9 sections, all positive, ratios consistent"
+pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 10 sections, all positive, ratios consistent"
 jq -e '.costs_us.syscall > 0 and .costs_us.thread_wakeup > 0' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the cost of a system call or of a thread wake-up"
 # The latency target is stated in IPC round trips: the run measures one.
