@@ -1,7 +1,8 @@
 /*
  * certs.c - the run's certificates: one self-signed certificate for
  * localhost per key kind (ECDSA P-256, RSA-2048, Ed25519), made with
- * GnuTLS in a temporary folder and removed with it.
+ * GnuTLS in a temporary folder and removed with it; and a leaf signed by
+ * the ECDSA one (a CA too), in memory, for the VERIFY figures.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,25 @@ write_file(const char *path, const gnutls_datum_t *d)
 	fclose(f);
 }
 
+/* A certificate for localhost, valid for two days, with key's public
+ * half; serial_end tells the run's certificates apart. */
+static void
+for_localhost(
+    gnutls_x509_crt_t crt, gnutls_x509_privkey_t key, unsigned char serial_end)
+{
+	time_t now = time(NULL);
+	unsigned char serial[8] = {1, 2, 3, 4, 5, 6, 7, serial_end};
+	gnutls_x509_crt_set_version(crt, 3);
+	gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
+	gnutls_x509_crt_set_activation_time(crt, now - 3600);
+	gnutls_x509_crt_set_expiration_time(crt, now + 2 * 86400);
+	gnutls_x509_crt_set_dn_by_oid(
+	    crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9);
+	gnutls_x509_crt_set_subject_alt_name(
+	    crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET);
+	gnutls_x509_crt_set_key(crt, key);
+}
+
 static void
 make_one(const char *dir, enum bench_key kind, struct bench_cert *out)
 {
@@ -42,17 +62,7 @@ make_one(const char *dir, enum bench_key kind, struct bench_cert *out)
 	    gnutls_x509_privkey_generate(key, algo, bits, 0) < 0 ||
 	    gnutls_x509_crt_init(&crt) < 0)
 		bench_die("cannot generate a %s key", bench_key_names[kind]);
-	time_t now = time(NULL);
-	unsigned char serial[8] = {1, 2, 3, 4, 5, 6, 7, (unsigned char)kind};
-	gnutls_x509_crt_set_version(crt, 3);
-	gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
-	gnutls_x509_crt_set_activation_time(crt, now - 3600);
-	gnutls_x509_crt_set_expiration_time(crt, now + 2 * 86400);
-	gnutls_x509_crt_set_dn_by_oid(
-	    crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9);
-	gnutls_x509_crt_set_subject_alt_name(
-	    crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET);
-	gnutls_x509_crt_set_key(crt, key);
+	for_localhost(crt, key, (unsigned char)kind);
 	gnutls_x509_crt_set_key_usage(crt,
 	    GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN |
 	        GNUTLS_KEY_KEY_ENCIPHERMENT);
@@ -83,4 +93,38 @@ bench_make_certs(const char *dir, struct bench_cert *out)
 {
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		make_one(dir, (enum bench_key)k, &out[k]);
+}
+
+void
+bench_make_leaf(const struct bench_cert *ca, gnutls_datum_t *leaf_der)
+{
+	gnutls_datum_t pem = {NULL, 0};
+	gnutls_x509_crt_t ca_crt, crt;
+	gnutls_x509_privkey_t ca_key, key;
+	if (gnutls_load_file(ca->cert, &pem) < 0 ||
+	    gnutls_x509_crt_init(&ca_crt) < 0 ||
+	    gnutls_x509_crt_import(ca_crt, &pem, GNUTLS_X509_FMT_PEM) < 0)
+		bench_die("cannot read %s", ca->cert);
+	gnutls_free(pem.data);
+	if (gnutls_load_file(ca->key, &pem) < 0 ||
+	    gnutls_x509_privkey_init(&ca_key) < 0 ||
+	    gnutls_x509_privkey_import(ca_key, &pem, GNUTLS_X509_FMT_PEM) < 0)
+		bench_die("cannot read %s", ca->key);
+	gnutls_free(pem.data);
+	if (gnutls_x509_privkey_init(&key) < 0 ||
+	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	        GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_crt_init(&crt) < 0)
+		bench_die("cannot make the leaf's key");
+	for_localhost(crt, key, BENCH_KEY_COUNT); /* after the run's own */
+	gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+	gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
+	if (gnutls_x509_crt_sign2(crt, ca_crt, ca_key, GNUTLS_DIG_SHA256, 0) <
+	        0 ||
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, leaf_der) < 0)
+		bench_die("cannot sign the leaf");
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crt_deinit(ca_crt);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_x509_privkey_deinit(ca_key);
 }

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
@@ -173,50 +172,6 @@ bench_sign_rate(enum bench_side side, const struct bench_cert *c,
 
 /* ---- chain verifications --------------------------------------------------
  */
-
-void
-bench_make_leaf(const struct bench_cert *ca, gnutls_datum_t *leaf_der)
-{
-	gnutls_datum_t pem = {NULL, 0};
-	gnutls_x509_crt_t ca_crt, crt;
-	gnutls_x509_privkey_t ca_key, key;
-	if (gnutls_load_file(ca->cert, &pem) < 0 ||
-	    gnutls_x509_crt_init(&ca_crt) < 0 ||
-	    gnutls_x509_crt_import(ca_crt, &pem, GNUTLS_X509_FMT_PEM) < 0)
-		bench_die("cannot read %s", ca->cert);
-	gnutls_free(pem.data);
-	if (gnutls_load_file(ca->key, &pem) < 0 ||
-	    gnutls_x509_privkey_init(&ca_key) < 0 ||
-	    gnutls_x509_privkey_import(ca_key, &pem, GNUTLS_X509_FMT_PEM) < 0)
-		bench_die("cannot read %s", ca->key);
-	gnutls_free(pem.data);
-	if (gnutls_x509_privkey_init(&key) < 0 ||
-	    gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-	        GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
-	    gnutls_x509_crt_init(&crt) < 0)
-		bench_die("cannot make the leaf's key");
-	time_t now = time(NULL);
-	unsigned char serial[8] = {9, 8, 7, 6, 5, 4, 3, 2};
-	gnutls_x509_crt_set_version(crt, 3);
-	gnutls_x509_crt_set_serial(crt, serial, sizeof(serial));
-	gnutls_x509_crt_set_activation_time(crt, now - 3600);
-	gnutls_x509_crt_set_expiration_time(crt, now + 2 * 86400);
-	gnutls_x509_crt_set_dn_by_oid(
-	    crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9);
-	gnutls_x509_crt_set_subject_alt_name(
-	    crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET);
-	gnutls_x509_crt_set_key(crt, key);
-	gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
-	gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
-	if (gnutls_x509_crt_sign2(crt, ca_crt, ca_key, GNUTLS_DIG_SHA256, 0) <
-	        0 ||
-	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, leaf_der) < 0)
-		bench_die("cannot sign the leaf");
-	gnutls_x509_crt_deinit(crt);
-	gnutls_x509_crt_deinit(ca_crt);
-	gnutls_x509_privkey_deinit(key);
-	gnutls_x509_privkey_deinit(ca_key);
-}
 
 struct verifier {
 	struct handoff_ctx *ctx;       /* handoff */
