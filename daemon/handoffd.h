@@ -92,6 +92,7 @@ struct ho_profile {
 	                            read the key file itself */
 	int system_trust;        /* no trust file: the system's CAs */
 	int allow_sign;          /* keyops.c: signatures on request */
+	uint8_t key_id[32];      /* SHA-256 key ID of the signer's key */
 	/* This profile's own session-ticket key: a ticket resumes only
 	 * under the profile that issued it, so one with looser rules
 	 * (no client certificate, another CA) cannot open a stricter one. */

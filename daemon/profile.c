@@ -6,10 +6,13 @@
  * match its key, a priority string GnuTLS refuses.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gnutls/abstract.h>
 
@@ -88,10 +91,18 @@ int
 ho_key_probe(gnutls_privkey_t key, gnutls_pubkey_t pub)
 {
 	gnutls_sign_algorithm_t algo;
+	gnutls_digest_algorithm_t hash = GNUTLS_DIG_SHA256;
 	switch (gnutls_privkey_get_pk_algorithm(key, NULL)) {
 	case GNUTLS_PK_RSA: algo = GNUTLS_SIGN_RSA_PSS_RSAE_SHA256; break;
-	case GNUTLS_PK_RSA_PSS: algo = GNUTLS_SIGN_RSA_PSS_SHA256; break;
+	case GNUTLS_PK_RSA_PSS:
+		/* A certificate may bind the key to one hash. */
+		if (pub != NULL)
+			gnutls_pubkey_get_preferred_hash_algorithm(
+			    pub, &hash, NULL);
+		algo = gnutls_pk_to_sign(GNUTLS_PK_RSA_PSS, hash);
+		break;
 	case GNUTLS_PK_EDDSA_ED25519: algo = GNUTLS_SIGN_EDDSA_ED25519; break;
+	case GNUTLS_PK_EDDSA_ED448: algo = GNUTLS_SIGN_EDDSA_ED448; break;
 	default: algo = GNUTLS_SIGN_ECDSA_SHA256; break;
 	}
 	unsigned char probe[32] = "handoffd key check";
@@ -150,6 +161,14 @@ use_key(struct ho_profile *p, const struct ho_profile_config *pc,
 	}
 	p->signer = key;
 	p->key_backend = backend;
+	/* Names the key for key-only callers (keyops.c): a program that
+	 * fetched another key's chain must not get this key's signatures.
+	 * The credentials now own pcerts[0]. */
+	size_t id_len = sizeof(p->key_id);
+	if (gnutls_pubkey_get_key_id(pcerts[0].pubkey, GNUTLS_KEYID_USE_SHA256,
+	        p->key_id, &id_len) < 0 ||
+	    id_len != sizeof(p->key_id))
+		memset(p->key_id, 0, sizeof(p->key_id));
 	return 0;
 }
 
@@ -183,6 +202,41 @@ load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
 	return use_key(p, pc, key, "openssl", err, errlen);
 }
 
+/* The whole key file into one buffer of its size, which the caller
+ * wipes and frees (gnutls_load_file() would leave copies behind: stdio's
+ * buffer, reallocations).  0, or a GnuTLS error. */
+static int
+read_key_file(const char *path, gnutls_datum_t *out)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = GNUTLS_E_FILE_ERROR;
+	out->data = NULL;
+	out->size = 0;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > 1024 * 1024 ||
+	    (out->data = gnutls_malloc((size_t)st.st_size)) == NULL)
+		goto out;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n =
+		    read(fd, out->data + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	out->size = (unsigned)got;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret != 0 && out->data != NULL) {
+		gnutls_memset(out->data, 0, (size_t)st.st_size);
+		gnutls_free(out->data);
+		out->data = NULL;
+	}
+	return ret;
+}
+
 /* The key read by GnuTLS into a key object of our own, for a profile
  * that signs on request (keyops.c) and so needs p->signer.  Returns 0,
  * or -1 with err. */
@@ -192,7 +246,7 @@ load_with_gnutls(struct ho_profile *p, const struct ho_profile_config *pc,
 {
 	gnutls_datum_t pem = {NULL, 0};
 	gnutls_privkey_t key = NULL;
-	int ret = gnutls_load_file(pc->key, &pem);
+	int ret = read_key_file(pc->key, &pem);
 	if (ret >= 0)
 		ret = gnutls_privkey_init(&key);
 	if (ret >= 0)

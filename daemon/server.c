@@ -546,8 +546,9 @@ is_stateless(int type)
 }
 
 /* A stateless request: no session, so its signature or verification
- * runs on this worker outside the lock, which only counts it.  Takes
- * control and body. */
+ * runs on this worker outside the lock, which counts it, and in
+ * inflight like a step: shutdown waits for it, or gives up on it after
+ * SHUTDOWN_GRACE_MS (a token may hang).  Takes control and body. */
 static void
 handle_stateless(struct ho_daemon *d, void *control, void *body,
     const struct ho_proto_msg *msg)
@@ -555,28 +556,35 @@ handle_stateless(struct ho_daemon *d, void *control, void *body,
 	uv_mutex_lock(&d->lock);
 	d->stats.requests++;
 	int stopping = d->stopping;
+	d->inflight += !stopping;
 	uv_mutex_unlock(&d->lock);
 	if (stopping) {
 		reply_error(d, &control, msg, HANDOFF_ESHUTDOWN,
 		    "handoffd is shutting down: retry when it is back");
-	} else {
-		struct ho_proto_buf b;
-		int verify = msg->type == HO_MSG_VERIFY;
-		int r = verify
-		    ? ho_verify_answer(d->profiles, d->verified, msg, &b)
-		    : ho_keyops_answer(d->profiles, msg, &b);
-		reply_simple(d, &control, msg, &b);
-		uv_mutex_lock(&d->lock);
-		if (verify) { /* r: the cache answered */
-			d->stats.verify_requests++;
-			d->stats.verify_cache_hits += (unsigned)r;
-		} else { /* r: the key signed */
-			d->stats.sign_requests += (unsigned)r;
-			d->stats.private_key_ops += (unsigned)r;
-		}
-		uv_mutex_unlock(&d->lock);
+		nn_freemsg(body);
+		return;
 	}
+	struct ho_proto_buf b;
+	int verify = msg->type == HO_MSG_VERIFY;
+	int r = verify ? ho_verify_answer(d->profiles, d->verified, msg, &b)
+	               : ho_keyops_answer(d->profiles, msg, &b);
+	/* Counted before the reply goes: a caller reading the stats
+	 * after its answer sees its request. */
+	uv_mutex_lock(&d->lock);
+	if (verify) { /* r: the cache answered */
+		d->stats.verify_requests++;
+		d->stats.verify_cache_hits += (unsigned)r;
+	} else { /* r: the key signed */
+		d->stats.sign_requests += (unsigned)r;
+		d->stats.private_key_ops += (unsigned)r;
+	}
+	uv_mutex_unlock(&d->lock);
+	reply_simple(d, &control, msg, &b);
 	nn_freemsg(body);
+	uv_mutex_lock(&d->lock);
+	d->inflight--;
+	maybe_finish_shutdown(d);
+	uv_mutex_unlock(&d->lock);
 }
 
 /* One request, on the calling thread, step and all. */

@@ -4,6 +4,7 @@
  * one request and its reply on it, for calls with no connection.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +99,9 @@ ho_ctx_request(struct handoff_ctx *ctx, struct ho_proto_buf *req, uint64_t id,
 			    what, ctx->ipc.url, ctx->deadline_ms);
 			goto out;
 		}
-		if (ho_ipc_call_wait(&call, (int)(deadline - now)) < 0) {
+		uint64_t left = deadline - now;
+		if (ho_ipc_call_wait(
+		        &call, left > INT_MAX ? INT_MAX : (int)left) < 0) {
 			ho_ctx_fail(
 			    ctx, "%s: poll: %s", what, strerror(errno));
 			goto out;

@@ -30,6 +30,7 @@ struct remote_key {
 	struct handoff_ctx *ctx;
 	gnutls_pk_algorithm_t pk;
 	unsigned bits;
+	uint8_t key_id[32]; /* the key handoffd gave the chain of */
 };
 
 static const char *
@@ -62,6 +63,7 @@ remote_sign(struct remote_key *k, gnutls_sign_algorithm_t algo, unsigned flags,
 	ho_proto_put_str(&req, HO_F_SIGN_ALGO, name);
 	ho_proto_put_u8(&req, HO_F_HASHED, hashed ? 1 : 0);
 	ho_proto_put_u32(&req, HO_F_SIGN_FLAGS, flags & SIGN_FLAGS_SENT);
+	ho_proto_put(&req, HO_F_KEY_ID, k->key_id, sizeof(k->key_id));
 	ho_proto_put(&req, HO_F_INPUT, in->data, in->size);
 	if (ho_proto_finish(&req) != 0) {
 		ho_ctx_fail(
@@ -119,7 +121,7 @@ info(gnutls_privkey_t key, unsigned int flags, void *userdata)
 	if (flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO)
 		return (int)gnutls_sign_supports_pk_algorithm(
 		    GNUTLS_FLAGS_TO_SIGN_ALGO(flags), k->pk);
-	return GNUTLS_E_UNIMPLEMENTED_FEATURE;
+	return -1; /* "don't know", as GnuTLS asks of ext4 keys */
 }
 
 static void
@@ -161,9 +163,10 @@ import_chain(struct handoff_ctx *ctx, const struct ho_proto_field *f,
 	return -1;
 }
 
-/* Asks handoffd for the profile's chain: the count, or -1. */
+/* Asks handoffd for the profile's chain and its key's ID: the count,
+ * or -1. */
 static int
-fetch_chain(struct handoff_ctx *ctx, gnutls_pcert_st *pcerts)
+fetch_chain(struct handoff_ctx *ctx, gnutls_pcert_st *pcerts, uint8_t *key_id)
 {
 	uint64_t id = ho_ipc_new_id(&ctx->ipc);
 	struct ho_proto_buf req;
@@ -185,15 +188,22 @@ fetch_chain(struct handoff_ctx *ctx, gnutls_pcert_st *pcerts)
 	ho_proto_buf_free(&req);
 	if (msg == NULL)
 		return -1;
-	int n = import_chain(ctx, &m.f[HO_F_CERT_CHAIN], pcerts);
+	const struct ho_proto_field *kid = &m.f[HO_F_KEY_ID];
+	int n = -1;
+	if (!kid->present || kid->len != 32)
+		ho_ctx_fail(ctx,
+		    "handoffd's key info has no key ID (daemon "
+		    "and library versions differ?)");
+	else if ((n = import_chain(ctx, &m.f[HO_F_CERT_CHAIN], pcerts)) > 0)
+		memcpy(key_id, kid->ptr, 32);
 	ho_ipc_freemsg(msg, len);
 	return n;
 }
 
 /* The key object for a chain whose leaf is pcerts[0]. */
 static int
-import_key(
-    struct handoff_ctx *ctx, gnutls_privkey_t key, const gnutls_pcert_st *leaf)
+import_key(struct handoff_ctx *ctx, gnutls_privkey_t key,
+    const gnutls_pcert_st *leaf, const uint8_t *key_id)
 {
 	struct remote_key *k = gnutls_calloc(1, sizeof(*k));
 	if (k == NULL) {
@@ -201,6 +211,7 @@ import_key(
 		return -1;
 	}
 	k->ctx = ctx;
+	memcpy(k->key_id, key_id, sizeof(k->key_id));
 	int pk = gnutls_pubkey_get_pk_algorithm(leaf->pubkey, &k->bits);
 	k->pk = pk < 0 ? GNUTLS_PK_UNKNOWN : (gnutls_pk_algorithm_t)pk;
 	int ret = gnutls_privkey_import_ext4(key, k, sign_data, sign_hash,
@@ -229,10 +240,11 @@ handoff_gnutls_privkey_import(struct handoff_ctx *ctx, gnutls_privkey_t key,
 		return -1;
 	}
 	gnutls_pcert_st pcerts[MAX_CHAIN];
-	int n = fetch_chain(ctx, pcerts);
+	uint8_t key_id[32];
+	int n = fetch_chain(ctx, pcerts, key_id);
 	if (n < 0)
 		return -1;
-	int ret = import_key(ctx, key, &pcerts[0]);
+	int ret = import_key(ctx, key, &pcerts[0], key_id);
 	if (ret == 0 && chain != NULL) {
 		*chain = gnutls_malloc(sizeof(pcerts[0]) * (size_t)n);
 		if (*chain == NULL) {

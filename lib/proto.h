@@ -116,7 +116,8 @@ enum ho_proto_kind {
 	X(SIGN_FLAGS, 39, HO_KIND_U32)    /* GNUTLS_PRIVKEY_SIGN_FLAG_* */    \
 	X(HASHED, 40, HO_KIND_U8)         /* 1: INPUT is a hash */            \
 	X(VERIFY_STATUS, 41, HO_KIND_U32) /* GNUTLS_CERT_*, 0 = trusted */    \
-	X(CACHED, 42, HO_KIND_U8)         /* 1: a result handoffd kept */
+	X(CACHED, 42, HO_KIND_U8)         /* 1: a result handoffd kept */     \
+	X(KEY_ID, 43, HO_KIND_SECRET)     /* the profile key's SHA-256 ID */
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,

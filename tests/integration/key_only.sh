@@ -3,17 +3,20 @@
 # (keyonly_server) keeps its own handshake and records while the private
 # key stays in handoffd, which signs on request for profiles with
 # allow_sign = yes.  ECDSA P-256, RSA-2048 and Ed25519 profiles serve
-# openssl s_client over TLS 1.3 and 1.2 (RSA also PKCS#1 v1.5 in TLS 1.2,
-# and TLS 1.0, where GnuTLS asks for a raw PKCS#1 signature, "RSA-RAW"),
-# and gnutls-cli over TLS 1.3; every client verifies the profile's
+# openssl s_client over TLS 1.3 and 1.2 (RSA also PKCS#1 v1.5 in TLS 1.2
+# and 1.0, which GnuTLS signs as "RSA-RAW" over a DigestInfo or MD5+SHA-1),
+# and gnutls-cli over TLS 1.3; so do keys GnuTLS signs with in handoffd
+# (ECDSA and RSA with key_backend = gnutls, Ed448, an RSA-PSS key bound
+# to SHA-384); every client verifies the profile's
 # certificate, and handoffd's sign_requests grows with each handshake, so
 # the signatures were made there.  A profile without allow_sign, an
 # unknown profile and a missing daemon are refused at set-up with the
 # advice that fixes them, and so are hostile SIGN requests on the wire
 # (ipc_probe); handoffd still answers afterwards.  A daemon that stops
-# answering after set-up fails the next handshake at the deadline, and
-# one that is gone fails it at once, each saying so; the server does not
-# hang.
+# answering after set-up fails the next handshake at the deadline, one
+# restarted with another key under the profile refuses to sign for the
+# old chain, and one that is gone fails it at once, each saying so; the
+# server does not hang.
 source "$TESTS_DIR/integration/lib.sh"
 : "${KEYONLY_SERVER:?run through ctest (KEYONLY_SERVER unset)}"
 : "${IPC_PROBE:?run through ctest}"
@@ -23,7 +26,18 @@ make_rsa_cert rsa
 openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ed25519-key.pem" \
 	-out "$T/ed25519-cert.pem" -days 2 -subj "/CN=localhost" \
 	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
-for k in ecdsa rsa ed25519; do
+# Key kinds GnuTLS signs with in handoffd (the others go to libcrypto
+# unless key_backend = gnutls): Ed448, and RSA-PSS keys bound to SHA-384.
+openssl req -x509 -newkey ed448 -nodes -keyout "$T/ed448-key.pem" \
+	-out "$T/ed448-cert.pem" -days 2 -subj "/CN=localhost" \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 \
+	-pkeyopt rsa_pss_keygen_md:sha384 -pkeyopt rsa_pss_keygen_mgf1_md:sha384 \
+	-pkeyopt rsa_pss_keygen_saltlen:48 -out "$T/rsapss-key.pem" 2>/dev/null
+openssl req -x509 -key "$T/rsapss-key.pem" -out "$T/rsapss-cert.pem" \
+	-days 2 -subj "/CN=localhost" -sha384 -sigopt rsa_padding_mode:pss \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+for k in ecdsa rsa ed25519 ed448 rsapss; do
 	[ -s "$T/$k-cert.pem" ] && [ -s "$T/$k-key.pem" ] ||
 		fail "openssl could not make the $k certificate"
 done
@@ -31,11 +45,19 @@ done
 	echo "[daemon]"
 	echo "listen = $DAEMON_URL"
 	echo "workers = 2"
-	for k in ecdsa rsa ed25519; do
+	for k in ecdsa rsa ed25519 ed448 rsapss; do
 		echo
 		echo "[profile $k]"
 		echo "certificate = $T/$k-cert.pem"
 		echo "key = $T/$k-key.pem"
+		echo "allow_sign = yes"
+	done
+	for k in ecdsa rsa; do
+		echo
+		echo "[profile $k-gnutls]"
+		echo "certificate = $T/$k-cert.pem"
+		echo "key = $T/$k-key.pem"
+		echo "key_backend = gnutls"
 		echo "allow_sign = yes"
 	done
 	echo
@@ -133,7 +155,7 @@ openssl_conn rsa 2 "TLS1.2 RSA-PSS" -tls1_2
 openssl_conn rsa 3 "TLS1.2 RSA-SHA256$" -tls1_2 -sigalgs RSA+SHA256
 server_done rsa
 
-# ---- RSA, TLS 1.0: GnuTLS signs a raw MD5+SHA-1 (RSA-RAW) ---------------
+# ---- RSA, TLS 1.0: GnuTLS signs MD5+SHA-1 (RSA-RAW of 36 bytes) ---------
 # First whether this openssl does TLS 1.0 at all, with itself: a build
 # without it has no -tls1 option, and a policy that forbids it fails the
 # handshake in OpenSSL's SSL routines.  Anything else is this test's
@@ -171,6 +193,23 @@ openssl_conn ed25519 1 "TLS1.3 EdDSA-Ed25519" -tls1_3
 openssl_conn ed25519 2 "TLS1.2 EdDSA-Ed25519" -tls1_2
 server_done ed25519
 
+# ---- keys GnuTLS signs with in handoffd ----------------------------------
+# (PKCS#1 v1.5 reaches GnuTLS as RSA-RAW over a DigestInfo, in TLS 1.2
+# too.)
+start_keyonly ecdsa-gnutls ecdsa-gnutls 1
+openssl_conn ecdsa 1 "TLS1.3 ECDSA" -tls1_3
+server_done "ecdsa, key_backend = gnutls"
+start_keyonly rsa-gnutls rsa-gnutls 2
+openssl_conn rsa 1 "TLS1.3 RSA-PSS" -tls1_3
+openssl_conn rsa 2 "TLS1.2 RSA-SHA256$" -tls1_2 -sigalgs RSA+SHA256
+server_done "rsa, key_backend = gnutls"
+start_keyonly ed448 ed448 1
+openssl_conn ed448 1 "TLS1.3 EdDSA-Ed448" -tls1_3
+server_done ed448
+start_keyonly rsapss rsapss 1
+openssl_conn rsapss 1 "TLS1.3 RSA-PSS-SHA384" -tls1_3
+server_done "rsa-pss, SHA-384 only"
+
 # ---- refusals at set-up --------------------------------------------------
 # setup_refused WHAT PROFILE URL: keyonly_server must print "setup
 # failed:" and exit 1 within a few seconds; its output is in $out.
@@ -195,9 +234,9 @@ grep -qF "$T/nodaemon.sock" <<<"$out" ||
 pass "no daemon at the URL refused: ${out#setup failed: }"
 
 # ---- hostile signing requests on the wire --------------------------------
-out=$("$IPC_PROBE" "$DAEMON_URL" sign-hostile ecdsa nosign 2>&1) ||
+out=$("$IPC_PROBE" "$DAEMON_URL" sign-hostile ecdsa nosign rsa ed25519 2>&1) ||
 	fail "ipc_probe sign-hostile: $out"
-pass "$(tail -1 <<<"$out") ($(($(wc -l <<<"$out") - 1)) refusals, each with its code)"
+pass "$(tail -1 <<<"$out") ($(grep -c ': HANDOFF_E' <<<"$out") refusals, each with its code)"
 
 # ---- handoffd alive but not answering: the deadline ---------------------
 start_keyonly stopped ecdsa 1
@@ -226,6 +265,25 @@ kill -0 "$DAEMON_PID" 2>/dev/null || fail "handoffd is gone: $(tail -5 "$T/hando
 "$HANDOFFCTL" -d "$DAEMON_URL" ping >/dev/null 2>&1 ||
 	fail "handoffd does not answer ping after the key-only cases"
 pass "handoffd still runs and answers ping"
+
+# ---- handoffd restarted with another key under the profile --------------
+start_keyonly replaced ecdsa 1
+stop_daemon
+make_cert ecdsa2
+sed -i "s|$T/ecdsa-cert.pem|$T/ecdsa2-cert.pem|; s|$T/ecdsa-key.pem|$T/ecdsa2-key.pem|" \
+	"$T/handoffd.conf"
+start_daemon
+out=$(timeout 15 openssl s_client -connect "127.0.0.1:$KPORT" \
+	-servername localhost -CAfile "$T/ecdsa-cert.pem" -ign_eof \
+	</dev/null 2>&1) || true
+line=$(report 1)
+rc=0
+wait "$KPID" || rc=$?
+grep -q "hello from keyonly" <<<"$out" &&
+	fail "the client got the line though the profile's key was replaced: $out"
+grep -q "^handshake failed: .*has another key than the one this program set up with.*HANDOFF_EPROFILE" <<<"$line" ||
+	fail "a replaced key: not refused in words: $line"
+pass "profile's key replaced under a running program: refused, not signed with the new key: ${line#handshake failed: }"
 
 # ---- handoffd gone after set-up ------------------------------------------
 start_keyonly gone ecdsa 1

@@ -16,12 +16,14 @@
  *                                 START, SIGTERM to PID, and once LOG says
  *                                 it is stopping, 500 ms later a STEP:
  *                                 ESHUTDOWN
- *   ipc_probe URL sign-hostile EC CLOSED
+ *   ipc_probe URL sign-hostile EC CLOSED RSA ED
  *                                 SIGN and KEY_INFO requests that must be
- *                                 refused, each with its code (EC: an
- *                                 ECDSA P-256 profile with allow_sign,
- *                                 CLOSED: one without), a PING after
- *                                 each; then one good SIGN on EC
+ *                                 refused, each with its code (EC, RSA,
+ *                                 ED: ECDSA P-256, RSA and Ed25519
+ *                                 profiles with allow_sign, CLOSED: one
+ *                                 without), a PING after each; and good
+ *                                 SIGNs, whose signatures must verify
+ *                                 with the certificate's key
  *   ipc_probe URL verify-hostile PROFILE
  *                                 VERIFY requests with malformed chains
  *                                 or fields, each refused with its code
@@ -36,7 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 
@@ -168,26 +172,70 @@ file_has(const char *path, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* A profile's key as KEY_INFO gives it: ID and the leaf's public key. */
+struct probe_key {
+	const char *profile;
+	uint8_t id[32];
+	gnutls_pubkey_t pub;
+};
+
+static void
+key_info(int s, const char *profile, struct probe_key *k)
+{
+	struct ho_proto_buf b;
+	struct ho_proto_msg m;
+	void *raw;
+	ho_proto_begin(&b, HO_MSG_KEY_INFO);
+	ho_proto_put_str(&b, HO_F_PROFILE, profile);
+	send_built(s, &b, &m, &raw);
+	const struct ho_proto_field *c = &m.f[HO_F_CERT_CHAIN];
+	if (m.type != HO_MSG_KEY_INFO_REPLY || !c->present || c->len < 4 ||
+	    m.f[HO_F_KEY_ID].len != 32)
+		die("KEY_INFO on %s: no chain or key ID", profile);
+	gnutls_datum_t der = {(unsigned char *)c->ptr + 3,
+	    (unsigned)(c->ptr[0] << 16 | c->ptr[1] << 8 | c->ptr[2])};
+	gnutls_x509_crt_t crt;
+	if (der.size > c->len - 3 || gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_pubkey_init(&k->pub) < 0 ||
+	    gnutls_pubkey_import_x509(k->pub, crt, 0) < 0)
+		die("KEY_INFO on %s: the leaf does not parse", profile);
+	gnutls_x509_crt_deinit(crt);
+	memcpy(k->id, m.f[HO_F_KEY_ID].ptr, 32);
+	k->profile = profile;
+	nn_freemsg(raw);
+}
+
 /* A SIGN request (fields left out where NULL / negative) and the code
- * its answer must carry, 0 for a SIGNATURE. */
+ * its answer must carry, 0 for a signature that verifies. */
 struct sign_case {
-	const char *what, *profile, *algo;
+	const char *what;
+	const struct probe_key *key;
+	const char *algo;
 	int hashed;
 	long flags;
 	size_t input_len; /* (size_t)-1: no INPUT */
 	uint32_t code;
+	const uint8_t *input; /* NULL: 0x11 bytes */
+	int bad_id;           /* send another key's ID */
 };
 
 static void
 sign_case(int s, const struct sign_case *c)
 {
-	static uint8_t input[20000];
+	static uint8_t filler[70000];
+	memset(filler, 0x11, sizeof(filler));
+	const uint8_t *input = c->input ? c->input : filler;
 	struct ho_proto_buf b;
 	struct ho_proto_msg m;
 	void *raw;
+	uint8_t id[32];
+	memcpy(id, c->key->id, sizeof(id));
+	id[0] ^= (uint8_t)c->bad_id;
 	ho_proto_begin(&b, HO_MSG_SIGN);
-	if (c->profile != NULL)
-		ho_proto_put_str(&b, HO_F_PROFILE, c->profile);
+	if (c->key->profile != NULL)
+		ho_proto_put_str(&b, HO_F_PROFILE, c->key->profile);
+	ho_proto_put(&b, HO_F_KEY_ID, id, sizeof(id));
 	if (c->algo != NULL)
 		ho_proto_put_str(&b, HO_F_SIGN_ALGO, c->algo);
 	if (c->hashed >= 0)
@@ -198,9 +246,22 @@ sign_case(int s, const struct sign_case *c)
 		ho_proto_put(&b, HO_F_INPUT, input, c->input_len);
 	send_built(s, &b, &m, &raw);
 	if (c->code == 0) {
-		if (m.type != HO_MSG_SIGNATURE || !m.f[HO_F_OUTPUT].present ||
-		    m.f[HO_F_OUTPUT].len < 8)
+		const struct ho_proto_field *o = &m.f[HO_F_OUTPUT];
+		gnutls_datum_t sig = {(unsigned char *)o->ptr, o->len};
+		gnutls_datum_t in = {
+		    (unsigned char *)input, (unsigned)c->input_len};
+		gnutls_sign_algorithm_t algo = gnutls_sign_get_id(c->algo);
+		if (m.type != HO_MSG_SIGNATURE || !o->present)
 			die("%s: no signature", c->what);
+		int ret = c->hashed ? gnutls_pubkey_verify_hash2(
+		                          c->key->pub, algo, 0, &in, &sig)
+		                    : gnutls_pubkey_verify_data2(
+		                          c->key->pub, algo, 0, &in, &sig);
+		if (ret < 0)
+			die("%s: the signature does not verify with the "
+			    "certificate's key",
+			    c->what);
+		printf("%s: signed, verified\n", c->what);
 	} else {
 		char text[HO_PROTO_MAX_TEXT + 1];
 		uint32_t got = 0;
@@ -217,49 +278,91 @@ sign_case(int s, const struct sign_case *c)
 }
 
 static void
-sign_hostile(int s, const char *ec, const char *closed)
+sign_hostile(int s, const char *ec_name, const char *closed_name,
+    const char *rsa_name, const char *ed_name)
 {
-	const size_t none = (size_t)-1;
+	struct probe_key ec, rsa, ed, none = {NULL, {0}, NULL},
+	                              unknown = {"no-such-profile", {0}, NULL};
+	struct probe_key closed = {closed_name, {0}, NULL};
+	key_info(s, ec_name, &ec);
+	key_info(s, rsa_name, &rsa);
+	key_info(s, ed_name, &ed);
+	const size_t no = (size_t)-1;
+	/* A DigestInfo of SHA-256, and one of MD5 (not allowed). */
+	static uint8_t sha256_info[51] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09,
+	    0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00,
+	    0x04, 0x20};
+	static const uint8_t md5_info[34] = {0x30, 0x20, 0x30, 0x0c, 0x06,
+	    0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00,
+	    0x04, 0x10};
 	const struct sign_case cases[] = {
-	    {"no profile", NULL, "ECDSA-SHA256", 1, 0, 32, HANDOFF_EPROTO},
-	    {"unknown profile", "no-such-profile", "ECDSA-SHA256", 1, 0, 32,
-	        HANDOFF_EPROFILE},
-	    {"profile without allow_sign", closed, "ECDSA-SHA256", 1, 0, 32,
-	        HANDOFF_EPERM},
-	    {"no algorithm", ec, NULL, 1, 0, 32, HANDOFF_EPROTO},
-	    {"no input", ec, "ECDSA-SHA256", 1, 0, none, HANDOFF_EPROTO},
-	    {"unknown algorithm", ec, "ECDSA-SHA999", 1, 0, 32,
-	        HANDOFF_EINVAL},
-	    {"algorithm of another key kind", ec, "RSA-PSS-RSAE-SHA256", 1, 0,
-	        32, HANDOFF_EINVAL},
-	    {"RSA-RAW on an ECDSA key", ec, "RSA-RAW", 1, 0, 35,
-	        HANDOFF_EINVAL},
-	    {"hash too short", ec, "ECDSA-SHA256", 1, 0, 31, HANDOFF_EINVAL},
-	    {"hash too long", ec, "ECDSA-SHA256", 1, 0, 33, HANDOFF_EINVAL},
-	    {"empty hash", ec, "ECDSA-SHA256", 1, 0, 0, HANDOFF_EINVAL},
-	    {"data too long", ec, "ECDSA-SHA256", 0, 0, 16385, HANDOFF_EINVAL},
-	    {"unknown flags", ec, "ECDSA-SHA256", 1, 1 << 4, 32,
-	        HANDOFF_EINVAL},
-	    {"good hash", ec, "ECDSA-SHA256", 1, -1, 32, 0},
-	    {"good message", ec, "ECDSA-SECP256R1-SHA256", 0, 0, 130, 0},
+	    {"no profile", &none, "ECDSA-SHA256", 1, 0, 32, HANDOFF_EPROTO,
+	        NULL, 0},
+	    {"unknown profile", &unknown, "ECDSA-SHA256", 1, 0, 32,
+	        HANDOFF_EPROFILE, NULL, 0},
+	    {"profile without allow_sign", &closed, "ECDSA-SHA256", 1, 0, 32,
+	        HANDOFF_EPERM, NULL, 0},
+	    {"another key's ID", &ec, "ECDSA-SHA256", 1, 0, 32,
+	        HANDOFF_EPROFILE, NULL, 1},
+	    {"no algorithm", &ec, NULL, 1, 0, 32, HANDOFF_EPROTO, NULL, 0},
+	    {"no input", &ec, "ECDSA-SHA256", 1, 0, no, HANDOFF_EPROTO, NULL,
+	        0},
+	    {"unknown algorithm", &ec, "ECDSA-SHA999", 1, 0, 32,
+	        HANDOFF_EINVAL, NULL, 0},
+	    {"algorithm of another key kind", &ec, "RSA-PSS-RSAE-SHA256", 1, 0,
+	        32, HANDOFF_EINVAL, NULL, 0},
+	    {"RSA-RAW on an ECDSA key", &ec, "RSA-RAW", 1, 0, 36,
+	        HANDOFF_EINVAL, NULL, 0},
+	    {"hash too short", &ec, "ECDSA-SHA256", 1, 0, 31, HANDOFF_EINVAL,
+	        NULL, 0},
+	    {"hash too long", &ec, "ECDSA-SHA256", 1, 0, 33, HANDOFF_EINVAL,
+	        NULL, 0},
+	    {"empty hash", &ec, "ECDSA-SHA256", 1, 0, 0, HANDOFF_EINVAL, NULL,
+	        0},
+	    {"data too long", &ec, "ECDSA-SHA256", 0, 0, 65537, HANDOFF_EINVAL,
+	        NULL, 0},
+	    {"unknown flags", &ec, "ECDSA-SHA256", 1, 1 << 4, 32,
+	        HANDOFF_EINVAL, NULL, 0},
+	    {"an algorithm the profile's priorities leave out", &ec,
+	        "ECDSA-SHA3-256", 1, 0, 32, HANDOFF_EPERM, NULL, 0},
+	    {"RSA-RAW over bytes that are no DigestInfo", &rsa, "RSA-RAW", 1,
+	        0, 51, HANDOFF_EINVAL, NULL, 0},
+	    {"RSA-RAW over 128 bytes", &rsa, "RSA-RAW", 1, 0, 128,
+	        HANDOFF_EINVAL, NULL, 0},
+	    {"RSA-RAW unhashed", &rsa, "RSA-RAW", 0, 0, 51, HANDOFF_EINVAL,
+	        sha256_info, 0},
+	    {"RSA-RAW over an MD5 DigestInfo", &rsa, "rsa-raw", 1, 0, 34,
+	        HANDOFF_EINVAL, md5_info, 0},
+	    {"EdDSA given a hash", &ed, "EdDSA-Ed25519", 1, 0, 64,
+	        HANDOFF_EINVAL, NULL, 0},
+	    {"good hash", &ec, "ECDSA-SHA256", 1, -1, 32, 0, NULL, 0},
+	    {"good message", &ec, "ECDSA-SECP256R1-SHA256", 0, 0, 130, 0, NULL,
+	        0},
+	    {"good RSA-PSS hash", &rsa, "RSA-PSS-RSAE-SHA256", 1, 0, 32, 0,
+	        NULL, 0},
+	    {"good Ed25519 message", &ed, "EdDSA-Ed25519", 0, 0, 130, 0, NULL,
+	        0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		sign_case(s, &cases[i]);
-	struct ho_proto_buf b;
-	struct ho_proto_msg m;
-	void *raw;
-	ho_proto_begin(&b, HO_MSG_KEY_INFO);
-	ho_proto_put_str(&b, HO_F_PROFILE, closed);
-	send_built(s, &b, &m, &raw);
-	expect_error(&m, HANDOFF_EPERM, NULL, 0);
-	nn_freemsg(raw);
-	ho_proto_begin(&b, HO_MSG_KEY_INFO);
-	ho_proto_put_str(&b, HO_F_PROFILE, ec);
-	send_built(s, &b, &m, &raw);
-	if (m.type != HO_MSG_KEY_INFO_REPLY || !m.f[HO_F_CERT_CHAIN].present)
-		die("KEY_INFO on %s: no chain", ec);
-	nn_freemsg(raw);
-	printf("hostile sign requests refused, good ones signed; ping ok\n");
+	const char *kinfo[2] = {closed_name, NULL};
+	uint32_t kcode[2] = {HANDOFF_EPERM, HANDOFF_EPROTO};
+	for (int i = 0; i < 2; i++) {
+		struct ho_proto_buf b;
+		struct ho_proto_msg m;
+		void *raw;
+		ho_proto_begin(&b, HO_MSG_KEY_INFO);
+		if (kinfo[i] != NULL)
+			ho_proto_put_str(&b, HO_F_PROFILE, kinfo[i]);
+		send_built(s, &b, &m, &raw);
+		expect_error(&m, kcode[i], NULL, 0);
+		nn_freemsg(raw);
+	}
+	gnutls_pubkey_deinit(ec.pub);
+	gnutls_pubkey_deinit(rsa.pub);
+	gnutls_pubkey_deinit(ed.pub);
+	printf("hostile sign requests refused, good ones signed and "
+	       "verified; ping ok\n");
 }
 
 /* One VERIFY request with chain (len bytes; NULL: no chain field) that
@@ -356,7 +459,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: ipc_probe URL malformed N | fill N | "
 		    "bad-token | expired SECS | abort | sizes | "
-		    "late-step PID LOG | sign-hostile EC CLOSED | "
+		    "late-step PID LOG | sign-hostile EC CLOSED RSA ED | "
 		    "verify-hostile PROFILE\n");
 		return 2;
 	}
@@ -480,8 +583,8 @@ main(int argc, char **argv)
 		printf("a step 500 ms into the shutdown heard: %s\n", text);
 	} else if (strcmp(cmd, "verify-hostile") == 0 && argc == 4) {
 		verify_hostile(s, argv[3]);
-	} else if (strcmp(cmd, "sign-hostile") == 0 && argc == 5) {
-		sign_hostile(s, argv[3], argv[4]);
+	} else if (strcmp(cmd, "sign-hostile") == 0 && argc == 7) {
+		sign_hostile(s, argv[3], argv[4], argv[5], argv[6]);
 	} else {
 		fprintf(stderr, "ipc_probe: bad command\n");
 		return 2;
