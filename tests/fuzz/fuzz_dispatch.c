@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nanomsg/nn.h>
 
@@ -55,6 +56,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	p->trust = strdup(cert);
 	p->allow_sign = 1; /* reach keyops.c's signing too */
 	check(ho_profiles_load(&profiles, &cfg, err, sizeof(err)) == 0);
+	/* Loaded: the generated key need not stay on disk. */
+	check(unlink(cert) == 0 && unlink(key) == 0 && rmdir(dir) == 0);
 	check(ho_handshake_global_init(3600, err, sizeof(err)) == 0);
 	ho_log_init(1, HO_LOG_ERROR);
 	check(ho_server_start(&daemon_, uv_default_loop(), &cfg, &profiles,
