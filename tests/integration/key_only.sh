@@ -7,7 +7,8 @@
 # and 1.0, which GnuTLS signs as "RSA-RAW" over a DigestInfo or MD5+SHA-1),
 # and gnutls-cli over TLS 1.3; so do keys GnuTLS signs with in handoffd
 # (ECDSA and RSA with key_backend = gnutls, Ed448, an RSA-PSS key bound
-# to SHA-384); every client verifies the profile's
+# to SHA-384), and 8 threads sign through one context at once, every
+# signature verified; every client verifies the profile's
 # certificate, and handoffd's sign_requests grows with each handshake, so
 # the signatures were made there.  A profile without allow_sign, an
 # unknown profile and a missing daemon are refused at set-up with the
@@ -19,7 +20,7 @@
 # server does not hang.
 source "$TESTS_DIR/integration/lib.sh"
 : "${KEYONLY_SERVER:?run through ctest (KEYONLY_SERVER unset)}"
-: "${IPC_PROBE:?run through ctest}"
+: "${IPC_PROBE:?run through ctest}" "${KEYONLY_THREADS:?run through ctest}"
 
 make_cert ecdsa
 make_rsa_cert rsa
@@ -232,6 +233,14 @@ setup_refused "no daemon" ecdsa "ipc://$T/nodaemon.sock"
 grep -qF "$T/nodaemon.sock" <<<"$out" ||
 	fail "no daemon: the message does not name the socket $T/nodaemon.sock: $out"
 pass "no daemon at the URL refused: ${out#setup failed: }"
+
+# ---- one context's key from many threads at once -------------------------
+before=$(stat_value sign_requests)
+out=$("$KEYONLY_THREADS" "$DAEMON_URL" ecdsa 8 25 2>&1) ||
+	fail "keyonly_threads: $out"
+[ "$(stat_value sign_requests)" -ge $((before + 200)) ] ||
+	fail "8 threads x 25 signatures: sign_requests went from $before to $(stat_value sign_requests)"
+pass "one context, $out"
 
 # ---- hostile signing requests on the wire --------------------------------
 out=$("$IPC_PROBE" "$DAEMON_URL" sign-hostile ecdsa nosign rsa ed25519 2>&1) ||
