@@ -5,12 +5,15 @@
  * and hands handoffd only its private key and, if it likes, the checking
  * of its peers' certificates (handoff_gnutls_verify_peers()).  The key
  * object made here signs by asking handoffd, on the profile of the
- * context, for each signature a handshake needs (TLS 1.3 and 1.2; RSA,
- * RSA-PSS, ECDSA and Ed25519 keys).  The profile must allow it with
- * `allow_sign = yes` in handoffd.conf(5): its key then signs whatever a
- * program that may open handoffd's socket sends.  RSA key transport (TLS 1.2
- * "RSA" key exchange) needs a decryption, which handoffd does not offer: leave
- * it out of the priorities (GnuTLS's default ones prefer ECDHE anyway).
+ * context, for each signature a handshake needs (TLS 1.3, 1.2 and older;
+ * RSA, RSA-PSS, ECDSA, Ed25519 and Ed448 keys).  The profile must allow
+ * it with `allow_sign = yes` in handoffd.conf(5): its key then signs, with
+ * the algorithms its priority string allows, whatever a program that may
+ * open handoffd's socket sends.  If handoffd restarts with another key
+ * under the profile, signatures are refused until the program sets up
+ * again.  RSA key transport (TLS 1.2 "RSA" key exchange) needs a
+ * decryption, which handoffd does not offer: leave it out of the
+ * priorities (GnuTLS's default ones prefer ECDHE anyway).
  *
  * Each signature is one blocking round trip to handoffd, bounded by the
  * context's deadline (handoff_config_set_deadline_ms()); on failure the
