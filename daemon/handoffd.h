@@ -376,6 +376,13 @@ void ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
 
 /* ---- keyops.c (worker threads): key-only offload --------------------- */
 
+/* Replaces reply with an ERROR of code and text (printf-like). */
+void ho_reply_fail(struct ho_proto_buf *reply, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The profile a stateless request (KEY_INFO, SIGN, VERIFY) names, or
+ * NULL with the error in reply. */
+const struct ho_profile *ho_request_profile(const struct ho_profiles *ps,
+    const struct ho_proto_msg *req, struct ho_proto_buf *reply);
 /* Whether a request type is KEY_INFO or SIGN: stateless, answered by
  * ho_keyops_answer outside the daemon's lock. */
 int ho_keyops_is_request(int type);

@@ -479,14 +479,11 @@ put_peer_chain(struct ho_session *s, struct ho_proto_buf *b)
 	unsigned n = 0;
 	const gnutls_datum_t *certs = gnutls_certificate_get_peers(s->tls, &n);
 	struct ho_buf chain = {0};
-	for (unsigned i = 0; certs != NULL && i < n; i++) {
-		uint8_t len[3] = {(uint8_t)(certs[i].size >> 16),
-		    (uint8_t)(certs[i].size >> 8), (uint8_t)certs[i].size};
-		if (ho_buf_append(&chain, len, 3) != 0 ||
-		    ho_buf_append(&chain, certs[i].data, certs[i].size) != 0)
-			break;
-	}
-	if (ho_buf_used(&chain) > 0)
+	int failed = 0;
+	for (unsigned i = 0; certs != NULL && i < n && !failed; i++)
+		failed =
+		    ho_proto_chain_add(&chain, certs[i].data, certs[i].size);
+	if (!failed && ho_buf_used(&chain) > 0)
 		ho_proto_put(b, HO_F_PEER_CHAIN, ho_buf_data(&chain),
 		    ho_buf_used(&chain));
 	ho_buf_free(&chain);

@@ -14,7 +14,9 @@
  * SIGN names the key it expects (KEY_INFO's SHA-256 key ID): a program
  * that fetched the chain of a key since replaced gets an error, not
  * signatures its peers will refuse.  Requests are stateless and run on
- * the worker that received them, outside the daemon's lock.
+ * the worker that received them, outside the daemon's lock.  The profile
+ * lookup and error reply every stateless request needs live here too
+ * (verify.c uses them).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,11 +47,8 @@ ho_keyops_is_request(int type)
 	return type == HO_MSG_KEY_INFO || type == HO_MSG_SIGN;
 }
 
-static void fail(struct ho_proto_buf *reply, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-fail(struct ho_proto_buf *reply, int code, const char *fmt, ...)
+void
+ho_reply_fail(struct ho_proto_buf *reply, int code, const char *fmt, ...)
 {
 	char text[400];
 	va_list ap;
@@ -62,28 +61,35 @@ fail(struct ho_proto_buf *reply, int code, const char *fmt, ...)
 	ho_proto_put_str(reply, HO_F_ERROR_TEXT, text);
 }
 
+const struct ho_profile *
+ho_request_profile(const struct ho_profiles *ps,
+    const struct ho_proto_msg *req, struct ho_proto_buf *reply)
+{
+	char name[HO_PROTO_MAX_STR + 1];
+	if (ho_proto_get_str(req, HO_F_PROFILE, name, sizeof(name)) != 0) {
+		ho_reply_fail(reply, HANDOFF_EPROTO,
+		    "%s request without a profile",
+		    ho_proto_msg_name(req->type));
+		return NULL;
+	}
+	const struct ho_profile *p = ho_profile_find(ps, name, strlen(name));
+	if (p == NULL)
+		ho_reply_fail(reply, HANDOFF_EPROFILE,
+		    "handoffd has no profile \"%s\" (see the [profile NAME] "
+		    "sections of its configuration)",
+		    name);
+	return p;
+}
+
 /* The profile the request names, if it may sign on request; else NULL
  * with the error in reply. */
 static const struct ho_profile *
 signing_profile(const struct ho_profiles *ps, const struct ho_proto_msg *req,
     struct ho_proto_buf *reply)
 {
-	char name[HO_PROTO_MAX_STR + 1];
-	if (ho_proto_get_str(req, HO_F_PROFILE, name, sizeof(name)) != 0) {
-		fail(reply, HANDOFF_EPROTO, "%s request without a profile",
-		    ho_proto_msg_name(req->type));
-		return NULL;
-	}
-	const struct ho_profile *p = ho_profile_find(ps, name, strlen(name));
-	if (p == NULL) {
-		fail(reply, HANDOFF_EPROFILE,
-		    "handoffd has no profile \"%s\" (see the [profile NAME] "
-		    "sections of its configuration)",
-		    name);
-		return NULL;
-	}
-	if (!p->allow_sign || p->signer == NULL) {
-		fail(reply, HANDOFF_EPERM,
+	const struct ho_profile *p = ho_request_profile(ps, req, reply);
+	if (p != NULL && (!p->allow_sign || p->signer == NULL)) {
+		ho_reply_fail(reply, HANDOFF_EPERM,
 		    "profile %s does not sign on request: add \"allow_sign = "
 		    "yes\" to its section in handoffd's configuration (anyone "
 		    "who may open handoffd's socket can then sign with its "
@@ -102,14 +108,10 @@ key_info(const struct ho_profile *p, struct ho_proto_buf *reply)
 	gnutls_datum_t der;
 	int failed = 0;
 	for (unsigned i = 0;
-	     gnutls_certificate_get_crt_raw(p->cred, 0, i, &der) >= 0; i++) {
-		uint8_t len[3] = {(uint8_t)(der.size >> 16),
-		    (uint8_t)(der.size >> 8), (uint8_t)der.size};
-		failed |= ho_buf_append(&chain, len, 3) != 0 ||
-		    ho_buf_append(&chain, der.data, der.size) != 0;
-	}
+	     gnutls_certificate_get_crt_raw(p->cred, 0, i, &der) >= 0; i++)
+		failed |= ho_proto_chain_add(&chain, der.data, der.size);
 	if (failed || ho_buf_used(&chain) == 0)
-		fail(reply, HANDOFF_EINTERNAL,
+		ho_reply_fail(reply, HANDOFF_EINTERNAL,
 		    "profile %s: cannot read its certificate chain", p->name);
 	else {
 		ho_proto_put(reply, HO_F_CERT_CHAIN, ho_buf_data(&chain),
@@ -182,13 +184,13 @@ check_request(const struct ho_profile *p, const char *name, int hashed,
 	    gnutls_privkey_get_pk_algorithm(p->signer, NULL);
 	*algo = raw ? GNUTLS_SIGN_RSA_RAW : gnutls_sign_get_id(name);
 	if (*algo == GNUTLS_SIGN_UNKNOWN) {
-		fail(reply, HANDOFF_EINVAL,
+		ho_reply_fail(reply, HANDOFF_EINVAL,
 		    "\"%s\" is not a signature algorithm GnuTLS knows", name);
 		return -1;
 	}
 	if (raw ? pk != GNUTLS_PK_RSA
 	        : !gnutls_sign_supports_pk_algorithm(*algo, pk)) {
-		fail(reply, HANDOFF_EINVAL,
+		ho_reply_fail(reply, HANDOFF_EINVAL,
 		    "profile %s: its %s key cannot sign with \"%s\"", p->name,
 		    gnutls_pk_get_name(pk), name);
 		return -1;
@@ -205,26 +207,26 @@ check_request(const struct ho_profile *p, const char *name, int hashed,
 	          (gnutls_digest_algorithm_t)gnutls_sign_get_hash_algorithm(
 	              *algo));
 	if (raw && (!hashed || policy == GNUTLS_SIGN_UNKNOWN)) {
-		fail(reply, HANDOFF_EINVAL,
+		ho_reply_fail(reply, HANDOFF_EINVAL,
 		    "sign request: RSA-RAW signs a DigestInfo of SHA-1 or "
 		    "SHA-2, or TLS 1.0's 36 bytes; %u bytes are neither",
 		    in->len);
 		return -1;
 	}
 	if (hashed && (eddsa || (!raw && (in->len != want || want == 0)))) {
-		fail(reply, HANDOFF_EINVAL,
+		ho_reply_fail(reply, HANDOFF_EINVAL,
 		    "sign request: %u bytes of hash do not fit %s%s", in->len,
 		    name, eddsa ? " (EdDSA signs the whole message)" : "");
 		return -1;
 	}
 	if (!hashed && in->len > SIGN_DATA_MAX) {
-		fail(reply, HANDOFF_EINVAL,
+		ho_reply_fail(reply, HANDOFF_EINVAL,
 		    "sign request: %u bytes of data, more than %d", in->len,
 		    SIGN_DATA_MAX);
 		return -1;
 	}
 	if (!profile_allows(p, policy)) {
-		fail(reply, HANDOFF_EPERM,
+		ho_reply_fail(reply, HANDOFF_EPERM,
 		    "profile %s: its priority string does not allow %s "
 		    "signatures",
 		    p->name, gnutls_sign_get_name(policy));
@@ -245,13 +247,13 @@ sign(const struct ho_profile *p, const struct ho_proto_msg *req,
 	const struct ho_proto_field *id = &req->f[HO_F_KEY_ID];
 	if (ho_proto_get_str(req, HO_F_SIGN_ALGO, name, sizeof(name)) != 0 ||
 	    !in->present || !id->present) {
-		fail(reply, HANDOFF_EPROTO,
+		ho_reply_fail(reply, HANDOFF_EPROTO,
 		    "sign request without an algorithm, input or key ID");
 		return 0;
 	}
 	if (id->len != sizeof(p->key_id) ||
 	    memcmp(id->ptr, p->key_id, sizeof(p->key_id)) != 0) {
-		fail(reply, HANDOFF_EPROFILE,
+		ho_reply_fail(reply, HANDOFF_EPROFILE,
 		    "profile %s has another key than the one this program "
 		    "set up with (handoffd restarted with a new "
 		    "certificate?): "
@@ -262,8 +264,8 @@ sign(const struct ho_profile *p, const struct ho_proto_msg *req,
 	(void)ho_proto_get_u8(req, HO_F_HASHED, &hashed);
 	(void)ho_proto_get_u32(req, HO_F_SIGN_FLAGS, &flags);
 	if (flags & ~(uint32_t)SIGN_FLAGS_ALLOWED) {
-		fail(reply, HANDOFF_EINVAL, "sign flags 0x%x not supported",
-		    flags);
+		ho_reply_fail(reply, HANDOFF_EINVAL,
+		    "sign flags 0x%x not supported", flags);
 		return 0;
 	}
 	gnutls_sign_algorithm_t algo;
@@ -280,7 +282,8 @@ sign(const struct ho_profile *p, const struct ho_proto_msg *req,
 	if (ret < 0) {
 		int theirs = ret == GNUTLS_E_INVALID_REQUEST ||
 		    ret == GNUTLS_E_CONSTRAINT_ERROR;
-		fail(reply, theirs ? HANDOFF_EINVAL : HANDOFF_EINTERNAL,
+		ho_reply_fail(reply,
+		    theirs ? HANDOFF_EINVAL : HANDOFF_EINTERNAL,
 		    "profile %s: signing failed: %s", p->name,
 		    gnutls_strerror(ret));
 		return 0;

@@ -478,13 +478,13 @@ handle_stats(
 	reply_simple(d, control, msg, &b);
 }
 
-/* Under the lock: one request.  Takes ownership of control and body;
- * returns the step it claimed for the caller to run, or NULL. */
+/* Under the lock: one request, msg parsed from body (err: the parse's
+ * result).  Takes ownership of control and body; returns the step it
+ * claimed for the caller to run, or NULL. */
 static struct ho_work *
 dispatch(struct ho_daemon *d, void *control, void *body, int err,
-    const struct ho_proto_msg *parsed)
+    const struct ho_proto_msg *msg)
 {
-	struct ho_proto_msg msg = *parsed;
 	struct ho_work *w = NULL;
 	d->stats.requests++;
 	if (err != 0) {
@@ -498,20 +498,18 @@ dispatch(struct ho_daemon *d, void *control, void *body, int err,
 		nn_freemsg(body);
 		return NULL;
 	}
-	switch (msg.type) {
-	case HO_MSG_PING: handle_ping(d, &control, &msg); break;
-	case HO_MSG_STATS: handle_stats(d, &control, &msg); break;
-	case HO_MSG_HS_START:
-		w = handle_start(d, &control, &body, &msg);
-		break;
-	case HO_MSG_HS_STEP: w = handle_step(d, &control, &body, &msg); break;
-	case HO_MSG_HS_ABORT: handle_abort(d, &control, &msg); break;
+	switch (msg->type) {
+	case HO_MSG_PING: handle_ping(d, &control, msg); break;
+	case HO_MSG_STATS: handle_stats(d, &control, msg); break;
+	case HO_MSG_HS_START: w = handle_start(d, &control, &body, msg); break;
+	case HO_MSG_HS_STEP: w = handle_step(d, &control, &body, msg); break;
+	case HO_MSG_HS_ABORT: handle_abort(d, &control, msg); break;
 	case HO_MSG_HS_TICKET:
-		w = handle_ticket(d, &control, &body, &msg);
+		w = handle_ticket(d, &control, &body, msg);
 		break;
 	default:
 		d->stats.bad_requests++;
-		reply_error(d, &control, &msg, HANDOFF_EPROTO,
+		reply_error(d, &control, msg, HANDOFF_EPROTO,
 		    "handoffd does not take this message type as a request");
 		break;
 	}

@@ -159,41 +159,27 @@ ho_verify_status_words(
 	return used < len ? used : len - 1;
 }
 
-static void
-fail(struct ho_proto_buf *reply, int code, const char *text)
-{
-	ho_proto_buf_free(reply);
-	ho_proto_begin(reply, HO_MSG_ERROR);
-	ho_proto_put_u32(reply, HO_F_ERROR_CODE, (uint32_t)code);
-	ho_proto_put_str(reply, HO_F_ERROR_TEXT, text);
-}
-
-/* The chain field, (u24 length, DER)*, into crts: the count, or -1. */
+/* The chain field into crts: the count, or -1. */
 static int
 import_chain(const struct ho_proto_field *f, gnutls_x509_crt_t *crts)
 {
-	const uint8_t *p = f->ptr, *end = f->ptr + f->len;
-	int n = 0;
-	while (p < end) {
-		if (end - p < 3 || n == MAX_CHAIN)
-			goto bad;
-		size_t len = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
-		if (len == 0 || len > (size_t)(end - p) - 3)
-			goto bad;
-		gnutls_datum_t der = {(unsigned char *)p + 3, (unsigned)len};
-		if (gnutls_x509_crt_init(&crts[n]) < 0)
-			goto bad;
+	size_t pos = 0, len;
+	const uint8_t *p;
+	int n = 0, r;
+	while (
+	    (r = ho_proto_chain_next(f->ptr, f->len, &pos, &p, &len)) == 1) {
+		gnutls_datum_t der = {(unsigned char *)p, (unsigned)len};
+		if (n == MAX_CHAIN || gnutls_x509_crt_init(&crts[n]) < 0)
+			break;
 		if (gnutls_x509_crt_import(
 		        crts[n], &der, GNUTLS_X509_FMT_DER) < 0) {
 			gnutls_x509_crt_deinit(crts[n]);
-			goto bad;
+			break;
 		}
 		n++;
-		p += 3 + len;
 	}
-	if (n > 0)
+	if (r == 0 && n > 0)
 		return n;
-bad:
 	for (int i = 0; i < n; i++)
 		gnutls_x509_crt_deinit(crts[i]);
 	return -1;
@@ -261,24 +247,16 @@ int
 ho_verify_answer(const struct ho_profiles *ps, struct ho_verify_cache *cache,
     const struct ho_proto_msg *req, struct ho_proto_buf *reply)
 {
-	char name[HO_PROTO_MAX_STR + 1], host[HO_PROTO_MAX_STR + 1] = "";
-	char why[400], words[300];
+	char host[HO_PROTO_MAX_STR + 1] = "", why[400], words[300];
 	uint8_t role = HO_ROLE_CLIENT;
 	const struct ho_proto_field *chain = &req->f[HO_F_PEER_CHAIN];
 	ho_proto_begin(reply, HO_MSG_VERIFY_REPLY);
-	if (ho_proto_get_str(req, HO_F_PROFILE, name, sizeof(name)) != 0 ||
-	    !chain->present) {
-		fail(reply, HANDOFF_EPROTO,
-		    "verify request without a profile or a chain");
+	const struct ho_profile *p = ho_request_profile(ps, req, reply);
+	if (p == NULL)
 		return 0;
-	}
-	const struct ho_profile *p = ho_profile_find(ps, name, strlen(name));
-	if (p == NULL) {
-		snprintf(why, sizeof(why),
-		    "handoffd has no profile \"%s\" (see the [profile NAME] "
-		    "sections of its configuration)",
-		    name);
-		fail(reply, HANDOFF_EPROFILE, why);
+	if (!chain->present) {
+		ho_reply_fail(
+		    reply, HANDOFF_EPROTO, "verify request without a chain");
 		return 0;
 	}
 	(void)ho_proto_get_str(req, HO_F_SERVER_NAME, host, sizeof(host));
@@ -295,7 +273,7 @@ ho_verify_answer(const struct ho_profiles *ps, struct ho_verify_cache *cache,
 		gnutls_x509_crt_t crts[MAX_CHAIN];
 		int n = import_chain(chain, crts);
 		if (n < 0) {
-			fail(reply, HANDOFF_EINVAL,
+			ho_reply_fail(reply, HANDOFF_EINVAL,
 			    "verify request: the chain is not (3-byte length, "
 			    "DER certificate)*, 1 to 16 of them");
 			return 0;

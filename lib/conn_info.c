@@ -39,19 +39,14 @@ handoff_conn_resumed(struct handoff_conn *c)
 const uint8_t *
 handoff_conn_peer_cert(struct handoff_conn *c, size_t index, size_t *len)
 {
-	const uint8_t *p = ho_buf_data(&c->peer_chain);
-	size_t left = ho_buf_used(&c->peer_chain);
-	for (size_t i = 0; left >= 3; i++) {
-		size_t n = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
-		if (n > left - 3)
-			break; /* malformed: the daemon never sends this */
-		if (i == index) {
-			*len = n;
-			return p + 3;
-		}
-		p += 3 + n;
-		left -= 3 + n;
-	}
+	size_t pos = 0;
+	const uint8_t *der;
+	for (size_t i = 0;
+	     ho_proto_chain_next(ho_buf_data(&c->peer_chain),
+	         ho_buf_used(&c->peer_chain), &pos, &der, len) == 1;
+	     i++)
+		if (i == index)
+			return der;
 	*len = 0;
 	return NULL;
 }

@@ -33,12 +33,6 @@ struct remote_key {
 	uint8_t key_id[32]; /* the key handoffd gave the chain of */
 };
 
-static const char *
-profile_of(const struct handoff_ctx *ctx)
-{
-	return ctx->profile[0] != '\0' ? ctx->profile : "default";
-}
-
 /* One SIGN request: the hash (hashed) or the whole message in. */
 static int
 remote_sign(struct remote_key *k, gnutls_sign_algorithm_t algo, unsigned flags,
@@ -59,7 +53,7 @@ remote_sign(struct remote_key *k, gnutls_sign_algorithm_t algo, unsigned flags,
 	struct ho_proto_buf req;
 	ho_proto_begin(&req, HO_MSG_SIGN);
 	ho_proto_put_u64(&req, HO_F_REQUEST_ID, id);
-	ho_proto_put_str(&req, HO_F_PROFILE, profile_of(ctx));
+	ho_proto_put_str(&req, HO_F_PROFILE, ctx->profile);
 	ho_proto_put_str(&req, HO_F_SIGN_ALGO, name);
 	ho_proto_put_u8(&req, HO_F_HASHED, hashed ? 1 : 0);
 	ho_proto_put_u32(&req, HO_F_SIGN_FLAGS, flags & SIGN_FLAGS_SENT);
@@ -137,29 +131,26 @@ static int
 import_chain(struct handoff_ctx *ctx, const struct ho_proto_field *f,
     gnutls_pcert_st *pcerts)
 {
-	const uint8_t *p = f->ptr, *end = f->ptr + f->len;
-	int n = 0;
-	while (f->present && p < end && n < MAX_CHAIN) {
-		size_t len = end - p < 3
-		    ? SIZE_MAX
-		    : (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
-		if (len > (size_t)(end - p) - 3 || len == 0)
-			break;
-		gnutls_datum_t der = {(unsigned char *)p + 3, (unsigned)len};
-		if (gnutls_pcert_import_x509_raw(
+	size_t pos = 0, len;
+	const uint8_t *p;
+	int n = 0, r;
+	while (
+	    (r = ho_proto_chain_next(f->ptr, f->len, &pos, &p, &len)) == 1) {
+		gnutls_datum_t der = {(unsigned char *)p, (unsigned)len};
+		if (n == MAX_CHAIN ||
+		    gnutls_pcert_import_x509_raw(
 		        &pcerts[n], &der, GNUTLS_X509_FMT_DER, 0) < 0)
 			break;
 		n++;
-		p += 3 + len;
 	}
-	if (n > 0 && p == end)
+	if (r == 0 && n > 0)
 		return n;
 	for (int i = 0; i < n; i++)
 		gnutls_pcert_deinit(&pcerts[i]);
 	ho_ctx_fail(ctx,
 	    "handoffd sent profile %s's certificate chain in a form this "
 	    "library cannot read (daemon and library versions differ?)",
-	    profile_of(ctx));
+	    ctx->profile);
 	return -1;
 }
 
@@ -172,7 +163,7 @@ fetch_chain(struct handoff_ctx *ctx, gnutls_pcert_st *pcerts, uint8_t *key_id)
 	struct ho_proto_buf req;
 	ho_proto_begin(&req, HO_MSG_KEY_INFO);
 	ho_proto_put_u64(&req, HO_F_REQUEST_ID, id);
-	ho_proto_put_str(&req, HO_F_PROFILE, profile_of(ctx));
+	ho_proto_put_str(&req, HO_F_PROFILE, ctx->profile);
 	if (ho_proto_finish(&req) != 0) {
 		ho_ctx_fail(ctx, "out of memory");
 		ho_proto_buf_free(&req);
@@ -181,8 +172,8 @@ fetch_chain(struct handoff_ctx *ctx, gnutls_pcert_st *pcerts, uint8_t *key_id)
 	struct ho_proto_msg m;
 	size_t len = 0;
 	char what[HO_PROTO_MAX_STR + 64];
-	snprintf(what, sizeof(what), "profile %s's key in handoffd",
-	    profile_of(ctx));
+	snprintf(
+	    what, sizeof(what), "profile %s's key in handoffd", ctx->profile);
 	void *msg = ho_ctx_request(
 	    ctx, &req, id, HO_MSG_KEY_INFO_REPLY, &m, &len, what);
 	ho_proto_buf_free(&req);

@@ -62,20 +62,14 @@ handoff_gnutls_verify_chain(struct handoff_ctx *ctx,
 	}
 	struct ho_buf der = {0};
 	int failed = 0;
-	for (unsigned i = 0; i < chain_len; i++) {
-		unsigned n = chain[i].size;
-		uint8_t len[3] = {
-		    (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-		failed |= n == 0 || n > 0xffffff ||
-		    ho_buf_append(&der, len, 3) != 0 ||
-		    ho_buf_append(&der, chain[i].data, n) != 0;
-	}
+	for (unsigned i = 0; i < chain_len; i++)
+		failed |=
+		    ho_proto_chain_add(&der, chain[i].data, chain[i].size);
 	uint64_t id = ho_ipc_new_id(&ctx->ipc);
 	struct ho_proto_buf req;
 	ho_proto_begin(&req, HO_MSG_VERIFY);
 	ho_proto_put_u64(&req, HO_F_REQUEST_ID, id);
-	ho_proto_put_str(&req, HO_F_PROFILE,
-	    ctx->profile[0] != '\0' ? ctx->profile : "default");
+	ho_proto_put_str(&req, HO_F_PROFILE, ctx->profile);
 	/* A host name: the peer is a server; none: a client. */
 	ho_proto_put_u8(&req, HO_F_ROLE,
 	    hostname != NULL ? HO_ROLE_CLIENT : HO_ROLE_SERVER);

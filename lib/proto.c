@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "wipe.h"
 
 static const struct {
@@ -341,4 +342,34 @@ ho_proto_buf_free(struct ho_proto_buf *b)
 		free(b->buf);
 	}
 	memset(b, 0, sizeof(*b));
+}
+
+int
+ho_proto_chain_add(struct ho_buf *chain, const void *der, size_t len)
+{
+	uint8_t n[3] = {
+	    (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+	if (len == 0 || len > 0xffffff || ho_buf_append(chain, n, 3) != 0 ||
+	    ho_buf_append(chain, der, len) != 0)
+		return -1;
+	return 0;
+}
+
+int
+ho_proto_chain_next(const uint8_t *chain, size_t chain_len, size_t *pos,
+    const uint8_t **der, size_t *len)
+{
+	if (*pos >= chain_len)
+		return 0;
+	size_t left = chain_len - *pos;
+	const uint8_t *p = chain + *pos;
+	if (left < 3)
+		return -1;
+	size_t n = (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+	if (n == 0 || n > left - 3)
+		return -1;
+	*der = p + 3;
+	*len = n;
+	*pos += 3 + n;
+	return 1;
 }

@@ -203,6 +203,20 @@ void ho_proto_put_u16(struct ho_proto_buf *b, int field, uint16_t v);
 void ho_proto_put_u32(struct ho_proto_buf *b, int field, uint32_t v);
 void ho_proto_put_u64(struct ho_proto_buf *b, int field, uint64_t v);
 void ho_proto_put_str(struct ho_proto_buf *b, int field, const char *s);
+/*
+ * Certificate chains in PEER_CHAIN and CERT_CHAIN fields: each
+ * certificate's DER after its 3-byte big-endian length, leaf first, as
+ * TLS writes them.  ho_proto_chain_add appends one to chain (a struct
+ * ho_buf, buf.h): 0, or -1 (out of memory, empty or over 2^24 bytes).
+ * ho_proto_chain_next reads the certificate at *pos: 1 with *der and
+ * *len and *pos past it, 0 at the end, -1 if what is left is not one (a
+ * truncated length, a length past the end, or 0).
+ */
+struct ho_buf;
+int ho_proto_chain_add(struct ho_buf *chain, const void *der, size_t len);
+int ho_proto_chain_next(const uint8_t *chain, size_t chain_len, size_t *pos,
+    const uint8_t **der, size_t *len);
+
 /* Returns 0 if the message was built without error, else the error. */
 int ho_proto_finish(struct ho_proto_buf *b);
 void ho_proto_buf_free(struct ho_proto_buf *b);

@@ -4,7 +4,8 @@
  * Whatever the bytes, the parser must not crash or read outside them;
  * when it accepts a frame, every field must lie inside the input, and
  * rebuilding the frame from the parsed fields must parse to the same
- * fields (parser and builder agree on what is valid).
+ * fields (parser and builder agree on what is valid).  The certificate
+ * chain reader stays inside the chain fields.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,6 +63,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ho_proto_get_u32(&m, f, &u32);
 		ho_proto_get_u64(&m, f, &u64);
 		ho_proto_get_str(&m, f, s, sizeof(s));
+	}
+	/* So must the chain reader: every certificate inside the field,
+	 * and the walk ends. */
+	int chains[] = {HO_F_PEER_CHAIN, HO_F_CERT_CHAIN};
+	for (int i = 0; i < 2; i++) {
+		const struct ho_proto_field *c = &m.f[chains[i]];
+		size_t pos = 0, len, last = 0;
+		const uint8_t *der;
+		while (ho_proto_chain_next(c->ptr, c->len, &pos, &der, &len) ==
+		    1) {
+			check(der > c->ptr && der + len <= c->ptr + c->len);
+			check(pos > last && pos <= c->len);
+			last = pos;
+		}
 	}
 	ho_proto_buf_free(&b);
 	return 0;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "proto.h"
 
 /* A hand-made frame: header plus raw TLV bytes, for malformed inputs. */
@@ -340,6 +341,46 @@ test_builder_refusals_stick(void **state)
 	ho_proto_buf_free(&b);
 }
 
+/* Certificate chains: what add writes, next reads back; malformed
+ * rests are refused, never read past. */
+static void
+test_chains(void **state)
+{
+	(void)state;
+	struct ho_buf c = {0};
+	static const uint8_t a[] = {0x30, 0x01, 0x02}, b[300] = {0x30};
+	assert_int_equal(ho_proto_chain_add(&c, a, sizeof(a)), 0);
+	assert_int_equal(ho_proto_chain_add(&c, b, sizeof(b)), 0);
+	assert_int_equal(ho_proto_chain_add(&c, a, 0), -1);
+	assert_int_equal(ho_buf_used(&c), 3 + 3 + 3 + 300);
+	const uint8_t *p = ho_buf_data(&c), *der;
+	size_t pos = 0, len;
+	assert_memory_equal(p, "\x00\x00\x03", 3);
+	assert_memory_equal(p + 6, "\x00\x01\x2c", 3);
+	assert_int_equal(ho_proto_chain_next(p, 309, &pos, &der, &len), 1);
+	assert_int_equal(len, 3);
+	assert_ptr_equal(der, p + 3);
+	assert_int_equal(ho_proto_chain_next(p, 309, &pos, &der, &len), 1);
+	assert_int_equal(len, 300);
+	assert_int_equal(pos, 309);
+	assert_int_equal(ho_proto_chain_next(p, 309, &pos, &der, &len), 0);
+	/* The second certificate cut short, its length cut short, and a
+	 * zero length: each refused where it starts. */
+	pos = 6;
+	assert_int_equal(ho_proto_chain_next(p, 308, &pos, &der, &len), -1);
+	assert_int_equal(pos, 6);
+	pos = 6;
+	assert_int_equal(ho_proto_chain_next(p, 8, &pos, &der, &len), -1);
+	pos = 0;
+	assert_int_equal(ho_proto_chain_next(
+	                     (const uint8_t *)"\0\0\0", 3, &pos, &der, &len),
+	    -1);
+	/* An empty or absent field is an empty chain. */
+	pos = 0;
+	assert_int_equal(ho_proto_chain_next(NULL, 0, &pos, &der, &len), 0);
+	ho_buf_free(&c);
+}
+
 static void
 test_getters_refuse(void **state)
 {
@@ -396,6 +437,7 @@ main(void)
 	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_builder_refusals_stick),
 	    cmocka_unit_test(test_getters_refuse),
+	    cmocka_unit_test(test_chains),
 	    cmocka_unit_test(test_texts_never_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
