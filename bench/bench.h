@@ -103,6 +103,14 @@ void bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
     unsigned servers, unsigned processes, unsigned clients, double seconds,
     struct bench_hs_result *out);
 
+/* One round of the added-latency figure: one server thread, one client
+ * making full handshakes one after another for `seconds`; every latency
+ * sample is also appended to *pool, so rounds of each side alternated
+ * with the other's can be taken together. */
+void bench_latency_round(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, int daemon_pid,
+    double seconds, struct bench_samples *pool, struct bench_hs_result *out);
+
 /* Client handshakes with chain verification against an in-process GnuTLS
  * server: the client is GnuTLS (verifying in process) or libhandoff
  * (handoffd verifies). */

@@ -143,6 +143,7 @@ struct load {
 	gnutls_priority_t prio;
 	double end;
 	struct bench_samples lat;
+	struct bench_samples *pool; /* also gets every sample, or NULL */
 	unsigned long count, failures;
 	pthread_mutex_t lock;
 };
@@ -270,6 +271,8 @@ run_load(struct load *l, unsigned clients, double seconds,
 	out->per_sec = (double)l->count / took;
 	out->p50_us = bench_quantile(&l->lat, 0.50) * 1e6;
 	out->p99_us = bench_quantile(&l->lat, 0.99) * 1e6;
+	for (size_t i = 0; l->pool != NULL && i < l->lat.n; i++)
+		bench_samples_add(l->pool, l->lat.v[i]);
 	bench_samples_free(&l->lat);
 	gnutls_certificate_free_credentials(l->cred);
 	gnutls_priority_deinit(l->prio);
@@ -330,11 +333,11 @@ per_handshake(
 	u->switches = n > 0 ? (u->switches - before->switches) / (double)n : 0;
 }
 
-void
-bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
+static void
+server_handshakes(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, int daemon_pid, int resumed,
     unsigned servers, unsigned processes, unsigned clients, double seconds,
-    struct bench_hs_result *out)
+    struct bench_samples *pool, struct bench_hs_result *out)
 {
 	struct server s;
 	pid_t pids[16];
@@ -350,6 +353,7 @@ bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
 	l.port = port;
 	l.resumed = resumed;
 	l.client_side = BENCH_GNUTLS;
+	l.pool = pool;
 	struct bench_usage server0, daemon0;
 	server_usage(pids, processes, daemon_pid, &server0, &daemon0);
 	run_load(&l, clients, seconds, out);
@@ -360,6 +364,25 @@ bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
 	per_handshake(&out->daemon, &daemon0, out->count);
 	stop_servers(pids, processes);
 	close(s.lfd);
+}
+
+void
+bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, int daemon_pid, int resumed,
+    unsigned servers, unsigned processes, unsigned clients, double seconds,
+    struct bench_hs_result *out)
+{
+	server_handshakes(side, c, daemon_url, profile, daemon_pid, resumed,
+	    servers, processes, clients, seconds, NULL, out);
+}
+
+void
+bench_latency_round(enum bench_side side, const struct bench_cert *c,
+    const char *daemon_url, const char *profile, int daemon_pid,
+    double seconds, struct bench_samples *pool, struct bench_hs_result *out)
+{
+	server_handshakes(side, c, daemon_url, profile, daemon_pid, 0, 1, 1, 1,
+	    seconds, pool, out);
 }
 
 void

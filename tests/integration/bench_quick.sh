@@ -33,7 +33,12 @@ jq -e '.costs_us.ipc_round_trip_p50 > 0 and .costs_us.ipc_round_trip_p99 >= .cos
 	fail "JSON lacks the IPC round trip (p50 > 0, p99 >= p50)"
 grep -qE '\(target\) +[0-9]+ us: 2 IPC round trips \(p50 [0-9]+ us\)' "$T/bench.log" ||
 	fail "the latency table does not state the target in this run's round trips"
-pass "the run measures an IPC round trip and states the latency target in it"
+# Added latency comes from alternating rounds, with their spread.
+jq -e '.added_latency | .rounds == 5 and .target_us > 50 and .ipc_round_trip_p50_us > 0 and .rounds_within_target >= 0 and .rounds_within_target <= .rounds and .lowest_round_us <= .highest_round_us' "$T/bench.json" >/dev/null ||
+	fail "JSON lacks the added latency against its target: $(jq -c .added_latency "$T/bench.json")"
+grep -qE '\(each round, sides alternating\) +-?[0-9]+--?[0-9]+ us; within the target in [0-5] of 5 rounds' "$T/bench.log" ||
+	fail "the latency table does not give the rounds' spread"
+pass "the run measures an IPC round trip and states the latency target in it, round by round"
 # Every handshake figure says what a handshake cost the measured side.
 for fig in "full server" "resumed server" "full client"; do
 	for per in "CPU per hs" "switches per hs"; do
