@@ -229,16 +229,15 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 		bench_samples_free(&pooled[side]);
 		per_round_usage_done(&total[side]);
 	}
-	struct bench_samples rtts = {0}, spread = {0};
+	struct bench_samples rtts = {0};
+	double lowest = added[0], highest = added[0];
 	for (int r = 0; r < ROUNDS; r++) {
 		bench_samples_add(&rtts, rtt[r]);
-		bench_samples_add(&spread, added[r]);
+		lowest = added[r] < lowest ? added[r] : lowest;
+		highest = added[r] > highest ? added[r] : highest;
 	}
 	double rtt_p50 = bench_quantile(&rtts, 0.50);
-	double lowest = bench_quantile(&spread, 0);
-	double highest = bench_quantile(&spread, 1);
 	bench_samples_free(&rtts);
-	bench_samples_free(&spread);
 	latency.added_us = h->p50_us - g->p50_us;
 	latency.target_us = 2 * rtt_p50 + 50;
 	latency.rtt_p50_us = rtt_p50;
