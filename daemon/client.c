@@ -30,14 +30,11 @@ static void
 cache_server_key(const struct ho_session *s, char *buf, size_t len)
 {
 	char ca[24] = "";
-	uint8_t digest[32];
-	if (ho_buf_used(&s->trust_pem) > 0 &&
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, ho_buf_data(&s->trust_pem),
-	        ho_buf_used(&s->trust_pem), digest) == 0)
+	const uint8_t *d = s->trust_digest;
+	if (s->caller_cas)
 		snprintf(ca, sizeof(ca),
-		    "#ca=%02x%02x%02x%02x%02x%02x%02x%02x", digest[0],
-		    digest[1], digest[2], digest[3], digest[4], digest[5],
-		    digest[6], digest[7]);
+		    "#ca=%02x%02x%02x%02x%02x%02x%02x%02x", d[0], d[1], d[2],
+		    d[3], d[4], d[5], d[6], d[7]);
 	snprintf(buf, len, "%s@%s%s%s", s->server_name, s->peer,
 	    s->no_verify ? "#unverified" : "", ca);
 }
@@ -65,33 +62,37 @@ peer_chain(gnutls_session_t tls, gnutls_x509_crt_t *out, unsigned max)
  * Verification against the CAs the caller sent (handoff_config_set_ca_
  * file): the same checks GnuTLS makes against a profile's trust file —
  * chain, validity dates, TLS server purpose, host name or IP address.
+ * The file is parsed once for all sessions that send it (trust_cache.c).
  */
 static int
 verify_with_caller_cas(gnutls_session_t tls)
 {
 	struct ho_session *s = gnutls_session_get_ptr(tls);
-	gnutls_x509_trust_list_t list = NULL;
 	gnutls_x509_crt_t chain[16];
 	unsigned n = peer_chain(tls, chain, 16), status = GNUTLS_CERT_INVALID;
-	gnutls_datum_t pem = {(unsigned char *)ho_buf_data(&s->trust_pem),
-	    (unsigned)ho_buf_used(&s->trust_pem)};
-	if (n > 0 && gnutls_x509_trust_list_init(&list, 0) == 0 &&
-	    gnutls_x509_trust_list_add_trust_mem(
-	        list, &pem, NULL, GNUTLS_X509_FMT_PEM, 0, 0) > 0) {
+	int parsed = 0;
+	struct ho_trust *trust = n > 0
+	    ? ho_trust_get(s->trust_cache, ho_buf_data(&s->trust_pem),
+	          ho_buf_used(&s->trust_pem), s->trust_digest, &parsed)
+	    : NULL;
+	s->ca_parsed += (unsigned)parsed;
+	if (trust != NULL) {
 		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
 		    (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0};
-		if (gnutls_x509_trust_list_verify_crt2(
-		        list, chain, n, &purpose, 1, 0, &status, NULL) < 0)
+		if (gnutls_x509_trust_list_verify_crt2(ho_trust_list(trust),
+		        chain, n, &purpose, 1, 0, &status, NULL) < 0)
 			status = GNUTLS_CERT_INVALID;
 		if (s->server_name[0] != '\0' &&
 		    !gnutls_x509_crt_check_hostname(chain[0], s->server_name))
 			status |=
 			    GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER;
-	} else if (list != NULL) {
+		ho_trust_release(s->trust_cache, trust);
+	} else if (n > 0) {
 		status |= GNUTLS_CERT_SIGNER_NOT_FOUND; /* no usable CA */
 	}
-	if (list != NULL)
-		gnutls_x509_trust_list_deinit(list, 1);
+	/* Up to 128 KiB, and the session may wait for a ticket a while
+	 * yet: the digest is all it needs from now on. */
+	ho_buf_free(&s->trust_pem);
 	for (unsigned i = 0; i < n; i++)
 		gnutls_x509_crt_deinit(chain[i]);
 	s->verify_status = status;
@@ -126,12 +127,20 @@ ho_client_setup(struct ho_session *s)
 		return ret;
 	/* GnuTLS checks the chain and the name (DNS or IP address) while
 	 * the handshake runs, so a bad certificate gets its alert. */
-	if (!s->no_verify && ho_buf_used(&s->trust_pem) > 0)
+	s->caller_cas = ho_buf_used(&s->trust_pem) > 0;
+	if (!s->no_verify && s->caller_cas)
 		gnutls_session_set_verify_function(
 		    s->tls, verify_with_caller_cas);
 	else if (!s->no_verify)
 		gnutls_session_set_verify_cert(s->tls,
 		    s->server_name[0] != '\0' ? s->server_name : NULL, 0);
+	/* The caller's CAs are known by their digest: in the resumption
+	 * cache's key, and to find them parsed (trust_cache.c). */
+	if (s->caller_cas &&
+	    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256,
+	         ho_buf_data(&s->trust_pem), ho_buf_used(&s->trust_pem),
+	         s->trust_digest)) < 0)
+		return ret;
 	char server[HO_CACHE_SERVER_KEY_MAX];
 	cache_server_key(s, server, sizeof(server));
 	ho_cache_apply(s->cache, p->name, server, s->tls);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <uv.h>
 
 #include "buf.h"
@@ -55,6 +56,7 @@ struct ho_stats {
 	uint64_t verify_requests;   /* verify.c: VERIFY answered */
 	uint64_t verify_cache_hits; /* of them, from the cache */
 	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
+	uint64_t caller_ca_parsed;  /* trust_cache.c: files parsed */
 	uint64_t bad_requests;
 	uint64_t early_requests; /* steps that beat their step_finish */
 	struct {
@@ -286,9 +288,13 @@ struct ho_session {
 	char peer[64];           /* the server's "address:port", or "" */
 	int no_verify;           /* the caller turned verification off */
 	int awaiting_ticket;     /* TLS 1.3 client: done, waits for a ticket */
-	struct ho_buf trust_pem; /* the caller's own CAs, or empty */
-	unsigned verify_status;  /* GNUTLS_CERT_* from our own check */
+	struct ho_buf trust_pem; /* the caller's own CAs, until verified */
+	int caller_cas;          /* the caller sent CAs (trust_pem) */
+	uint8_t trust_digest[32]; /* SHA-256 of trust_pem (client.c) */
+	unsigned verify_status;   /* GNUTLS_CERT_* from our own check */
+	unsigned ca_parsed;       /* CA files parsed this step (stats) */
 	struct ho_client_cache *cache;
+	struct ho_trust_cache *trust_cache; /* parsed trust_pem files */
 };
 
 /* How long a finished TLS 1.3 client session waits for the server's
@@ -329,12 +335,13 @@ struct ho_step_result {
 	enum ho_step_outcome outcome;
 	struct ho_proto_buf reply;
 	int resumed;
-	int one_trip;      /* DONE after one step: the caller checks the
-	                    * client's Finished (finish_ahead.c) */
-	int keep;          /* DONE, but the session waits for a ticket */
-	int ticket_stored; /* CLOSED: a relayed ticket is now cached */
-	unsigned key_ops;  /* private-key operations this step */
-	char reason[48];   /* failure reason for stats, "" if none */
+	int one_trip;       /* DONE after one step: the caller checks the
+	                     * client's Finished (finish_ahead.c) */
+	int keep;           /* DONE, but the session waits for a ticket */
+	int ticket_stored;  /* CLOSED: a relayed ticket is now cached */
+	unsigned key_ops;   /* private-key operations this step */
+	unsigned ca_parsed; /* caller CA files parsed this step */
+	char reason[48];    /* failure reason for stats, "" if none */
 };
 
 /* The handshake's global settings: the session-ticket lifetime (each
@@ -391,6 +398,22 @@ int ho_keyops_is_request(int type);
  * profile's key signed. */
 int ho_keyops_answer(const struct ho_profiles *ps,
     const struct ho_proto_msg *req, struct ho_proto_buf *reply);
+
+/* ---- trust_cache.c: callers' CA files, parsed once --------------------- */
+
+struct ho_trust_cache;
+struct ho_trust;
+
+/* Thread-safe. */
+struct ho_trust_cache *ho_trust_cache_new(void);
+void ho_trust_cache_free(struct ho_trust_cache *c);
+/* The trust list of pem (len bytes, SHA-256 digest), parsed now or
+ * earlier; *parsed says which.  NULL if it holds no certificate (or
+ * memory ran out).  Give it back with ho_trust_release. */
+struct ho_trust *ho_trust_get(struct ho_trust_cache *c, const uint8_t *pem,
+    size_t len, const uint8_t *digest, int *parsed);
+gnutls_x509_trust_list_t ho_trust_list(const struct ho_trust *t);
+void ho_trust_release(struct ho_trust_cache *c, struct ho_trust *t);
 
 /* ---- verify.c (worker threads): chains verified on request ---------- */
 

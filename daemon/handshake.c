@@ -630,6 +630,8 @@ ho_handshake_step(struct ho_session *s, const uint8_t *input, size_t input_len,
 	}
 	res->key_ops = s->key_ops;
 	s->key_ops = 0;
+	res->ca_parsed = s->ca_parsed;
+	s->ca_parsed = 0;
 	if (res->keep && res->outcome == HO_STEP_DONE) {
 		/* GnuTLS keeps what the ticket needs; ours can go. */
 		ho_wipe(s->secret_read, sizeof(s->secret_read));

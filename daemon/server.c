@@ -64,6 +64,7 @@ struct ho_daemon {
 	struct ho_session_table sessions;
 	struct ho_client_cache *cache;    /* sessions to resume; own lock */
 	struct ho_verify_cache *verified; /* chains' results; own lock */
+	struct ho_trust_cache *trusts;    /* callers' CA files; own lock */
 	struct ho_stats stats;
 	unsigned inflight; /* steps claimed and not finished */
 	int stopping;
@@ -200,6 +201,7 @@ step_finish(struct ho_daemon *d, struct ho_work *w)
 	struct ho_early *early = s->early;
 	s->early = NULL;
 	d->stats.private_key_ops += r->key_ops;
+	d->stats.caller_ca_parsed += r->ca_parsed;
 	switch (r->outcome) {
 	case HO_STEP_DONE:
 		d->stats.handshakes_ok++;
@@ -354,6 +356,7 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 	s->finish.wanted = role == HO_ROLE_SERVER && one_trip != 0;
 	s->no_verify = no_verify != 0;
 	s->cache = d->cache;
+	s->trust_cache = d->trusts;
 	const struct ho_proto_field *ca = &msg->f[HO_F_TRUST_PEM];
 	if (role == HO_ROLE_CLIENT) {
 		ho_proto_get_str(msg, HO_F_SERVER_NAME, s->server_name,
@@ -838,7 +841,8 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	d->lock_ready = 1;
 	d->cache = ho_cache_new(cfg->client_cache_size);
 	d->verified = ho_verify_cache_new(cfg->verify_cache_size);
-	if (d->cache == NULL || d->verified == NULL ||
+	d->trusts = ho_trust_cache_new();
+	if (d->cache == NULL || d->verified == NULL || d->trusts == NULL ||
 	    ho_sessions_init(&d->sessions, cfg->max_sessions) != 0) {
 		ho_log_error("out of memory for the session table");
 		return -1;
@@ -916,6 +920,7 @@ ho_server_free(struct ho_daemon *d)
 	ho_sessions_free(&d->sessions);
 	ho_cache_free(d->cache);
 	ho_verify_cache_free(d->verified);
+	ho_trust_cache_free(d->trusts);
 	if (d->lock_ready) {
 		uv_cond_destroy(&d->unheld);
 		uv_mutex_destroy(&d->lock);

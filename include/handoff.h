@@ -117,7 +117,8 @@ HANDOFF_EXPORT int handoff_config_set_handshake_timeout_ms(
  * Client role: verify servers against the CA certificates (PEM) in path
  * instead of the daemon profile's trust file.  The file is read now, by
  * this process, and travels with each handshake request; it holds only
- * public certificates.  Returns 0, or -1 (see handoff_config_error()).
+ * public certificates, up to 128 KiB.  handoffd parses each distinct file
+ * once.  Returns 0, or -1 (see handoff_config_error()).
  */
 HANDOFF_EXPORT int handoff_config_set_ca_file(
     struct handoff_config *config, const char *path);

@@ -84,6 +84,31 @@ echo abc | demo_connect "$PORT" --cafile "$T/stranger-cert.pem" \
 grep -q "host name mismatch" "$T/connect.err" ||
 	fail "--cafile, wrong name: $(cat "$T/connect.err")"
 pass "--cafile: the caller's CA file verifies chain and host name"
+
+# A CA file is parsed once however many handshakes send it (trust_cache.c):
+# three full handshakes (the server issues no tickets) with a bundle of
+# two CAs, one of them the right one, parse it once; the wrong CA file
+# parsed before is still its own and still refuses.
+PORT=$(free_port)
+start_openssl_server "$PORT" -cert "$T/stranger-cert.pem" \
+	-key "$T/stranger-key.pem" -num_tickets 0
+cat "$T/ca-cert.pem" "$T/stranger-cert.pem" >"$T/bundle.pem"
+parsed=$(stat_value caller_ca_files_parsed)
+resumed=$(stat_value handshakes_resumed)
+for i in 1 2 3; do
+	out=$(echo abc | demo_connect "$PORT" --profile othertrust --cafile "$T/bundle.pem") ||
+		fail "--cafile bundle, handshake $i: $(cat "$T/connect.err")"
+	[ "$out" = "cba" ] || fail "--cafile bundle, handshake $i: got \"$out\""
+done
+[ "$(stat_value handshakes_resumed)" = "$resumed" ] ||
+	fail "the bundle's handshakes resumed: nothing was verified"
+[ "$(stat_value caller_ca_files_parsed)" = "$((parsed + 1))" ] ||
+	fail "3 handshakes with one CA file parsed it $(($(stat_value caller_ca_files_parsed) - parsed)) times, not once"
+echo abc | demo_connect "$PORT" --cafile "$T/ca-cert.pem" >/dev/null &&
+	fail "--cafile with the wrong CA accepted the server after the bundle"
+grep -q "unknown issuer" "$T/connect.err" ||
+	fail "--cafile, wrong CA after the bundle: $(cat "$T/connect.err")"
+pass "a CA file is parsed once for three full handshakes; another file keeps its own verdict"
 demo_connect "$PORT" --cafile "$T/nonexistent.pem" </dev/null &&
 	fail "a missing CA file was accepted"
 grep -q "cannot read CA file .*nonexistent.pem" "$T/connect.err" ||
