@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,10 +189,39 @@ ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited)
 }
 
 /*
+ * write() for a descriptor that is not a socket (a pipe), without
+ * SIGPIPE: the signal is blocked in this thread for the call, and one
+ * the write raised is taken off again (it is sent to this thread, so
+ * sigtimedwait() finds it) before the mask is put back.  One that was
+ * already pending is the program's, and stays.
+ */
+static ssize_t
+write_no_sigpipe(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe_only, old, pending;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	sigpending(&pending);
+	int was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	ssize_t n = write(fd, buf, len);
+	int saved = errno;
+	if (n < 0 && saved == EPIPE && !was_pending) {
+		struct timespec none = {0, 0};
+		while (sigtimedwait(&pipe_only, NULL, &none) < 0 &&
+		    errno == EINTR) {
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return n;
+}
+
+/*
  * write() to a peer that has gone away raises SIGPIPE, whose default
  * action ends the whole program: a TLS peer must not be able to do that
  * to a process that links us.  send() with MSG_NOSIGNAL reports EPIPE
- * instead; write() remains for a descriptor that is not a socket.
+ * instead; a descriptor that is not a socket gets write_no_sigpipe().
  *
  * Unless may_block, this never blocks, whatever O_NONBLOCK says: a
  * blocking send() of more than the socket has room for would wait for
@@ -221,7 +252,7 @@ send_to_peer(
 		if (len > PIPE_BUF)
 			len = PIPE_BUF;
 	}
-	return write(c->fd, buf, len);
+	return write_no_sigpipe(c->fd, buf, len);
 }
 
 /*

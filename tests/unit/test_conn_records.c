@@ -10,7 +10,8 @@
  * never reading must not make the output grow or block a reader; nothing
  * goes out after our close_notify; a KeyUpdate ends its record; records
  * without data are limited and empty handshake records refused; reads
- * after a close during the handshake, and reads of length 0.
+ * after a close during the handshake, reads of length 0, and a write to a
+ * pipe nobody reads (no SIGPIPE).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -552,6 +553,38 @@ write_after_close(void **state)
 	assert_memory_equal(buf, "late", 4);
 }
 
+/* A descriptor that is not a socket (a pipe) gets write(), which raises
+ * SIGPIPE when nobody reads: its default action would end the program.
+ * A write to a pipe whose reader is gone fails with HANDOFF_EIO instead,
+ * no SIGPIPE is left pending, and the thread's signal mask is as it was.
+ * (A SIGPIPE the program has pending already is left to it.) */
+static void
+write_to_pipe_without_reader(void **state)
+{
+	for (int blocking = 0; blocking < 2; blocking++) {
+		struct fixture *f =
+		    open_conn(state, HO_TLS13, TLS13_SUITE, !blocking);
+		int p[2];
+		assert_int_equal(pipe(p), 0);
+		close(p[0]);
+		close(f->c->fd);
+		f->c->fd = p[1];
+		signal(SIGPIPE, SIG_DFL);
+		sigset_t before, after, pending;
+		pthread_sigmask(SIG_SETMASK, NULL, &before);
+		assert_int_equal(handoff_write(f->c, "x", 1), -1);
+		assert_int_equal(handoff_conn_errno(f->c), HANDOFF_EIO);
+		assert_non_null(strstr(handoff_conn_error(f->c), "closed"));
+		pthread_sigmask(SIG_SETMASK, NULL, &after);
+		assert_int_equal(sigismember(&after, SIGPIPE),
+		    sigismember(&before, SIGPIPE));
+		sigpending(&pending);
+		assert_false(sigismember(&pending, SIGPIPE));
+		teardown(state);
+		*state = NULL;
+	}
+}
+
 /* len 0 returns 0 at once, as read(2) does: no record is read (0 from a
  * read would otherwise mean close_notify), nothing waits. */
 static void
@@ -590,6 +623,7 @@ main(void)
 	    T(read_after_close_during_handshake),
 	    T(read_len_zero),
 	    T(write_after_close),
+	    T(write_to_pipe_without_reader),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
