@@ -12,8 +12,8 @@
  * backend's, a fleet's client certificates), so each result is kept,
  * keyed by a SHA-256 of profile, host name and chain, for
  * VERIFY_CACHE_TTL_MS at most and never past the first expiry in the
- * chain.  The cache is direct-mapped: a new result replaces whatever
- * shared its slot.
+ * chain.  The cache is 4-way set-associative: a new result replaces the
+ * least recently used one of its set.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +32,21 @@ struct cached_result {
 	uint8_t key[32];
 	int used;
 	uint64_t expires_ms; /* monotonic */
+	uint64_t last_used;  /* the cache's clock when last read or written */
 	unsigned status;
 };
+
+/* Results go to one set of WAYS slots chosen by the key; within the set
+ * the least recently used result makes room.  (A direct-mapped cache let
+ * two chains whose keys met in one slot evict each other for ever.) */
+#define WAYS 4
 
 struct ho_verify_cache {
 	uv_mutex_t lock;
 	struct cached_result *slots;
 	unsigned capacity;
+	unsigned sets, ways; /* sets * ways <= capacity (up to 3 unused) */
+	uint64_t clock;
 };
 
 struct ho_verify_cache *
@@ -48,6 +56,8 @@ ho_verify_cache_new(unsigned capacity)
 	if (c == NULL)
 		return NULL;
 	c->capacity = capacity;
+	c->ways = capacity < WAYS ? capacity : WAYS;
+	c->sets = c->ways > 0 ? capacity / c->ways : 0;
 	if ((capacity > 0 &&
 	        (c->slots = calloc(capacity, sizeof(*c->slots))) == NULL) ||
 	    uv_mutex_init(&c->lock) != 0) {
@@ -68,12 +78,13 @@ ho_verify_cache_free(struct ho_verify_cache *c)
 	free(c);
 }
 
+/* The first slot of key's set. */
 static struct cached_result *
-slot_of(struct ho_verify_cache *c, const uint8_t *key)
+set_of(struct ho_verify_cache *c, const uint8_t *key)
 {
 	uint32_t i = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 |
 	    (uint32_t)key[2] << 8 | key[3];
-	return &c->slots[i % c->capacity];
+	return &c->slots[(i % c->sets) * c->ways];
 }
 
 /* A result still valid for key: 1 and *status, else 0. */
@@ -84,11 +95,15 @@ cache_get(struct ho_verify_cache *c, const uint8_t *key, unsigned *status)
 		return 0;
 	int hit = 0;
 	uv_mutex_lock(&c->lock);
-	struct cached_result *r = slot_of(c, key);
-	if (r->used && memcmp(r->key, key, sizeof(r->key)) == 0 &&
-	    ho_now_ms() < r->expires_ms) {
-		*status = r->status;
-		hit = 1;
+	struct cached_result *set = set_of(c, key);
+	for (unsigned w = 0; w < c->ways && !hit; w++) {
+		struct cached_result *r = &set[w];
+		if (r->used && memcmp(r->key, key, sizeof(r->key)) == 0 &&
+		    ho_now_ms() < r->expires_ms) {
+			*status = r->status;
+			r->last_used = ++c->clock;
+			hit = 1;
+		}
 	}
 	uv_mutex_unlock(&c->lock);
 	return hit;
@@ -101,11 +116,24 @@ cache_put(struct ho_verify_cache *c, const uint8_t *key, unsigned status,
 	if (c == NULL || c->capacity == 0)
 		return;
 	uv_mutex_lock(&c->lock);
-	struct cached_result *r = slot_of(c, key);
+	struct cached_result *set = set_of(c, key), *r = &set[0];
+	/* The same key's slot (an expired result, or a race with another
+	 * worker), else the least recently used: a free slot has never
+	 * been used (last_used 0). */
+	for (unsigned w = 0; w < c->ways; w++) {
+		struct cached_result *x = &set[w];
+		if (x->used && memcmp(x->key, key, sizeof(x->key)) == 0) {
+			r = x;
+			break;
+		}
+		if (x->last_used < r->last_used)
+			r = x;
+	}
 	memcpy(r->key, key, sizeof(r->key));
 	r->used = 1;
 	r->status = status;
 	r->expires_ms = expires_ms;
+	r->last_used = ++c->clock;
 	uv_mutex_unlock(&c->lock);
 }
 

@@ -8,8 +8,8 @@
 # its key in handoffd too) verifies openssl s_client's client
 # certificate: one from the CA gets in, a stranger's is refused.
 # handoffd keeps results: the same chain and name again is a cache hit
-# (verify_cache_hits), another name is not, and with verify_cache_size = 0
-# nothing is kept.  Malformed VERIFY requests are refused with their codes
+# (verify_cache_hits), another name is not, with verify_cache_size = 0
+# nothing is kept, and a cache of 4 keeps 4.  Malformed VERIFY requests are refused with their codes
 # (ipc_probe) and handoffd goes on.
 source "$TESTS_DIR/integration/lib.sh"
 : "${KEYONLY_SERVER:?run through ctest}" "${KEYONLY_CLIENT:?run through ctest}"
@@ -138,4 +138,26 @@ client_run nocache server localhost 2
 [ "$(stat_value verify_requests)" -eq 2 ] && [ "$(stat_value verify_cache_hits)" -eq 0 ] ||
 	fail "verify_cache_size = 0: $(stat_value verify_requests) requests, $(stat_value verify_cache_hits) hits (want 2, 0)"
 pass "verify_cache_size = 0: 2 verifications, no hits"
+
+# A cache of 4 keeps 4 results: four chain-and-name pairs verified in
+# turn, then again, are all hits the second time.  (A result goes to one
+# set of 4 slots and the least recently used one makes room; a
+# direct-mapped cache of 4 lets pairs whose keys meet in a slot evict each
+# other, which 4 random keys do 91 % of the time.)
+stop_daemon
+write_verify_config "verify_cache_size = 4"
+start_daemon
+for round in 1 2; do
+	for cert in server client; do
+		for host in localhost 127.0.0.1; do
+			client_run "$cert for $host" "$cert" "$host" 1
+			[ "$rc" -eq 0 ] || fail "$cert for $host, round $round: $out"
+		done
+	done
+	[ "$round" -eq 1 ] && hits1=$(stat_value verify_cache_hits)
+done
+[ "$hits1" -eq 0 ] || fail "four new pairs gave $hits1 cache hits, not 0"
+[ "$(($(stat_value verify_cache_hits) - hits1))" -eq 4 ] ||
+	fail "four pairs again in a cache of 4: $(($(stat_value verify_cache_hits) - hits1)) hits, not 4"
+pass "verify_cache_size = 4: four chain-and-name pairs verified again are four cache hits"
 finish
