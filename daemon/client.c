@@ -71,12 +71,16 @@ verify_with_caller_cas(gnutls_session_t tls)
 	gnutls_x509_crt_t chain[16];
 	unsigned n = peer_chain(tls, chain, 16), status = GNUTLS_CERT_INVALID;
 	int parsed = 0;
-	struct ho_trust *trust = n > 0
-	    ? ho_trust_get(s->trust_cache, ho_buf_data(&s->trust_pem),
-	          ho_buf_used(&s->trust_pem), s->trust_digest, &parsed)
-	    : NULL;
+	/* Held since the request named it by digest, or found (or parsed)
+	 * now from the file the request carried. */
+	struct ho_trust *trust = s->held_trust;
+	s->held_trust = NULL;
+	if (trust == NULL && n > 0)
+		trust =
+		    ho_trust_get(s->trust_cache, ho_buf_data(&s->trust_pem),
+		        ho_buf_used(&s->trust_pem), s->trust_digest, &parsed);
 	s->ca_parsed += (unsigned)parsed;
-	if (trust != NULL) {
+	if (trust != NULL && n > 0) {
 		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
 		    (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0};
 		if (gnutls_x509_trust_list_verify_crt2(ho_trust_list(trust),
@@ -86,10 +90,10 @@ verify_with_caller_cas(gnutls_session_t tls)
 		    !gnutls_x509_crt_check_hostname(chain[0], s->server_name))
 			status |=
 			    GNUTLS_CERT_INVALID | GNUTLS_CERT_UNEXPECTED_OWNER;
-		ho_trust_release(s->trust_cache, trust);
 	} else if (n > 0) {
 		status |= GNUTLS_CERT_SIGNER_NOT_FOUND; /* no usable CA */
 	}
+	ho_trust_release(s->trust_cache, trust);
 	/* Up to 128 KiB, and the session may wait for a ticket a while
 	 * yet: the digest is all it needs from now on. */
 	ho_buf_free(&s->trust_pem);
@@ -127,7 +131,8 @@ ho_client_setup(struct ho_session *s)
 		return ret;
 	/* GnuTLS checks the chain and the name (DNS or IP address) while
 	 * the handshake runs, so a bad certificate gets its alert. */
-	s->caller_cas = ho_buf_used(&s->trust_pem) > 0;
+	s->caller_cas =
+	    ho_buf_used(&s->trust_pem) > 0 || s->held_trust != NULL;
 	if (!s->no_verify && s->caller_cas)
 		gnutls_session_set_verify_function(
 		    s->tls, verify_with_caller_cas);
@@ -136,7 +141,7 @@ ho_client_setup(struct ho_session *s)
 		    s->server_name[0] != '\0' ? s->server_name : NULL, 0);
 	/* The caller's CAs are known by their digest: in the resumption
 	 * cache's key, and to find them parsed (trust_cache.c). */
-	if (s->caller_cas &&
+	if (ho_buf_used(&s->trust_pem) > 0 &&
 	    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256,
 	         ho_buf_data(&s->trust_pem), ho_buf_used(&s->trust_pem),
 	         s->trust_digest)) < 0)

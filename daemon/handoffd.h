@@ -57,6 +57,8 @@ struct ho_stats {
 	uint64_t verify_cache_hits; /* of them, from the cache */
 	uint64_t tickets_stored;    /* TLS 1.3 client tickets relayed */
 	uint64_t caller_ca_parsed;  /* trust_cache.c: files parsed */
+	uint64_t caller_ca_sent;    /* client starts carrying a CA file */
+	uint64_t caller_ca_asked;   /* digests not held: HS_NEED_CAS */
 	uint64_t bad_requests;
 	uint64_t early_requests; /* steps that beat their step_finish */
 	struct {
@@ -295,6 +297,7 @@ struct ho_session {
 	unsigned ca_parsed;       /* CA files parsed this step (stats) */
 	struct ho_client_cache *cache;
 	struct ho_trust_cache *trust_cache; /* parsed trust_pem files */
+	struct ho_trust *held_trust; /* the caller sent only the digest */
 };
 
 /* How long a finished TLS 1.3 client session waits for the server's
@@ -412,6 +415,9 @@ void ho_trust_cache_free(struct ho_trust_cache *c);
  * memory ran out).  Give it back with ho_trust_release. */
 struct ho_trust *ho_trust_get(struct ho_trust_cache *c, const uint8_t *pem,
     size_t len, const uint8_t *digest, int *parsed);
+/* The file of digest if it is kept (a reference, as above), else NULL. */
+struct ho_trust *ho_trust_find(
+    struct ho_trust_cache *c, const uint8_t *digest);
 gnutls_x509_trust_list_t ho_trust_list(const struct ho_trust *t);
 void ho_trust_release(struct ho_trust_cache *c, struct ho_trust *t);
 

@@ -292,6 +292,35 @@ claim_step(struct ho_daemon *d, struct ho_session *s, void **control,
 	return w;
 }
 
+/* A client handshake's CAs named by their SHA-256 (TRUST_DIGEST): the
+ * session holds that file for its verification.  A file handoffd does
+ * not hold (restarted, or it made room for others) is asked for
+ * (HS_NEED_CAS), and the caller starts again with it; the session goes.
+ * Returns 1, or 0 once replied.  Under the lock. */
+static int
+hold_caller_cas(struct ho_daemon *d, void **control,
+    const struct ho_proto_msg *msg, struct ho_session *s,
+    const struct ho_proto_field *digest)
+{
+	if (digest->len != sizeof(s->trust_digest)) {
+		ho_session_destroy(&d->sessions, s);
+		reply_error(d, control, msg, HANDOFF_EPROTO,
+		    "the CA file's digest is not a SHA-256");
+		return 0;
+	}
+	s->held_trust = ho_trust_find(d->trusts, digest->ptr);
+	if (s->held_trust == NULL) {
+		ho_session_destroy(&d->sessions, s);
+		d->stats.caller_ca_asked++;
+		struct ho_proto_buf b;
+		ho_proto_begin(&b, HO_MSG_HS_NEED_CAS);
+		reply_simple(d, control, msg, &b);
+		return 0;
+	}
+	memcpy(s->trust_digest, digest->ptr, sizeof(s->trust_digest));
+	return 1;
+}
+
 static struct ho_work *
 handle_start(struct ho_daemon *d, void **control, void **body,
     const struct ho_proto_msg *msg)
@@ -358,10 +387,12 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 	s->cache = d->cache;
 	s->trust_cache = d->trusts;
 	const struct ho_proto_field *ca = &msg->f[HO_F_TRUST_PEM];
+	const struct ho_proto_field *ca_id = &msg->f[HO_F_TRUST_DIGEST];
 	if (role == HO_ROLE_CLIENT) {
 		ho_proto_get_str(msg, HO_F_SERVER_NAME, s->server_name,
 		    sizeof(s->server_name));
 		ho_proto_get_str(msg, HO_F_PEER, s->peer, sizeof(s->peer));
+		d->stats.caller_ca_sent += ca->present;
 		if (ca->present &&
 		    ho_buf_append(&s->trust_pem, ca->ptr, ca->len) != 0) {
 			ho_session_destroy(&d->sessions, s);
@@ -369,6 +400,9 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 			    "handoffd is out of memory");
 			return NULL;
 		}
+		if (!ca->present && ca_id->present &&
+		    !hold_caller_cas(d, control, msg, s, ca_id))
+			return NULL;
 	}
 	struct ho_work *w = claim_step(d, s, control, body, msg);
 	if (w == NULL)

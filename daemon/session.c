@@ -84,6 +84,8 @@ session_free(struct ho_session *s)
 	ho_buf_free(&s->in);
 	ho_buf_free(&s->out);
 	ho_buf_free(&s->trust_pem);
+	if (s->held_trust != NULL)
+		ho_trust_release(s->trust_cache, s->held_trust);
 	ho_wipe(s, sizeof(*s));
 	free(s);
 }

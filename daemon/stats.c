@@ -114,8 +114,12 @@ ho_stats_format(
 	PUT("verify_cache_hits %llu\n",
 	    (unsigned long long)st->verify_cache_hits);
 	PUT("tickets_stored %llu\n", (unsigned long long)st->tickets_stored);
+	PUT("caller_ca_files_received %llu\n",
+	    (unsigned long long)st->caller_ca_sent);
 	PUT("caller_ca_files_parsed %llu\n",
 	    (unsigned long long)st->caller_ca_parsed);
+	PUT("caller_ca_files_asked_for %llu\n",
+	    (unsigned long long)st->caller_ca_asked);
 	PUT("handshakes_failed %llu\n",
 	    (unsigned long long)st->handshakes_failed);
 	for (int i = 0; i < st->reason_count; i++)

@@ -8,11 +8,15 @@
  * ~3.5 ms on every full handshake, several times the handshake itself.
  * Each distinct file, known by its SHA-256, is now parsed once and shared:
  * a session takes a reference for its verification and gives it back
- * right after.  A few files are kept (TRUST_CACHE_SLOTS); a new one takes
- * the place of the least recently used file nobody holds, and when every
- * slot is held it is parsed for that session alone.  Trust lists are only
- * read once built, as GnuTLS's credentials share theirs between sessions
- * and threads.
+ * right after.  A caller that sent a file once sends only its SHA-256
+ * afterwards (TRUST_DIGEST), which finds the file here or, once it has
+ * made room for others, asks for it again (HS_NEED_CAS).  Only digests
+ * handoffd computed itself are ever looked up: a caller cannot place CAs
+ * under another file's digest.  A few files are kept (TRUST_CACHE_SLOTS); a
+ * new one takes the place of the least recently used file nobody holds, and
+ * when every slot is held it is parsed for that session alone.  Trust lists
+ * are only read once built, as GnuTLS's credentials share theirs between
+ * sessions and threads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +122,20 @@ parse(const uint8_t *pem, size_t len, const uint8_t *digest)
 		trust_free(t);
 		return NULL;
 	}
+	return t;
+}
+
+struct ho_trust *
+ho_trust_find(struct ho_trust_cache *c, const uint8_t *digest)
+{
+	uv_mutex_lock(&c->lock);
+	int i = find(c, digest);
+	struct ho_trust *t = i >= 0 ? c->slots[i] : NULL;
+	if (t != NULL) {
+		t->refs++;
+		t->last_used = ++c->clock;
+	}
+	uv_mutex_unlock(&c->lock);
 	return t;
 }
 

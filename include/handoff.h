@@ -116,8 +116,9 @@ HANDOFF_EXPORT int handoff_config_set_handshake_timeout_ms(
 /*
  * Client role: verify servers against the CA certificates (PEM) in path
  * instead of the daemon profile's trust file.  The file is read now, by
- * this process, and travels with each handshake request; it holds only
- * public certificates, up to 128 KiB.  handoffd parses each distinct file
+ * this process; it holds only public certificates, up to 128 KiB.  A
+ * context sends it to handoffd once (again if handoffd restarted) and
+ * names it by its SHA-256 afterwards; handoffd parses each distinct file
  * once.  Returns 0, or -1 (see handoff_config_error()).
  */
 HANDOFF_EXPORT int handoff_config_set_ca_file(

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+
 #include "handoff_internal.h"
 
 struct handoff_ctx *
@@ -25,7 +27,11 @@ handoff_ctx_new(const struct handoff_config *config)
 	ctx->handshake_timeout_ms = config->handshake_timeout_ms;
 	ctx->no_verify = config->no_verify;
 	if (ho_buf_append(&ctx->ca_pem, ho_buf_data(&config->ca_pem),
-	        ho_buf_used(&config->ca_pem)) != 0) {
+	        ho_buf_used(&config->ca_pem)) != 0 ||
+	    (ho_buf_used(&ctx->ca_pem) > 0 &&
+	        gnutls_hash_fast(GNUTLS_DIG_SHA256, ho_buf_data(&ctx->ca_pem),
+	            ho_buf_used(&ctx->ca_pem), ctx->ca_digest) < 0)) {
+		ho_buf_free(&ctx->ca_pem);
 		free(ctx);
 		return NULL;
 	}

@@ -121,7 +121,11 @@ struct handoff_ctx {
 	unsigned deadline_ms;
 	unsigned handshake_timeout_ms; /* 0: none */
 	int no_verify;
-	struct ho_buf ca_pem; /* sent with each client handshake */
+	struct ho_buf ca_pem;  /* handoff_config_set_ca_file(), or empty */
+	uint8_t ca_digest[32]; /* its SHA-256 */
+	/* handoffd took ca_pem: client handshakes send ca_digest instead
+	 * until it asks for the file again (HS_NEED_CAS). */
+	atomic_int ca_held;
 	struct ho_ipc ipc;
 };
 
@@ -169,6 +173,7 @@ struct handoff_conn {
 	uint8_t token[HO_PROTO_TOKEN_LEN];
 	int have_token;
 	uint64_t request_id;
+	int sent_ca_pem;             /* the request in flight carries ca_pem */
 	struct ho_proto_buf request; /* built, not yet sent */
 	uint64_t deadline_ms;        /* of the current wait, 0 = none */
 	uint64_t born_ms;            /* when the handshake started */

@@ -46,11 +46,21 @@ build_request(struct handoff_conn *c)
 			ho_proto_put_str(b, HO_F_PEER, c->peer);
 		if (c->role == HO_ROLE_CLIENT && c->ctx->no_verify)
 			ho_proto_put_u8(b, HO_F_NO_VERIFY, 1);
+		/* The caller's CAs: the file once, then its digest while
+		 * handoffd holds it (daemon/trust_cache.c). */
+		c->sent_ca_pem = 0;
 		if (c->role == HO_ROLE_CLIENT &&
-		    ho_buf_used(&c->ctx->ca_pem) > 0)
+		    ho_buf_used(&c->ctx->ca_pem) > 0 &&
+		    atomic_load(&c->ctx->ca_held)) {
+			ho_proto_put(b, HO_F_TRUST_DIGEST, c->ctx->ca_digest,
+			    sizeof(c->ctx->ca_digest));
+		} else if (c->role == HO_ROLE_CLIENT &&
+		    ho_buf_used(&c->ctx->ca_pem) > 0) {
 			ho_proto_put(b, HO_F_TRUST_PEM,
 			    ho_buf_data(&c->ctx->ca_pem),
 			    ho_buf_used(&c->ctx->ca_pem));
+			c->sent_ca_pem = 1;
+		}
 	}
 	size_t n = ho_buf_used(&c->in);
 	if (n > HO_PROTO_MAX_BYTES)
@@ -166,6 +176,22 @@ queue_output(struct handoff_conn *c, const struct ho_proto_msg *m)
 	return 0;
 }
 
+/* handoffd does not hold the CA file our digest named (it restarted, or
+ * made room for other files): the first request again, with the file.
+ * Nothing was applied; the handshake has not begun. */
+static int
+send_cas_again(struct handoff_conn *c)
+{
+	if (c->sent_ca_pem || c->have_token)
+		return ho_conn_fail(c, HANDOFF_EPROTO,
+		    "handoffd asked for the CA file at the wrong time "
+		    "(daemon and library versions differ?)");
+	atomic_store(&c->ctx->ca_held, 0);
+	c->request_id = 0;
+	c->state = HO_CONN_HS_READ;
+	return 0;
+}
+
 /* Acts on the daemon's reply; moves to HS_WRITE on success. */
 static int
 handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
@@ -181,6 +207,10 @@ handle_reply(struct handoff_conn *c, const uint8_t *buf, size_t len)
 	if (m.type != HO_MSG_ERROR && id != c->request_id)
 		return ho_conn_fail(c, HANDOFF_EPROTO,
 		    "reply from handoffd answers another request");
+	if (m.type == HO_MSG_HS_NEED_CAS)
+		return send_cas_again(c);
+	if (c->sent_ca_pem && m.type != HO_MSG_ERROR)
+		atomic_store(&c->ctx->ca_held, 1);
 	if (queue_output(c, &m) != 0)
 		return -1;
 	c->state = HO_CONN_HS_WRITE;

@@ -45,7 +45,8 @@
 	X(OK, 69, "ok")                                                       \
 	X(KEY_INFO_REPLY, 70, "key info reply")                               \
 	X(SIGNATURE, 71, "signature")                                         \
-	X(VERIFY_REPLY, 72, "verify reply")
+	X(VERIFY_REPLY, 72, "verify reply")                                   \
+	X(HS_NEED_CAS, 73, "handshake needs the CA file")
 
 enum ho_proto_msg_type {
 #define X(name, num, text) HO_MSG_##name = num,
@@ -117,7 +118,10 @@ enum ho_proto_kind {
 	X(HASHED, 40, HO_KIND_U8)         /* 1: INPUT is a hash */            \
 	X(VERIFY_STATUS, 41, HO_KIND_U32) /* GNUTLS_CERT_*, 0 = trusted */    \
 	X(CACHED, 42, HO_KIND_U8)         /* 1: a result handoffd kept */     \
-	X(KEY_ID, 43, HO_KIND_SECRET)     /* the profile key's SHA-256 ID */
+	X(KEY_ID, 43, HO_KIND_SECRET)     /* the profile key's SHA-256 ID */  \
+	/* client: instead of TRUST_PEM, the SHA-256 of a CA file handoffd    \
+	 * holds (daemon/trust_cache.c); HS_NEED_CAS if it does not. */       \
+	X(TRUST_DIGEST, 44, HO_KIND_SECRET)
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,

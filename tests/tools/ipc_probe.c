@@ -24,6 +24,11 @@
  *                                 without), a PING after each; and good
  *                                 SIGNs, whose signatures must verify
  *                                 with the certificate's key
+ *   ipc_probe URL ca-digest     client STARTs naming their CAs by a
+ *                                 digest: one of 31 bytes (EPROTO), one
+ *                                 handoffd never computed (HS_NEED_CAS:
+ *                                 no session without the file), a PING
+ *                                 after each
  *   ipc_probe URL verify-hostile PROFILE
  *                                 VERIFY requests with malformed chains
  *                                 or fields, each refused with its code
@@ -125,6 +130,42 @@ ping_ok(int s, const char *after)
 		exit(1);
 	}
 	nn_freemsg(raw);
+}
+
+/* A client START naming its CAs by a digest of len bytes: the reply. */
+static void
+start_with_digest(int s, size_t len, struct ho_proto_msg *m, void **raw)
+{
+	uint8_t digest[33];
+	struct ho_proto_buf b;
+	gnutls_rnd(GNUTLS_RND_NONCE, digest, sizeof(digest));
+	ho_proto_begin(&b, HO_MSG_HS_START);
+	ho_proto_put_u8(&b, HO_F_ROLE, HO_ROLE_CLIENT);
+	ho_proto_put_str(&b, HO_F_SERVER_NAME, "localhost");
+	ho_proto_put(&b, HO_F_TRUST_DIGEST, digest, len);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, 7);
+	send_built(s, &b, m, raw);
+}
+
+static void
+ca_digest(int s)
+{
+	struct ho_proto_msg m;
+	void *raw;
+	start_with_digest(s, 31, &m, &raw);
+	expect_error(&m, HANDOFF_EPROTO, NULL, 0);
+	nn_freemsg(raw);
+	ping_ok(s, "a 31-byte CA digest");
+	start_with_digest(s, 32, &m, &raw);
+	uint64_t id = 0;
+	if (m.type != HO_MSG_HS_NEED_CAS || m.f[HO_F_TOKEN].present ||
+	    ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id) != 0 || id != 7)
+		die("a CA digest handoffd never computed was answered %s",
+		    ho_proto_msg_name(m.type));
+	nn_freemsg(raw);
+	ping_ok(s, "an unknown CA digest");
+	printf("a malformed CA digest refused (EPROTO); an unknown one asked "
+	       "for its file, no session\n");
 }
 
 /* START with empty input; returns the session token. */
@@ -504,6 +545,8 @@ main(int argc, char **argv)
 		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		        (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
 		    text);
+	} else if (strcmp(cmd, "ca-digest") == 0) {
+		ca_digest(s);
 	} else if (strcmp(cmd, "bad-token") == 0) {
 		gnutls_rnd(GNUTLS_RND_NONCE, token, sizeof(token));
 		step(s, token, HANDOFF_ESESSION, text, sizeof(text));
