@@ -21,11 +21,6 @@ start_openssl_server "$port" -cert "$T/server-cert.pem" \
 
 coproc CLIENT { timeout 60 "$CA_CLIENT" "$DAEMON_URL" "$port" \
 	"$T/ca-cert.pem" 3 2>&1; }
-expect() { # expect WORD: the client's next line must be WORD
-	local line=
-	read -r -t 30 line <&"${CLIENT[0]}" || true
-	[ "$line" = "$1" ] || fail "client said '$line', not '$1'"
-}
 # stats_are NAME=VALUE...: handoffd's counters are these.
 stats_are() {
 	local pair
@@ -35,7 +30,7 @@ stats_are() {
 	done
 }
 
-expect "ok 3"
+expect_line "${CLIENT[0]}" "ok 3"
 stats_are client_handshakes=3 caller_ca_files_received=1 \
 	caller_ca_files_parsed=1 caller_ca_files_asked_for=0
 pass "3 verified handshakes on one context: the CA file sent and parsed once, then named by its digest"
@@ -43,7 +38,7 @@ pass "3 verified handshakes on one context: the CA file sent and parsed once, th
 stop_daemon
 start_daemon
 echo go >&"${CLIENT[1]}"
-expect "ok 3"
+expect_line "${CLIENT[0]}" "ok 3"
 wait "$CLIENT_PID" || fail "ca_client failed after the restart"
 stats_are client_handshakes=3 caller_ca_files_asked_for=1 \
 	caller_ca_files_received=1 caller_ca_files_parsed=1

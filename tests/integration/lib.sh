@@ -247,6 +247,14 @@ echo_roundtrip() {
 		fail "echo with $2: $(wc -c <"$T/echoed") of $(wc -c <"$T/payload") bytes came back intact"
 }
 
+# expect_line FD WORDS: the next line read from FD (a coprocess's output)
+# within 30 s must be WORDS.
+expect_line() {
+	local line=
+	read -r -t 30 line <&"$1" || true
+	[ "$line" = "$2" ] || fail "the client said '$line', not '$2'"
+}
+
 # stat_value NAME: one counter from `handoffctl stats`.
 stat_value() {
 	"$HANDOFFCTL" --daemon "$DAEMON_URL" stats | awk -v k="$1" '$1 == k {print $2}'

@@ -17,15 +17,10 @@ start_gnutls_server "$port" --x509certfile "$T/server-cert.pem" \
 
 coproc CLIENT { timeout 60 "$RELAY_CLIENT" "$DAEMON_URL" "$port" \
 	"$T/server-cert.pem" 40 2>&1; }
-expect() { # expect WORD: the client's next line must be WORD
-	local line=
-	read -r -t 30 line <&"${CLIENT[0]}" || true
-	[ "$line" = "$1" ] || fail "client said '$line', not '$1'"
-}
-expect connected
+expect_line "${CLIENT[0]}" connected
 kill -STOP "$DAEMON_PID"
 echo go >&"${CLIENT[1]}"
-expect relayed
+expect_line "${CLIENT[0]}" relayed
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null || true
 start_daemon
