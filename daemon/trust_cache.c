@@ -2,21 +2,24 @@
  * trust_cache.c - the CA files client-role callers send, parsed once.
  *
  * A caller may verify servers against its own CAs
- * (handoff_config_set_ca_file), which it sends with every client
- * handshake: up to 128 KiB of PEM.  Parsing that into a GnuTLS trust list
- * costs ~44 us per certificate here, so a bundle of 80 CAs cost handoffd
- * ~3.5 ms on every full handshake, several times the handshake itself.
- * Each distinct file, known by its SHA-256, is now parsed once and shared:
- * a session takes a reference for its verification and gives it back
- * right after.  A caller that sent a file once sends only its SHA-256
- * afterwards (TRUST_DIGEST), which finds the file here or, once it has
- * made room for others, asks for it again (HS_NEED_CAS).  Only digests
- * handoffd computed itself are ever looked up: a caller cannot place CAs
- * under another file's digest.  A few files are kept (TRUST_CACHE_SLOTS); a
- * new one takes the place of the least recently used file nobody holds, and
- * when every slot is held it is parsed for that session alone.  Trust lists
- * are only read once built, as GnuTLS's credentials share theirs between
- * sessions and threads.
+ * (handoff_config_set_ca_file): up to 128 KiB of PEM.  Parsing that into
+ * a GnuTLS trust list costs ~44 us per certificate here, so a bundle of
+ * 80 CAs cost handoffd ~3.5 ms on every full handshake, several times the
+ * handshake itself.  Each distinct file, known by its SHA-256, is parsed
+ * once and shared: a session takes a reference for its verification and
+ * gives it back right after.
+ *
+ * A context sends its file with its first handshake and only the SHA-256
+ * afterwards (TRUST_DIGEST), which finds the file here; one no longer
+ * here is asked for again (HS_NEED_CAS, server.c).  Only digests handoffd
+ * computed itself are ever stored: a caller cannot place CAs under
+ * another file's digest.
+ *
+ * A few files are kept (TRUST_CACHE_SLOTS); a new one takes the place of
+ * the least recently used file nobody holds, and when every slot is held
+ * it is parsed for that session alone.  Trust lists are only read once
+ * built, as GnuTLS's credentials share theirs between sessions and
+ * threads.
  */
 #include <stdlib.h>
 #include <string.h>
