@@ -292,7 +292,7 @@ struct ho_session {
 	int awaiting_ticket;     /* TLS 1.3 client: done, waits for a ticket */
 	struct ho_buf trust_pem; /* the caller's own CAs, until verified */
 	int caller_cas;          /* the caller sent CAs, or their digest */
-	uint8_t trust_digest[32]; /* the CAs' SHA-256 (ours, never theirs) */
+	uint8_t trust_digest[32]; /* the CAs' SHA-256, as handoffd made it */
 	unsigned verify_status;   /* GNUTLS_CERT_* from our own check */
 	unsigned ca_parsed;       /* CA files parsed this step (stats) */
 	struct ho_client_cache *cache;
