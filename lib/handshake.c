@@ -48,18 +48,17 @@ build_request(struct handoff_conn *c)
 			ho_proto_put_u8(b, HO_F_NO_VERIFY, 1);
 		/* The caller's CAs: the file once, then its digest while
 		 * handoffd holds it (daemon/trust_cache.c). */
+		const struct ho_buf *cas = &c->ctx->ca_pem;
 		c->sent_ca_pem = 0;
-		if (c->role == HO_ROLE_CLIENT &&
-		    ho_buf_used(&c->ctx->ca_pem) > 0 &&
-		    atomic_load(&c->ctx->ca_held)) {
-			ho_proto_put(b, HO_F_TRUST_DIGEST, c->ctx->ca_digest,
-			    sizeof(c->ctx->ca_digest));
-		} else if (c->role == HO_ROLE_CLIENT &&
-		    ho_buf_used(&c->ctx->ca_pem) > 0) {
-			ho_proto_put(b, HO_F_TRUST_PEM,
-			    ho_buf_data(&c->ctx->ca_pem),
-			    ho_buf_used(&c->ctx->ca_pem));
-			c->sent_ca_pem = 1;
+		if (c->role == HO_ROLE_CLIENT && ho_buf_used(cas) > 0) {
+			c->sent_ca_pem = !atomic_load(&c->ctx->ca_held);
+			if (c->sent_ca_pem)
+				ho_proto_put(b, HO_F_TRUST_PEM,
+				    ho_buf_data(cas), ho_buf_used(cas));
+			else
+				ho_proto_put(b, HO_F_TRUST_DIGEST,
+				    c->ctx->ca_digest,
+				    sizeof(c->ctx->ca_digest));
 		}
 	}
 	size_t n = ho_buf_used(&c->in);
