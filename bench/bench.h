@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <gnutls/gnutls.h>
 
@@ -225,5 +226,43 @@ void bench_verify_rate(enum bench_side side, const struct bench_cert *ca,
  * (forked, its socket in dir), timed for `seconds`: p50 and p99. */
 void bench_ipc_round_trip(
     const char *dir, double seconds, double *p50_us, double *p99_us);
+
+/* ---- main.c: the run's figures --------------------------------------- */
+
+/* One figure, both sides; its ratio is handoff / GnuTLS for rates and
+ * GnuTLS / handoff for times (lower_is_better), so above 1 is handoff
+ * ahead. */
+struct bench_row {
+	char section[32];
+	char name[96];
+	char unit[16];
+	double gnutls, handoff;
+	int lower_is_better;
+};
+/* The figure `name` of `section` in this run, or NULL if not measured. */
+const struct bench_row *bench_row_find(const char *section, const char *name);
+double bench_row_ratio(const struct bench_row *r);
+
+/* The added-latency figure against its target (main.c's run_latency). */
+struct bench_added_latency {
+	double added_us;   /* p50 through handoff - p50 in process */
+	double target_us;  /* 2 IPC round trips (the rounds' median) + 50 */
+	double rtt_p50_us; /* that round trip */
+	double lowest_us, highest_us; /* the rounds' own added latency */
+	int rounds, rounds_met;       /* rounds_met: rounds within target */
+};
+
+/* ---- targets.c: the performance targets, judged in this run ---------- */
+
+/* Judges every target whose figures this run measured: the rows above,
+ * the added latency (lat->rounds == 0: not measured) and the memory
+ * figure's handshakes in flight. */
+void bench_targets_judge(
+    const struct bench_added_latency *lat, unsigned memory_in_flight);
+/* The table's last section: each target, wanted, measured, met or not;
+ * quick: the run was --quick (its figures are short and noisy). */
+void bench_targets_print(int quick);
+/* The same as a JSON member: `  "targets": [...],\n`. */
+void bench_targets_json(FILE *f);
 
 #endif /* HANDOFF_BENCH_H */

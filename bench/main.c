@@ -1,7 +1,8 @@
 /*
  * main.c - handoff-bench: runs every figure for in-process GnuTLS and for
  * handoff in the same run, then prints a table (each figure with its
- * ratio), and optionally JSON (--json) and a PNG chart (--png, gnuplot).
+ * ratio, and last the performance targets judged on them: targets.c),
+ * and optionally JSON (--json) and a PNG chart (--png, gnuplot).
  *
  *   handoff-bench [--quick] [--json FILE] [--png FILE] [--handoffd PATH]
  *
@@ -23,23 +24,12 @@
 #include "bench.h"
 #include "handoff.h"
 
-struct row {
-	char section[32];
-	char name[96];
-	char unit[16];
-	double gnutls, handoff;
-	int lower_is_better;
-};
-
-static struct row rows[256];
+static struct bench_row rows[256];
 static int nrows;
 static struct bench_costs costs;
 static double limit_per_sec[BENCH_KEY_COUNT];
-/* The added-latency figure against its target (run_latency). */
-static struct {
-	double added_us, target_us, rtt_p50_us, lowest_us, highest_us;
-	int rounds, rounds_met;
-} latency;
+static struct bench_added_latency latency; /* run_latency's */
+static unsigned memory_in_flight;          /* run_memory's handshakes */
 static int quick;
 static const char *only; /* run one section (--only NAME), or NULL */
 
@@ -55,7 +45,7 @@ add_row(const char *section, const char *name, const char *unit, double gnutls,
 {
 	if (nrows == 256)
 		return;
-	struct row *r = &rows[nrows++];
+	struct bench_row *r = &rows[nrows++];
 	snprintf(r->section, sizeof(r->section), "%s", section);
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->unit, sizeof(r->unit), "%s", unit);
@@ -70,12 +60,22 @@ add_row(const char *section, const char *name, const char *unit, double gnutls,
 	fflush(stdout);
 }
 
-static double
-ratio(const struct row *r)
+double
+bench_row_ratio(const struct bench_row *r)
 {
 	if (r->lower_is_better)
 		return r->handoff > 0 ? r->gnutls / r->handoff : 0;
 	return r->gnutls > 0 ? r->handoff / r->gnutls : 0;
+}
+
+const struct bench_row *
+bench_row_find(const char *section, const char *name)
+{
+	for (int i = 0; i < nrows; i++)
+		if (strcmp(rows[i].section, section) == 0 &&
+		    strcmp(rows[i].name, name) == 0)
+			return &rows[i];
+	return NULL;
 }
 
 static void
@@ -534,6 +534,7 @@ write_json(const char *path, unsigned cpus)
 		    latency.added_us, latency.target_us, latency.rtt_p50_us,
 		    latency.rounds, latency.rounds_met, latency.lowest_us,
 		    latency.highest_us);
+	bench_targets_json(f);
 	fprintf(f, "  \"results\": [\n");
 	for (int i = 0; i < nrows; i++)
 		fprintf(f,
@@ -541,7 +542,7 @@ write_json(const char *path, unsigned cpus)
 		    "\"%s\", \"gnutls\": %.6g, \"handoff\": %.6g, \"ratio\": "
 		    "%.4g, \"lower_is_better\": %s}%s\n",
 		    rows[i].section, rows[i].name, rows[i].unit,
-		    rows[i].gnutls, rows[i].handoff, ratio(&rows[i]),
+		    rows[i].gnutls, rows[i].handoff, bench_row_ratio(&rows[i]),
 		    rows[i].lower_is_better ? "true" : "false",
 		    i + 1 < nrows ? "," : "");
 	fprintf(f, "  ]\n}\n");
@@ -559,7 +560,8 @@ write_png(const char *path, const char *dir)
 	if (f == NULL)
 		return -1;
 	for (int i = 0; i < nrows; i++) {
-		double r = ratio(&rows[i]) > 0 ? ratio(&rows[i]) : 1e-3;
+		double r = bench_row_ratio(&rows[i]);
+		r = r > 0 ? r : 1e-3; /* the log scale has no 0 */
 		fprintf(f, "%d \"%s: %s\" %.4f\n", nrows - 1 - i,
 		    rows[i].section, rows[i].name, r);
 	}
@@ -582,6 +584,7 @@ run_memory(const struct bench_cert *certs, const char *handoffd,
     const char *dir, unsigned cpus)
 {
 	unsigned n = quick ? 500 : 5000;
+	memory_in_flight = n;
 	char title[128];
 	snprintf(title, sizeof(title),
 	    "Memory: %u ECDSA-P256 server handshakes in flight at once "
@@ -724,6 +727,8 @@ main(int argc, char **argv)
 	if (wanted("memory"))
 		run_memory(certs, handoffd, dir, cpus);
 
+	bench_targets_judge(&latency, memory_in_flight);
+	bench_targets_print(quick);
 	printf("\n%d figures in %.0f s\n", nrows, bench_now() - start);
 	if (json != NULL) {
 		write_json(json, cpus);

@@ -66,6 +66,26 @@ for c in AES-128-GCM CHACHA20-POLY1305; do
 done
 pass "record figures carry user CPU per record and each cipher's own speed"
 
+# The run judges every target on its own figures: all eight measured in
+# --quick, each verdict agreeing with its numbers, and the ratio targets
+# with the very figures of the table.
+jq -e '(.targets | length) == 8 and all(.targets[]; .measured > 0 and .wanted > 0 and (.met | type) == "boolean" and .met == (if .bound == "at least" then .measured >= .wanted elif .bound == "at most" then .measured <= .wanted else null end))' "$T/bench.json" >/dev/null ||
+	fail "JSON's targets are missing or contradict their numbers: $(jq -c .targets "$T/bench.json")"
+for pair in "full server handshakes/s, ECDSA-P256=ECDSA-P256 full" \
+	"AES-128-GCM 16 KiB records written=AES-128-GCM 16 KiB write" \
+	"event-loop iteration p99, GnuTLS / handoff=ECDSA-P256 loop iteration p99"; do
+	jq -e --arg t "${pair%%=*}" --arg n "${pair#*=}" '([.targets[] | select(.target == $t)][0].measured) as $m | ([.results[] | select(.name == $n)][0].ratio) as $r | ($m - $r | fabs) <= 0.001 * $r' "$T/bench.json" >/dev/null ||
+		fail "target \"${pair%%=*}\" is not the ratio of \"${pair#*=}\""
+done
+jq -e '([.targets[] | select(.target | startswith("added latency"))][0].wanted - .added_latency.target_us | fabs) < 0.1' "$T/bench.json" >/dev/null ||
+	fail "the added-latency target is not the latency section's"
+met=$(jq '[.targets[] | select(.met)] | length' "$T/bench.json")
+grep -q "^  $met of 8 targets met in this run$" "$T/bench.log" ||
+	fail "the table's targets summary does not say $met of 8 met: $(grep 'targets met' "$T/bench.log")"
+[ "$(grep -cE '^  .* (>=|<=) [0-9.]+(x| us| KiB) +[0-9.]+(x| us| KiB)  (met|NOT met)' "$T/bench.log")" -eq 8 ] ||
+	fail "the table does not list eight targets with wanted, measured and verdict"
+pass "the run judges all 8 targets on its own figures ($met met in this quick run)"
+
 rows=$(grep -cE '^  .* [0-9.]+x$' "$T/bench.log")
 [ "$rows" -eq "$(jq '.results | length' "$T/bench.json")" ] ||
 	fail "table has $rows rows, JSON $(jq '.results | length' "$T/bench.json")"

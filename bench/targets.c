@@ -1,0 +1,172 @@
+/*
+ * targets.c - handoff's performance targets, judged against the figures
+ * of this run: for each, what is wanted, what the run measured, and
+ * whether it holds.  The targets are ratios against in-process GnuTLS
+ * measured in the same run (bench/README.md, "The targets"), so someone
+ * deciding whether offload pays on their machine reads the verdict for
+ * that machine, not ours.  A target whose figures the run did not
+ * measure (--only, or --quick's subset) is left out, never guessed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+enum bound { AT_LEAST, AT_MOST };
+
+struct target {
+	char what[64]; /* what is measured */
+	enum bound bound;
+	double wanted;    /* in unit */
+	double measured;  /* in unit */
+	const char *unit; /* "x" (a ratio), "us" or "KiB" */
+	int met;
+	char detail[96]; /* what else the reader needs, or "" */
+};
+
+/* At most one per target below. */
+static struct target targets[8];
+static int ntargets;
+
+static struct target *
+add_target(const char *what, enum bound bound, double wanted, double measured,
+    const char *unit)
+{
+	struct target *t = &targets[ntargets++];
+	snprintf(t->what, sizeof(t->what), "%s", what);
+	t->bound = bound;
+	t->wanted = wanted;
+	t->measured = measured;
+	t->unit = unit;
+	t->met = bound == AT_LEAST ? measured >= wanted : measured <= wanted;
+	t->detail[0] = '\0';
+	return t;
+}
+
+/* A target on one figure's ratio, if the run measured it. */
+static struct target *
+ratio_target(
+    const char *what, const char *section, const char *name, double wanted)
+{
+	const struct bench_row *r = bench_row_find(section, name);
+	if (r == NULL)
+		return NULL;
+	return add_target(what, AT_LEAST, wanted, bench_row_ratio(r), "x");
+}
+
+void
+bench_targets_judge(
+    const struct bench_added_latency *lat, unsigned memory_in_flight)
+{
+	struct target *t;
+	ntargets = 0;
+	ratio_target("AES-128-GCM 16 KiB records written", "records",
+	    "AES-128-GCM 16 KiB write", 2.0);
+	ratio_target("ChaCha20-Poly1305 16 KiB records written", "records",
+	    "CHACHA20-POLY1305 16 KiB write", 5.0);
+	ratio_target("full server handshakes/s, ECDSA-P256", "server",
+	    "ECDSA-P256 full", 1.0);
+	ratio_target("full server handshakes/s, RSA-2048", "server",
+	    "RSA-2048 full", 2.5);
+
+	/* Handoff's own resumed rate over its own full rate; in-process
+	 * GnuTLS's beside it, since the key exchange bounds both. */
+	const struct bench_row *full =
+	    bench_row_find("server", "ECDSA-P256 full");
+	const struct bench_row *resumed =
+	    bench_row_find("server", "ECDSA-P256 resumed");
+	if (full != NULL && resumed != NULL && full->handoff > 0 &&
+	    full->gnutls > 0) {
+		t = add_target("resumed / full handshakes/s (handoff, ECDSA)",
+		    AT_LEAST, 4.0, resumed->handoff / full->handoff, "x");
+		snprintf(t->detail, sizeof(t->detail),
+		    "in-process GnuTLS: %.2fx",
+		    resumed->gnutls / full->gnutls);
+	}
+
+	/* The wall clock's p99, with the loop thread's own CPU time beside
+	 * it: the wall clock also counts time the loop sat preempted. */
+	t = ratio_target("event-loop iteration p99, GnuTLS / handoff", "stall",
+	    "ECDSA-P256 loop iteration p99", 10.0);
+	const struct bench_row *cpu = bench_row_find(
+	    "stall", "ECDSA-P256 iteration p99, loop's CPU time");
+	if (t != NULL && cpu != NULL)
+		snprintf(t->detail, sizeof(t->detail),
+		    "in the loop's CPU time: %.1fx", bench_row_ratio(cpu));
+
+	const struct bench_row *held = bench_row_find(
+	    "memory", "handoffd, session held (cert requested)");
+	if (held != NULL) {
+		t = add_target("handoffd's memory per handshake in flight",
+		    AT_MOST, 64.0, held->handoff, "KiB");
+		snprintf(t->detail, sizeof(t->detail), "%u in flight%s",
+		    memory_in_flight,
+		    memory_in_flight < 5000 ? "; the target's figure: 5000"
+		                            : "");
+	}
+
+	if (lat->rounds > 0) {
+		t = add_target("added latency of a full handshake, low load",
+		    AT_MOST, lat->target_us, lat->added_us, "us");
+		snprintf(t->detail, sizeof(t->detail),
+		    "2 x %.0f us round trip + 50; %d of %d rounds within",
+		    lat->rtt_p50_us, lat->rounds_met, lat->rounds);
+	}
+}
+
+static void
+format_value(
+    char *buf, size_t len, const char *prefix, double v, const char *unit)
+{
+	if (strcmp(unit, "x") == 0)
+		snprintf(buf, len, "%s%.2fx", prefix, v);
+	else
+		snprintf(buf, len, "%s%.1f %s", prefix, v, unit);
+}
+
+void
+bench_targets_print(int quick)
+{
+	if (ntargets == 0)
+		return;
+	printf("\nTargets: handoff against in-process GnuTLS, judged in this "
+	       "run (bench/README.md)%s\n  %-44s %12s %12s\n",
+	    quick ? "; --quick's 1 s figures move a lot: judge a full run"
+	          : "",
+	    "", "wanted", "measured");
+	int met = 0;
+	for (int i = 0; i < ntargets; i++) {
+		const struct target *t = &targets[i];
+		char wanted[32], measured[32];
+		format_value(wanted, sizeof(wanted),
+		    t->bound == AT_LEAST ? ">= " : "<= ", t->wanted, t->unit);
+		format_value(
+		    measured, sizeof(measured), "", t->measured, t->unit);
+		/* The status last, so no line ends in a ratio: a figure's
+		 * row is one that does. */
+		printf("  %-44s %12s %12s  %s%s%s%s\n", t->what, wanted,
+		    measured, t->met ? "met" : "NOT met",
+		    t->detail[0] ? " (" : "", t->detail,
+		    t->detail[0] ? ")" : "");
+		met += t->met;
+	}
+	printf("  %d of %d targets met in this run\n", met, ntargets);
+}
+
+void
+bench_targets_json(FILE *f)
+{
+	fprintf(f, "  \"targets\": [");
+	for (int i = 0; i < ntargets; i++) {
+		const struct target *t = &targets[i];
+		fprintf(f,
+		    "%s\n    {\"target\": \"%s\", \"bound\": \"%s\", "
+		    "\"wanted\": %.6g, \"measured\": %.6g, \"unit\": \"%s\", "
+		    "\"met\": %s, \"detail\": \"%s\"}",
+		    i ? "," : "", t->what,
+		    t->bound == AT_LEAST ? "at least" : "at most", t->wanted,
+		    t->measured, t->unit, t->met ? "true" : "false",
+		    t->detail);
+	}
+	fprintf(f, "%s],\n", ntargets ? "\n  " : "");
+}
