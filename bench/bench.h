@@ -84,6 +84,7 @@ enum bench_side { BENCH_GNUTLS, BENCH_HANDOFF, BENCH_KEYONLY };
 struct bench_hs_result {
 	double per_sec;
 	double p50_us, p99_us;
+	double seconds; /* how long the load ran */
 	unsigned long count, failures;
 	/* What each handshake cost the measured side: its processes (the
 	 * servers, in process or libhandoff's callers; for client
@@ -91,37 +92,59 @@ struct bench_hs_result {
 	struct bench_usage side, daemon;
 };
 
+enum bench_role { BENCH_SERVER_ROLE, BENCH_CLIENT_ROLE };
+
+/* One handshake figure, the same for every side measured on it. */
+struct bench_hs_figure {
+	enum bench_role role;
+	const struct bench_cert *cert;
+	/* handoffd and its profile for the handoff sides (the GnuTLS side
+	 * ignores them); the daemon's usage goes to out->daemon. */
+	const char *daemon_url, *profile;
+	int daemon_pid;
+	int resumed;      /* server role: clients resume their first ticket */
+	unsigned servers; /* server role: server threads per process */
+	unsigned processes; /* server role: processes (> 1: forked callers) */
+	unsigned clients;   /* load threads */
+};
+
 /*
- * Server handshakes: servers threads accept on 127.0.0.1 and handshake in
- * process (GnuTLS) or through handoffd (profile), while `clients` load
- * threads connect, handshake (resuming when `resumed`) and close for
- * `seconds`.  processes > 1 runs the handoff server in that many forked
- * processes.  daemon_pid is handoffd's (its usage goes to out->daemon),
- * 0 for in-process GnuTLS.
+ * Measures one side of figure f for `seconds`; every latency sample also
+ * goes to *pool unless it is NULL.
+ * Server role: f->servers threads (in f->processes forked processes)
+ * accept on 127.0.0.1 and handshake in process (BENCH_GNUTLS), through
+ * handoffd (BENCH_HANDOFF) or in process with the key in handoffd
+ * (BENCH_KEYONLY), while f->clients GnuTLS load threads connect,
+ * handshake (resuming when f->resumed) and close.
+ * Client role: the load threads are the clients, verifying the server's
+ * chain in process (BENCH_GNUTLS) or through handoffd (BENCH_HANDOFF),
+ * against in-process GnuTLS servers.
  */
-void bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid, int resumed,
-    unsigned servers, unsigned processes, unsigned clients, double seconds,
-    struct bench_hs_result *out);
-
-/* One round of the added-latency figure: one server thread, one client
- * making full handshakes one after another for `seconds`; every latency
- * sample is also appended to *pool, so rounds of each side alternated
- * with the other's can be taken together. */
-void bench_latency_round(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid,
+void bench_hs_measure(const struct bench_hs_figure *f, enum bench_side side,
     double seconds, struct bench_samples *pool, struct bench_hs_result *out);
-
-/* Client handshakes with chain verification against an in-process GnuTLS
- * server: the client is GnuTLS (verifying in process) or libhandoff
- * (handoffd verifies). */
-void bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid,
-    unsigned clients, double seconds, struct bench_hs_result *out);
 
 /* Full-handshake GnuTLS clients against 127.0.0.1:port for `seconds`. */
 void bench_run_gnutls_load(
     int port, unsigned clients, double seconds, struct bench_hs_result *out);
+
+/* ---- rounds.c: both sides of a figure in alternating rounds ---------- */
+
+/* Rounds added up: out's rate and per-handshake usage over all of them
+ * (bench_hs_total_finish turns the sums into those, and the pooled
+ * samples into p50 and p99). */
+void bench_hs_total_add(
+    struct bench_hs_result *total, const struct bench_hs_result *round);
+void bench_hs_total_finish(
+    struct bench_hs_result *total, struct bench_samples *pool);
+
+/* Figure f for in-process GnuTLS (*gnutls) and for `other` (*theirs),
+ * `seconds` each, taken in `rounds` rounds in which the sides take turns
+ * and the side going first alternates: a VM's speed drifts over seconds,
+ * and a side measured whole before the other would carry the drift into
+ * the ratio. */
+void bench_hs_alternating(const struct bench_hs_figure *f,
+    enum bench_side other, double seconds, int rounds,
+    struct bench_hs_result *gnutls, struct bench_hs_result *theirs);
 
 /* ---- stall.c ---------------------------------------------------------- */
 

@@ -268,6 +268,7 @@ run_load(struct load *l, unsigned clients, double seconds,
 	double took = bench_now() - start;
 	out->count = l->count;
 	out->failures = l->failures;
+	out->seconds = took;
 	out->per_sec = (double)l->count / took;
 	out->p50_us = bench_quantile(&l->lat, 0.50) * 1e6;
 	out->p99_us = bench_quantile(&l->lat, 0.99) * 1e6;
@@ -333,30 +334,30 @@ per_handshake(
 	u->switches = n > 0 ? (u->switches - before->switches) / (double)n : 0;
 }
 
+/* Server role: f->servers threads in f->processes processes accept and
+ * handshake as `side`; the load generator's clients are GnuTLS. */
 static void
-server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid, int resumed,
-    unsigned servers, unsigned processes, unsigned clients, double seconds,
-    struct bench_samples *pool, struct bench_hs_result *out)
+server_handshakes(const struct bench_hs_figure *f, enum bench_side side,
+    double seconds, struct bench_samples *pool, struct bench_hs_result *out)
 {
 	struct server s;
 	pid_t pids[16];
 	int port;
+	unsigned processes = f->processes > 16 ? 16 : f->processes;
 	memset(&s, 0, sizeof(s));
 	s.lfd = bench_listen(&port);
-	if (processes > 16)
-		processes = 16;
-	start_servers(
-	    &s, side, c, daemon_url, profile, servers, processes, pids);
+	start_servers(&s, side, f->cert, f->daemon_url, f->profile, f->servers,
+	    processes, pids);
 	struct load l;
 	memset(&l, 0, sizeof(l));
 	l.port = port;
-	l.resumed = resumed;
+	l.resumed = f->resumed;
 	l.client_side = BENCH_GNUTLS;
 	l.pool = pool;
 	struct bench_usage server0, daemon0;
+	int daemon_pid = side == BENCH_GNUTLS ? 0 : f->daemon_pid;
 	server_usage(pids, processes, daemon_pid, &server0, &daemon0);
-	run_load(&l, clients, seconds, out);
+	run_load(&l, f->clients, seconds, out);
 	server_usage(pids, processes, daemon_pid, &out->side, &out->daemon);
 	/* The resumed run's first full handshake per client is counted in
 	 * the usage but not in out->count: a few in thousands. */
@@ -366,29 +367,12 @@ server_handshakes(enum bench_side side, const struct bench_cert *c,
 	close(s.lfd);
 }
 
-void
-bench_server_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid, int resumed,
-    unsigned servers, unsigned processes, unsigned clients, double seconds,
-    struct bench_hs_result *out)
-{
-	server_handshakes(side, c, daemon_url, profile, daemon_pid, resumed,
-	    servers, processes, clients, seconds, NULL, out);
-}
-
-void
-bench_latency_round(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid,
+/* Client role: the load generator's clients are `side` (GnuTLS verifying
+ * in process, or libhandoff with handoffd verifying) against in-process
+ * GnuTLS servers. */
+static void
+client_handshakes(const struct bench_hs_figure *f, enum bench_side side,
     double seconds, struct bench_samples *pool, struct bench_hs_result *out)
-{
-	server_handshakes(side, c, daemon_url, profile, daemon_pid, 0, 1, 1, 1,
-	    seconds, pool, out);
-}
-
-void
-bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, int daemon_pid,
-    unsigned clients, double seconds, struct bench_hs_result *out)
 {
 	struct server s;
 	pid_t pid;
@@ -396,25 +380,28 @@ bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
 	memset(&s, 0, sizeof(s));
 	s.lfd = bench_listen(&port);
 	/* The server is in-process GnuTLS for both client sides. */
-	start_servers(&s, BENCH_GNUTLS, c, NULL, NULL, bench_cpus(), 1, &pid);
+	start_servers(
+	    &s, BENCH_GNUTLS, f->cert, NULL, NULL, bench_cpus(), 1, &pid);
 	struct load l;
 	memset(&l, 0, sizeof(l));
 	l.port = port;
 	l.client_side = side;
-	l.trust = c->cert; /* self-signed: its own trust anchor */
+	l.trust = f->cert->cert; /* self-signed: its own trust anchor */
+	l.pool = pool;
 	if (side == BENCH_HANDOFF) {
 		struct handoff_config *cfg = handoff_config_new();
-		handoff_config_set_daemon(cfg, daemon_url);
-		handoff_config_set_profile(cfg, profile);
+		handoff_config_set_daemon(cfg, f->daemon_url);
+		handoff_config_set_profile(cfg, f->profile);
 		l.hctx = handoff_ctx_new(cfg);
 		handoff_config_free(cfg);
 	}
 	/* The clients are this process's threads (and, for handoff, its
 	 * I/O thread and nanomsg's); the GnuTLS server is left out. */
 	struct bench_usage self0, daemon0;
+	int daemon_pid = side == BENCH_GNUTLS ? 0 : f->daemon_pid;
 	bench_usage_self(&self0);
 	daemon_usage(daemon_pid, &daemon0);
-	run_load(&l, clients, seconds, out);
+	run_load(&l, f->clients, seconds, out);
 	bench_usage_self(&out->side);
 	daemon_usage(daemon_pid, &out->daemon);
 	per_handshake(&out->side, &self0, out->count);
@@ -422,4 +409,15 @@ bench_client_handshakes(enum bench_side side, const struct bench_cert *c,
 	handoff_ctx_free(l.hctx);
 	stop_servers(&pid, 1);
 	close(s.lfd);
+}
+
+void
+bench_hs_measure(const struct bench_hs_figure *f, enum bench_side side,
+    double seconds, struct bench_samples *pool, struct bench_hs_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (f->role == BENCH_CLIENT_ROLE)
+		client_handshakes(f, side, seconds, pool, out);
+	else
+		server_handshakes(f, side, seconds, pool, out);
 }

@@ -31,6 +31,9 @@ static double limit_per_sec[BENCH_KEY_COUNT];
 static struct bench_added_latency latency; /* run_latency's */
 static unsigned memory_in_flight;          /* run_memory's handshakes */
 static int quick;
+/* Each handshake figure's sides take turns in this many rounds
+ * (rounds.c): 5 of 1 s in a full run, 2 of 0.5 s with --quick. */
+static int rounds;
 static const char *only; /* run one section (--only NAME), or NULL */
 
 static int
@@ -128,12 +131,17 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			if (quick && k > 0 && resumed)
 				continue;
 			struct bench_hs_result g, h;
-			unsigned servers = 4 * cpus, clients = 4 * cpus;
-			bench_server_handshakes(BENCH_GNUTLS, &certs[k], NULL,
-			    NULL, 0, resumed, servers, 1, clients, secs, &g);
-			bench_server_handshakes(BENCH_HANDOFF, &certs[k], url,
-			    profile_of[k], daemon_pid, resumed, servers, 1,
-			    clients, secs, &h);
+			struct bench_hs_figure f = {.role = BENCH_SERVER_ROLE,
+			    .cert = &certs[k],
+			    .daemon_url = url,
+			    .profile = profile_of[k],
+			    .daemon_pid = daemon_pid,
+			    .resumed = resumed,
+			    .servers = 4 * cpus,
+			    .processes = 1,
+			    .clients = 4 * cpus};
+			bench_hs_alternating(
+			    &f, BENCH_HANDOFF, secs, rounds, &g, &h);
 			char name[96];
 			snprintf(name, sizeof(name), "%s %s",
 			    bench_key_names[k], resumed ? "resumed" : "full");
@@ -163,30 +171,6 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 	}
 }
 
-/* What each of a side's rounds cost it, added up: usage per handshake
- * weighted by the round's handshakes (turned back into per handshake by
- * per_round_usage_done). */
-static void
-add_round_usage(struct bench_hs_result *total, const struct bench_hs_result *r)
-{
-	double n = (double)r->count;
-	total->side.cpu_us += r->side.cpu_us * n;
-	total->side.switches += r->side.switches * n;
-	total->daemon.cpu_us += r->daemon.cpu_us * n;
-	total->daemon.switches += r->daemon.switches * n;
-	total->count += r->count;
-}
-
-static void
-per_round_usage_done(struct bench_hs_result *total)
-{
-	double n = total->count > 0 ? (double)total->count : 1;
-	total->side.cpu_us /= n;
-	total->side.switches /= n;
-	total->daemon.cpu_us /= n;
-	total->daemon.switches /= n;
-}
-
 /* Added latency at low load: one client, one connection at a time.  The
  * two sides take turns in short rounds (which one goes first alternates),
  * and each round also measures an IPC round trip: the host's speed drifts
@@ -205,17 +189,23 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 	memset(total, 0, sizeof(total));
 	double added[ROUNDS], rtt[ROUNDS], rtt_p99;
 	int met = 0;
+	struct bench_hs_figure f = {.role = BENCH_SERVER_ROLE,
+	    .cert = &certs[BENCH_ECDSA],
+	    .daemon_url = url,
+	    .profile = profile_of[BENCH_ECDSA],
+	    .daemon_pid = daemon_pid,
+	    .servers = 1,
+	    .processes = 1,
+	    .clients = 1};
+	/* bench_hs_alternating's rounds, with a round trip after each. */
 	for (int r = 0; r < ROUNDS; r++) {
 		struct bench_hs_result one[2];
 		for (int turn = 0; turn < 2; turn++) {
 			int side = (r + turn) % 2; /* 0: GnuTLS, 1: handoff */
-			bench_latency_round(
-			    side ? BENCH_HANDOFF : BENCH_GNUTLS,
-			    &certs[BENCH_ECDSA], side ? url : NULL,
-			    side ? profile_of[BENCH_ECDSA] : NULL,
-			    side ? daemon_pid : 0, secs / ROUNDS,
+			bench_hs_measure(&f,
+			    side ? BENCH_HANDOFF : BENCH_GNUTLS, secs / ROUNDS,
 			    &pooled[side], &one[side]);
-			add_round_usage(&total[side], &one[side]);
+			bench_hs_total_add(&total[side], &one[side]);
 		}
 		bench_ipc_round_trip(
 		    dir, quick ? 0.1 : 0.3, &rtt[r], &rtt_p99);
@@ -223,12 +213,8 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 		met += added[r] <= 2 * rtt[r] + 50;
 	}
 	struct bench_hs_result *g = &total[0], *h = &total[1];
-	for (int side = 0; side < 2; side++) {
-		total[side].p50_us = bench_quantile(&pooled[side], 0.50) * 1e6;
-		total[side].p99_us = bench_quantile(&pooled[side], 0.99) * 1e6;
-		bench_samples_free(&pooled[side]);
-		per_round_usage_done(&total[side]);
-	}
+	for (int side = 0; side < 2; side++)
+		bench_hs_total_finish(&total[side], &pooled[side]);
 	struct bench_samples rtts = {0};
 	double lowest = added[0], highest = added[0];
 	for (int r = 0; r < ROUNDS; r++) {
@@ -272,10 +258,13 @@ run_client_handshakes(const struct bench_cert *certs, const char *url,
 	int kinds = quick ? 1 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
 		struct bench_hs_result g, h;
-		bench_client_handshakes(BENCH_GNUTLS, &certs[k], NULL, NULL, 0,
-		    4 * cpus, secs, &g);
-		bench_client_handshakes(BENCH_HANDOFF, &certs[k], url,
-		    profile_of[k], daemon_pid, 4 * cpus, secs, &h);
+		struct bench_hs_figure f = {.role = BENCH_CLIENT_ROLE,
+		    .cert = &certs[k],
+		    .daemon_url = url,
+		    .profile = profile_of[k],
+		    .daemon_pid = daemon_pid,
+		    .clients = 4 * cpus};
+		bench_hs_alternating(&f, BENCH_HANDOFF, secs, rounds, &g, &h);
 		char name[96];
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
 		add_row("client", name, "hs/s", g.per_sec, h.per_sec, 0);
@@ -382,9 +371,15 @@ run_scaling(const struct bench_cert *certs, const char *handoffd,
 			if (quick && p == 1)
 				continue;
 			struct bench_hs_result h;
-			bench_server_handshakes(BENCH_HANDOFF,
-			    &certs[BENCH_ECDSA], url, "ecdsa", pid, 0,
-			    4 * cpus, procs[p], 4 * cpus, secs, &h);
+			struct bench_hs_figure f = {.role = BENCH_SERVER_ROLE,
+			    .cert = &certs[BENCH_ECDSA],
+			    .daemon_url = url,
+			    .profile = "ecdsa",
+			    .daemon_pid = pid,
+			    .servers = 4 * cpus,
+			    .processes = procs[p],
+			    .clients = 4 * cpus};
+			bench_hs_measure(&f, BENCH_HANDOFF, secs, NULL, &h);
 			char name[96];
 			snprintf(name, sizeof(name),
 			    "%u worker(s), %u caller process(es)", workers[w],
@@ -414,10 +409,15 @@ run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
 		struct bench_hs_result g, h;
 		char profile[32], name[96];
 		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
-		bench_server_handshakes(BENCH_GNUTLS, &certs[k], NULL, NULL, 0,
-		    0, 4 * cpus, 1, 4 * cpus, secs, &g);
-		bench_server_handshakes(BENCH_KEYONLY, &certs[k], url, profile,
-		    daemon_pid, 0, 4 * cpus, 1, 4 * cpus, secs, &h);
+		struct bench_hs_figure f = {.role = BENCH_SERVER_ROLE,
+		    .cert = &certs[k],
+		    .daemon_url = url,
+		    .profile = profile,
+		    .daemon_pid = daemon_pid,
+		    .servers = 4 * cpus,
+		    .processes = 1,
+		    .clients = 4 * cpus};
+		bench_hs_alternating(&f, BENCH_KEYONLY, secs, rounds, &g, &h);
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
 		add_row("keyonly", name, "hs/s", g.per_sec, h.per_sec, 0);
 		snprintf(name, sizeof(name), "%s full latency p50",
@@ -670,6 +670,7 @@ main(int argc, char **argv)
 		bench_die("cannot make a temporary folder");
 	unsigned cpus = bench_cpus();
 	double secs = quick ? 1.0 : 5.0;
+	rounds = quick ? 2 : 5;
 	double start = bench_now();
 	printf("handoff-bench %s%s: %u CPUs, GnuTLS %s, %.0f s per figure\n",
 	    HANDOFF_VERSION_STRING, quick ? " --quick" : "", cpus,
