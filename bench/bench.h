@@ -156,11 +156,21 @@ struct bench_stall_result {
 	double per_sec;        /* handshakes completed by the loop */
 };
 
-/* One single-threaded epoll server under handshake load: how long one
- * loop iteration is busy. */
+/* Iterations of one or more runs (rounds), pooled. */
+struct bench_stall_pool {
+	struct bench_samples busy, busy_cpu; /* wall clock, loop's CPU */
+	unsigned long done;                  /* handshakes completed */
+	double seconds;                      /* run time */
+};
+
+/* One single-threaded epoll server under handshake load for `seconds`:
+ * how long each loop iteration is busy, added to *pool. */
 void bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, unsigned clients,
-    double seconds, struct bench_stall_result *out);
+    double seconds, struct bench_stall_pool *pool);
+/* The pooled iterations' p99 and max, and the rate; frees the pool. */
+void bench_stall_finish(
+    struct bench_stall_pool *pool, struct bench_stall_result *out);
 
 /* ---- records.c -------------------------------------------------------- */
 
@@ -172,10 +182,13 @@ struct bench_rec_result {
 };
 
 /* Record-layer throughput for one cipher ("AES-128-GCM", ...) and record
- * size: gnutls_record_send/recv against handoff_write/handoff_read. */
-void bench_records(enum bench_side side, const char *cipher, size_t record,
+ * size: gnutls_record_send/recv (*gnutls) against handoff_write and
+ * handoff_read (*handoff), `seconds` each way per side, in `rounds`
+ * alternating rounds (as bench_hs_alternating). */
+void bench_records(const char *cipher, size_t record,
     const struct bench_cert *c, const char *daemon_url, double seconds,
-    struct bench_rec_result *out);
+    int rounds, struct bench_rec_result *gnutls,
+    struct bench_rec_result *handoff);
 
 /* The cipher alone: one 16 KiB buffer sealed in place, again and again,
  * with GnuTLS's AEAD call and with libcrypto's (EVP), on this core: what

@@ -304,10 +304,8 @@ run_records(const struct bench_cert *certs, const char *url, double secs)
 			if (quick && j == 0)
 				continue;
 			struct bench_rec_result g, h;
-			bench_records(BENCH_GNUTLS, record_ciphers[i],
-			    sizes[j], &certs[BENCH_ECDSA], url, secs, &g);
-			bench_records(BENCH_HANDOFF, record_ciphers[i],
-			    sizes[j], &certs[BENCH_ECDSA], url, secs, &h);
+			bench_records(record_ciphers[i], sizes[j],
+			    &certs[BENCH_ECDSA], url, secs, rounds, &g, &h);
 			char name[96];
 			const char *c = record_ciphers[i];
 			size_t kib = sizes[j] / 1024;
@@ -338,10 +336,21 @@ run_stall(const struct bench_cert *certs, const char *url, double secs,
 	section("Event-loop stall: one epoll thread under handshake load "
 	        "(us busy per iteration)");
 	struct bench_stall_result g, h;
-	bench_event_loop_stall(
-	    BENCH_GNUTLS, &certs[BENCH_ECDSA], NULL, NULL, 2 * cpus, secs, &g);
-	bench_event_loop_stall(BENCH_HANDOFF, &certs[BENCH_ECDSA], url,
-	    profile_of[BENCH_ECDSA], 2 * cpus, secs, &h);
+	struct bench_stall_pool pool[2];
+	memset(pool, 0, sizeof(pool));
+	/* Alternating rounds, as for handshakes (rounds.c). */
+	for (int r = 0; r < rounds; r++) {
+		for (int turn = 0; turn < 2; turn++) {
+			int side = (r + turn) % 2; /* 0: GnuTLS, 1: handoff */
+			bench_event_loop_stall(
+			    side ? BENCH_HANDOFF : BENCH_GNUTLS,
+			    &certs[BENCH_ECDSA], side ? url : NULL,
+			    side ? profile_of[BENCH_ECDSA] : NULL, 2 * cpus,
+			    secs / rounds, &pool[side]);
+		}
+	}
+	bench_stall_finish(&pool[0], &g);
+	bench_stall_finish(&pool[1], &h);
 	add_row("stall", "ECDSA-P256 loop iteration p99", "us", g.p99_us,
 	    h.p99_us, 1);
 	add_row("stall", "ECDSA-P256 loop iteration max", "us", g.max_us,

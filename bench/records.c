@@ -175,12 +175,19 @@ cipher_names(const char *cipher, char *prio, size_t plen)
 	    cipher);
 }
 
-/* Both return GB/s and set *user_us to the thread's user-space CPU time
- * per record: the record layer's own work (sealing or opening, copies,
- * bookkeeping), the system calls' kernel time left out. */
-static double
+/* What one direction moved, over one or more rounds: GB/s and user CPU
+ * per record come from these sums (rec_result). */
+struct rec_sums {
+	double bytes, seconds;
+	double user_us; /* the measured thread's user-space CPU time: the
+	                 * record layer's own work (sealing or opening, copies,
+	                 * bookkeeping), the system calls' kernel time left
+	                 * out */
+};
+
+static void
 measure_write(
-    struct measured *m, size_t record, double seconds, double *user_us)
+    struct measured *m, size_t record, double seconds, struct rec_sums *sum)
 {
 	static uint8_t buf[16384];
 	uint64_t bytes = 0;
@@ -196,13 +203,13 @@ measure_write(
 			bytes += (uint64_t)n;
 		}
 	}
-	double took = bench_now() - start;
-	*user_us = (bench_thread_user_us() - user) / ((double)bytes / record);
-	return (double)bytes / took / 1e9;
+	sum->seconds += bench_now() - start;
+	sum->user_us += bench_thread_user_us() - user;
+	sum->bytes += (double)bytes;
 }
 
-static double
-measure_read(struct measured *m, size_t total, size_t record, double *user_us)
+static void
+measure_read(struct measured *m, size_t total, struct rec_sums *sum)
 {
 	static uint8_t buf[16384];
 	size_t got = 0;
@@ -216,9 +223,9 @@ measure_read(struct measured *m, size_t total, size_t record, double *user_us)
 			bench_die("record read failed after %zu bytes", got);
 		got += (size_t)n;
 	}
-	double took = bench_now() - start;
-	*user_us = (bench_thread_user_us() - user) / ((double)got / record);
-	return (double)got / took / 1e9;
+	sum->seconds += bench_now() - start;
+	sum->user_us += bench_thread_user_us() - user;
+	sum->bytes += (double)got;
 }
 
 /* One connection through a socket pair; returns its measured side. */
@@ -246,10 +253,12 @@ connect_pair(struct measured *m, struct peer *p, int sv[2], const char *cipher,
 		    m->h ? handoff_conn_error(m->h) : "GnuTLS");
 }
 
-void
-bench_records(enum bench_side side, const char *cipher, size_t record,
+/* One round of one side: a connection written to for `seconds`, then
+ * another read from for about as long. */
+static void
+records_round(enum bench_side side, const char *cipher, size_t record,
     const struct bench_cert *c, const char *daemon_url, double seconds,
-    struct bench_rec_result *out)
+    struct rec_sums *write, struct rec_sums *read)
 {
 	static const struct {
 		const char *cipher, *profile;
@@ -269,8 +278,7 @@ bench_records(enum bench_side side, const char *cipher, size_t record,
 	connect_pair(&m, &p, sv, cipher, c, daemon_url, profile);
 	pthread_t t;
 	pthread_create(&t, NULL, peer_drain, &p);
-	out->write_gbps =
-	    measure_write(&m, record, seconds, &out->write_user_us);
+	measure_write(&m, record, seconds, write);
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(t, NULL);
 	measured_free(&m);
@@ -297,7 +305,7 @@ bench_records(enum bench_side side, const char *cipher, size_t record,
 			bench_die("cannot seal the record stream");
 	touch_stream_from_kernel(&p);
 	pthread_create(&t, NULL, peer_push, &p);
-	out->read_gbps = measure_read(&m, total, record, &out->read_user_us);
+	measure_read(&m, total, read);
 	pthread_join(t, NULL);
 	measured_free(&m);
 	gnutls_deinit(p.tls);
@@ -305,4 +313,36 @@ bench_records(enum bench_side side, const char *cipher, size_t record,
 	free(p.stream);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+static void
+rec_result(const struct rec_sums *write, const struct rec_sums *read,
+    size_t record, struct bench_rec_result *out)
+{
+	out->write_gbps = write->bytes / write->seconds / 1e9;
+	out->write_user_us = write->user_us / (write->bytes / (double)record);
+	out->read_gbps = read->bytes / read->seconds / 1e9;
+	out->read_user_us = read->user_us / (read->bytes / (double)record);
+}
+
+void
+bench_records(const char *cipher, size_t record, const struct bench_cert *c,
+    const char *daemon_url, double seconds, int rounds,
+    struct bench_rec_result *gnutls, struct bench_rec_result *handoff)
+{
+	struct rec_sums write[2], read[2];
+	memset(write, 0, sizeof(write));
+	memset(read, 0, sizeof(read));
+	rounds = rounds < 1 ? 1 : rounds;
+	/* Alternating rounds, as for handshakes (rounds.c). */
+	for (int r = 0; r < rounds; r++) {
+		for (int turn = 0; turn < 2; turn++) {
+			int i = (r + turn) % 2; /* 0: GnuTLS, 1: handoff */
+			records_round(i ? BENCH_HANDOFF : BENCH_GNUTLS, cipher,
+			    record, c, daemon_url, seconds / rounds, &write[i],
+			    &read[i]);
+		}
+	}
+	rec_result(&write[0], &read[0], record, gnutls);
+	rec_result(&write[1], &read[1], record, handoff);
 }

@@ -181,10 +181,19 @@ loop_thread(void *arg)
 	return NULL;
 }
 
+/* Appends every sample of from to to, and frees from. */
+static void
+pool_samples(struct bench_samples *to, struct bench_samples *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		bench_samples_add(to, from->v[i]);
+	bench_samples_free(from);
+}
+
 void
 bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, unsigned clients,
-    double seconds, struct bench_stall_result *out)
+    double seconds, struct bench_stall_pool *pool)
 {
 	struct loop l;
 	int port;
@@ -215,12 +224,10 @@ bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
 	double took = bench_now() - start;
 	l.stop = 1;
 	pthread_join(t, NULL);
-	out->p99_us = bench_quantile(&l.busy, 0.99) * 1e6;
-	out->max_us = bench_quantile(&l.busy, 1.0) * 1e6;
-	out->cpu_p99_us = bench_quantile(&l.busy_cpu, 0.99) * 1e6;
-	out->per_sec = (double)l.done / took;
-	bench_samples_free(&l.busy);
-	bench_samples_free(&l.busy_cpu);
+	pool_samples(&pool->busy, &l.busy);
+	pool_samples(&pool->busy_cpu, &l.busy_cpu);
+	pool->done += l.done;
+	pool->seconds += took;
 	while (l.live != NULL) /* cut short when the load stopped */
 		finish(&l, l.live);
 	handoff_ctx_free(l.hctx);
@@ -229,4 +236,17 @@ bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
 	gnutls_free(l.ticket_key.data);
 	close(l.ep);
 	close(l.lfd);
+}
+
+void
+bench_stall_finish(
+    struct bench_stall_pool *pool, struct bench_stall_result *out)
+{
+	out->p99_us = bench_quantile(&pool->busy, 0.99) * 1e6;
+	out->max_us = bench_quantile(&pool->busy, 1.0) * 1e6;
+	out->cpu_p99_us = bench_quantile(&pool->busy_cpu, 0.99) * 1e6;
+	out->per_sec =
+	    pool->seconds > 0 ? (double)pool->done / pool->seconds : 0;
+	bench_samples_free(&pool->busy);
+	bench_samples_free(&pool->busy_cpu);
 }
