@@ -129,6 +129,14 @@ void bench_run_gnutls_load(
 
 /* ---- rounds.c: both sides of a figure in alternating rounds ---------- */
 
+/* Calls measure(side, seconds / rounds, arg) for side 0 (in-process
+ * GnuTLS) and side 1 (handoff) in each of `rounds` rounds, the side
+ * going first alternating: a VM's speed drifts over seconds, and a side
+ * measured whole before the other would carry the drift into the
+ * ratio.  Every side-by-side figure is taken this way. */
+void bench_alternate(int rounds, double seconds,
+    void (*measure)(int side, double seconds, void *arg), void *arg);
+
 /* Rounds added up: out's rate and per-handshake usage over all of them
  * (bench_hs_total_finish turns the sums into those, and the pooled
  * samples into p50 and p99). */
@@ -138,10 +146,7 @@ void bench_hs_total_finish(
     struct bench_hs_result *total, struct bench_samples *pool);
 
 /* Figure f for in-process GnuTLS (*gnutls) and for `other` (*theirs),
- * `seconds` each, taken in `rounds` rounds in which the sides take turns
- * and the side going first alternates: a VM's speed drifts over seconds,
- * and a side measured whole before the other would carry the drift into
- * the ratio. */
+ * `seconds` each, in `rounds` alternating rounds (bench_alternate). */
 void bench_hs_alternating(const struct bench_hs_figure *f,
     enum bench_side other, double seconds, int rounds,
     struct bench_hs_result *gnutls, struct bench_hs_result *theirs);
@@ -156,21 +161,13 @@ struct bench_stall_result {
 	double per_sec;        /* handshakes completed by the loop */
 };
 
-/* Iterations of one or more runs (rounds), pooled. */
-struct bench_stall_pool {
-	struct bench_samples busy, busy_cpu; /* wall clock, loop's CPU */
-	unsigned long done;                  /* handshakes completed */
-	double seconds;                      /* run time */
-};
-
-/* One single-threaded epoll server under handshake load for `seconds`:
- * how long each loop iteration is busy, added to *pool. */
-void bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, unsigned clients,
-    double seconds, struct bench_stall_pool *pool);
-/* The pooled iterations' p99 and max, and the rate; frees the pool. */
-void bench_stall_finish(
-    struct bench_stall_pool *pool, struct bench_stall_result *out);
+/* One single-threaded epoll server under handshake load: how long one
+ * loop iteration is busy, in process (*gnutls) and through handoffd
+ * (*handoff), `seconds` each in `rounds` alternating rounds
+ * (bench_alternate). */
+void bench_event_loop_stall(const struct bench_cert *c, const char *daemon_url,
+    const char *profile, unsigned clients, double seconds, int rounds,
+    struct bench_stall_result *gnutls, struct bench_stall_result *handoff);
 
 /* ---- records.c -------------------------------------------------------- */
 
@@ -184,7 +181,7 @@ struct bench_rec_result {
 /* Record-layer throughput for one cipher ("AES-128-GCM", ...) and record
  * size: gnutls_record_send/recv (*gnutls) against handoff_write and
  * handoff_read (*handoff), `seconds` each way per side, in `rounds`
- * alternating rounds (as bench_hs_alternating). */
+ * alternating rounds (bench_alternate). */
 void bench_records(const char *cipher, size_t record,
     const struct bench_cert *c, const char *daemon_url, double seconds,
     int rounds, struct bench_rec_result *gnutls,
@@ -238,23 +235,25 @@ struct bench_rate {
 };
 
 /* `threads` threads sign a SHA-256 hash (Ed25519: a 130-byte message,
- * as TLS 1.3 hands it) for `seconds`: with the key read from its file
- * (GnuTLS) or with the key in handoffd (BENCH_KEYONLY, on profile). */
-void bench_sign_rate(enum bench_side side, const struct bench_cert *c,
-    const char *daemon_url, const char *profile, unsigned threads,
-    double seconds, struct bench_rate *out);
+ * as TLS 1.3 hands it) for `seconds` per side: with the key read from
+ * its file (*gnutls), and with the key in handoffd on profile
+ * (*handoff), in `rounds` alternating rounds (bench_alternate). */
+void bench_sign_rates(const struct bench_cert *c, const char *daemon_url,
+    const char *profile, unsigned threads, double seconds, int rounds,
+    struct bench_rate *gnutls, struct bench_rate *handoff);
 
 /* A leaf for localhost signed by ca (the ECDSA certificate, a CA too),
  * DER in memory: the chain the VERIFY figures check. */
 void bench_make_leaf(const struct bench_cert *ca, gnutls_datum_t *leaf_der);
 
 /* `threads` threads verify leaf_der for localhost and the TLS server
- * purpose for `seconds`: in process against ca (GnuTLS), or in handoffd
- * on profile (BENCH_KEYONLY), whose cache may answer. */
-void bench_verify_rate(enum bench_side side, const struct bench_cert *ca,
+ * purpose for `seconds` per side: in process against ca (*gnutls), and
+ * in handoffd on profile (*handoff), whose cache may answer; in `rounds`
+ * alternating rounds (bench_alternate). */
+void bench_verify_rates(const struct bench_cert *ca,
     const gnutls_datum_t *leaf_der, const char *daemon_url,
-    const char *profile, unsigned threads, double seconds,
-    struct bench_rate *out);
+    const char *profile, unsigned threads, double seconds, int rounds,
+    struct bench_rate *gnutls, struct bench_rate *handoff);
 
 /* ---- ipc_rtt.c -------------------------------------------------------- */
 

@@ -61,9 +61,16 @@ run_thread(void *p)
 	return NULL;
 }
 
+/* What one side's rounds did, added up (rate_result). */
+struct rate_pool {
+	struct bench_samples lat; /* us */
+	unsigned long count, failures;
+	double seconds;
+};
+
 static void
 run(int (*op)(void *), void *arg, unsigned threads, double seconds,
-    struct bench_rate *out)
+    struct rate_pool *pool)
 {
 	struct runner r;
 	memset(&r, 0, sizeof(r));
@@ -79,12 +86,24 @@ run(int (*op)(void *), void *arg, unsigned threads, double seconds,
 		pthread_create(&t[i], NULL, run_thread, &r);
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
-	out->per_sec = (double)r.count / (bench_now() - start);
-	out->p50_us = bench_quantile(&r.lat, 0.5);
-	out->p99_us = bench_quantile(&r.lat, 0.99);
-	out->failures = r.failures;
+	pool->seconds += bench_now() - start;
+	pool->count += r.count;
+	pool->failures += r.failures;
+	for (size_t i = 0; i < r.lat.n; i++)
+		bench_samples_add(&pool->lat, r.lat.v[i]);
 	bench_samples_free(&r.lat);
 	pthread_mutex_destroy(&r.lock);
+}
+
+static void
+rate_result(struct rate_pool *pool, struct bench_rate *out)
+{
+	out->per_sec =
+	    pool->seconds > 0 ? (double)pool->count / pool->seconds : 0;
+	out->p50_us = bench_quantile(&pool->lat, 0.5);
+	out->p99_us = bench_quantile(&pool->lat, 0.99);
+	out->failures = pool->failures;
+	bench_samples_free(&pool->lat);
 }
 
 static struct handoff_ctx *
@@ -147,10 +166,11 @@ tls13_algorithm(gnutls_privkey_t key)
 	}
 }
 
-void
-bench_sign_rate(enum bench_side side, const struct bench_cert *c,
+/* One round of one side's signatures. */
+static void
+sign_round(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, unsigned threads,
-    double seconds, struct bench_rate *out)
+    double seconds, struct rate_pool *pool)
 {
 	struct signer s;
 	struct handoff_ctx *ctx = NULL;
@@ -165,7 +185,7 @@ bench_sign_rate(enum bench_side side, const struct bench_cert *c,
 	}
 	s.algo = tls13_algorithm(s.key);
 	s.whole_message = s.algo == GNUTLS_SIGN_EDDSA_ED25519;
-	run(sign_once, &s, threads, seconds, out);
+	run(sign_once, &s, threads, seconds, pool);
 	gnutls_privkey_deinit(s.key);
 	handoff_ctx_free(ctx);
 }
@@ -210,18 +230,19 @@ verify_in_handoffd(void *arg)
 	return status == 0 ? 0 : -1;
 }
 
-void
-bench_verify_rate(enum bench_side side, const struct bench_cert *ca,
+/* One round of one side's verifications. */
+static void
+verify_round(enum bench_side side, const struct bench_cert *ca,
     const gnutls_datum_t *leaf_der, const char *daemon_url,
     const char *profile, unsigned threads, double seconds,
-    struct bench_rate *out)
+    struct rate_pool *pool)
 {
 	struct verifier v;
 	memset(&v, 0, sizeof(v));
 	v.leaf_der = leaf_der;
 	if (side == BENCH_KEYONLY) {
 		v.ctx = new_ctx(daemon_url, profile);
-		run(verify_in_handoffd, &v, threads, seconds, out);
+		run(verify_in_handoffd, &v, threads, seconds, pool);
 		handoff_ctx_free(v.ctx);
 		return;
 	}
@@ -229,6 +250,65 @@ bench_verify_rate(enum bench_side side, const struct bench_cert *ca,
 	    gnutls_x509_trust_list_add_trust_file(
 	        v.list, ca->cert, NULL, GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
 		bench_die("cannot load %s as a CA", ca->cert);
-	run(verify_in_process, &v, threads, seconds, out);
+	run(verify_in_process, &v, threads, seconds, pool);
 	gnutls_x509_trust_list_deinit(v.list, 1);
+}
+
+/* ---- both sides in alternating rounds -------------------------------- */
+
+/* The state of bench_sign_rates' or bench_verify_rates' rounds. */
+struct rate_rounds {
+	const struct bench_cert *cert;  /* signing key, or the CA */
+	const gnutls_datum_t *leaf_der; /* NULL: signatures */
+	const char *daemon_url, *profile;
+	unsigned threads;
+	struct rate_pool pool[2];
+};
+
+static void
+rate_turn(int side, double seconds, void *arg)
+{
+	struct rate_rounds *r = arg;
+	enum bench_side s = side ? BENCH_KEYONLY : BENCH_GNUTLS;
+	if (r->leaf_der == NULL)
+		sign_round(s, r->cert, r->daemon_url, r->profile, r->threads,
+		    seconds, &r->pool[side]);
+	else
+		verify_round(s, r->cert, r->leaf_der, r->daemon_url,
+		    r->profile, r->threads, seconds, &r->pool[side]);
+}
+
+static void
+rates(struct rate_rounds *r, double seconds, int rounds,
+    struct bench_rate *gnutls, struct bench_rate *handoff)
+{
+	bench_alternate(rounds, seconds, rate_turn, r);
+	rate_result(&r->pool[0], gnutls);
+	rate_result(&r->pool[1], handoff);
+}
+
+void
+bench_sign_rates(const struct bench_cert *c, const char *daemon_url,
+    const char *profile, unsigned threads, double seconds, int rounds,
+    struct bench_rate *gnutls, struct bench_rate *handoff)
+{
+	struct rate_rounds r = {.cert = c,
+	    .daemon_url = daemon_url,
+	    .profile = profile,
+	    .threads = threads};
+	rates(&r, seconds, rounds, gnutls, handoff);
+}
+
+void
+bench_verify_rates(const struct bench_cert *ca, const gnutls_datum_t *leaf_der,
+    const char *daemon_url, const char *profile, unsigned threads,
+    double seconds, int rounds, struct bench_rate *gnutls,
+    struct bench_rate *handoff)
+{
+	struct rate_rounds r = {.cert = ca,
+	    .leaf_der = leaf_der,
+	    .daemon_url = daemon_url,
+	    .profile = profile,
+	    .threads = threads};
+	rates(&r, seconds, rounds, gnutls, handoff);
 }

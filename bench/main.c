@@ -336,21 +336,8 @@ run_stall(const struct bench_cert *certs, const char *url, double secs,
 	section("Event-loop stall: one epoll thread under handshake load "
 	        "(us busy per iteration)");
 	struct bench_stall_result g, h;
-	struct bench_stall_pool pool[2];
-	memset(pool, 0, sizeof(pool));
-	/* Alternating rounds, as for handshakes (rounds.c). */
-	for (int r = 0; r < rounds; r++) {
-		for (int turn = 0; turn < 2; turn++) {
-			int side = (r + turn) % 2; /* 0: GnuTLS, 1: handoff */
-			bench_event_loop_stall(
-			    side ? BENCH_HANDOFF : BENCH_GNUTLS,
-			    &certs[BENCH_ECDSA], side ? url : NULL,
-			    side ? profile_of[BENCH_ECDSA] : NULL, 2 * cpus,
-			    secs / rounds, &pool[side]);
-		}
-	}
-	bench_stall_finish(&pool[0], &g);
-	bench_stall_finish(&pool[1], &h);
+	bench_event_loop_stall(&certs[BENCH_ECDSA], url,
+	    profile_of[BENCH_ECDSA], 2 * cpus, secs, rounds, &g, &h);
 	add_row("stall", "ECDSA-P256 loop iteration p99", "us", g.p99_us,
 	    h.p99_us, 1);
 	add_row("stall", "ECDSA-P256 loop iteration max", "us", g.max_us,
@@ -453,10 +440,8 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 	char profile[32], name[96];
 	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
 		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
-		bench_sign_rate(
-		    BENCH_GNUTLS, &certs[k], NULL, NULL, 2 * cpus, secs, &g);
-		bench_sign_rate(BENCH_KEYONLY, &certs[k], url, profile,
-		    2 * cpus, secs, &h);
+		bench_sign_rates(
+		    &certs[k], url, profile, 2 * cpus, secs, rounds, &g, &h);
 		snprintf(name, sizeof(name), "%s sign", bench_key_names[k]);
 		add_row("sign", name, "ops/s", g.per_sec, h.per_sec, 0);
 		snprintf(name, sizeof(name), "%s sign latency p50",
@@ -474,12 +459,10 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 	int pid;
 	const char *nocache = bench_daemon_start_with(
 	    handoffd, dir, certs, cpus, "verify_cache_size = 0\n", &pid);
-	bench_verify_rate(
-	    BENCH_GNUTLS, ca, &leaf, NULL, NULL, 2 * cpus, secs, &g);
 	for (int hit = 0; hit < 2; hit++) {
 		struct bench_rate v;
-		bench_verify_rate(BENCH_KEYONLY, ca, &leaf,
-		    hit ? url : nocache, "ecdsa", 2 * cpus, secs, &v);
+		bench_verify_rates(ca, &leaf, hit ? url : nocache, "ecdsa",
+		    2 * cpus, secs, rounds, &g, &v);
 		snprintf(name, sizeof(name), "ECDSA-P256 chain verify, %s",
 		    hit ? "cache hit" : "cache miss");
 		add_row("verify", name, "ops/s", g.per_sec, v.per_sec, 0);

@@ -325,24 +325,34 @@ rec_result(const struct rec_sums *write, const struct rec_sums *read,
 	out->read_user_us = read->user_us / (read->bytes / (double)record);
 }
 
+/* bench_records' state across its rounds. */
+struct records_rounds {
+	const char *cipher;
+	size_t record;
+	const struct bench_cert *cert;
+	const char *daemon_url;
+	struct rec_sums write[2], read[2];
+};
+
+static void
+records_turn(int side, double seconds, void *arg)
+{
+	struct records_rounds *r = arg;
+	records_round(side ? BENCH_HANDOFF : BENCH_GNUTLS, r->cipher,
+	    r->record, r->cert, r->daemon_url, seconds, &r->write[side],
+	    &r->read[side]);
+}
+
 void
 bench_records(const char *cipher, size_t record, const struct bench_cert *c,
     const char *daemon_url, double seconds, int rounds,
     struct bench_rec_result *gnutls, struct bench_rec_result *handoff)
 {
-	struct rec_sums write[2], read[2];
-	memset(write, 0, sizeof(write));
-	memset(read, 0, sizeof(read));
-	rounds = rounds < 1 ? 1 : rounds;
-	/* Alternating rounds, as for handshakes (rounds.c). */
-	for (int r = 0; r < rounds; r++) {
-		for (int turn = 0; turn < 2; turn++) {
-			int i = (r + turn) % 2; /* 0: GnuTLS, 1: handoff */
-			records_round(i ? BENCH_HANDOFF : BENCH_GNUTLS, cipher,
-			    record, c, daemon_url, seconds / rounds, &write[i],
-			    &read[i]);
-		}
-	}
-	rec_result(&write[0], &read[0], record, gnutls);
-	rec_result(&write[1], &read[1], record, handoff);
+	struct records_rounds r = {.cipher = cipher,
+	    .record = record,
+	    .cert = c,
+	    .daemon_url = daemon_url};
+	bench_alternate(rounds, seconds, records_turn, &r);
+	rec_result(&r.write[0], &r.read[0], record, gnutls);
+	rec_result(&r.write[1], &r.read[1], record, handoff);
 }

@@ -45,26 +45,44 @@ bench_hs_total_finish(
 }
 
 void
+bench_alternate(int rounds, double seconds,
+    void (*measure)(int side, double seconds, void *arg), void *arg)
+{
+	rounds = rounds < 1 ? 1 : rounds;
+	for (int r = 0; r < rounds; r++)
+		for (int turn = 0; turn < 2; turn++)
+			measure((r + turn) % 2, seconds / rounds, arg);
+}
+
+/* bench_hs_alternating's state across its rounds. */
+struct hs_rounds {
+	const struct bench_hs_figure *figure;
+	enum bench_side sides[2];
+	struct bench_samples pool[2];
+	struct bench_hs_result *total[2];
+};
+
+static void
+hs_round(int side, double seconds, void *arg)
+{
+	struct hs_rounds *h = arg;
+	struct bench_hs_result one;
+	bench_hs_measure(
+	    h->figure, h->sides[side], seconds, &h->pool[side], &one);
+	bench_hs_total_add(h->total[side], &one);
+}
+
+void
 bench_hs_alternating(const struct bench_hs_figure *f, enum bench_side other,
     double seconds, int rounds, struct bench_hs_result *gnutls,
     struct bench_hs_result *theirs)
 {
-	struct bench_samples pool[2];
-	struct bench_hs_result *total[2] = {gnutls, theirs};
-	const enum bench_side sides[2] = {BENCH_GNUTLS, other};
-	memset(pool, 0, sizeof(pool));
+	struct hs_rounds h = {.figure = f,
+	    .sides = {BENCH_GNUTLS, other},
+	    .total = {gnutls, theirs}};
 	memset(gnutls, 0, sizeof(*gnutls));
 	memset(theirs, 0, sizeof(*theirs));
-	rounds = rounds < 1 ? 1 : rounds;
-	for (int r = 0; r < rounds; r++) {
-		for (int turn = 0; turn < 2; turn++) {
-			int i = (r + turn) % 2;
-			struct bench_hs_result one;
-			bench_hs_measure(
-			    f, sides[i], seconds / rounds, &pool[i], &one);
-			bench_hs_total_add(total[i], &one);
-		}
-	}
+	bench_alternate(rounds, seconds, hs_round, &h);
 	for (int i = 0; i < 2; i++)
-		bench_hs_total_finish(total[i], &pool[i]);
+		bench_hs_total_finish(h.total[i], &h.pool[i]);
 }

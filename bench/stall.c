@@ -190,10 +190,18 @@ pool_samples(struct bench_samples *to, struct bench_samples *from)
 	bench_samples_free(from);
 }
 
-void
-bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
+/* Iterations of one side's rounds, pooled. */
+struct stall_pool {
+	struct bench_samples busy, busy_cpu; /* wall clock, loop's CPU */
+	unsigned long done;                  /* handshakes completed */
+	double seconds;                      /* run time */
+};
+
+/* One round of one side: the loop under load for `seconds`. */
+static void
+stall_round(enum bench_side side, const struct bench_cert *c,
     const char *daemon_url, const char *profile, unsigned clients,
-    double seconds, struct bench_stall_pool *pool)
+    double seconds, struct stall_pool *pool)
 {
 	struct loop l;
 	int port;
@@ -238,9 +246,8 @@ bench_event_loop_stall(enum bench_side side, const struct bench_cert *c,
 	close(l.lfd);
 }
 
-void
-bench_stall_finish(
-    struct bench_stall_pool *pool, struct bench_stall_result *out)
+static void
+stall_result(struct stall_pool *pool, struct bench_stall_result *out)
 {
 	out->p99_us = bench_quantile(&pool->busy, 0.99) * 1e6;
 	out->max_us = bench_quantile(&pool->busy, 1.0) * 1e6;
@@ -249,4 +256,35 @@ bench_stall_finish(
 	    pool->seconds > 0 ? (double)pool->done / pool->seconds : 0;
 	bench_samples_free(&pool->busy);
 	bench_samples_free(&pool->busy_cpu);
+}
+
+/* bench_event_loop_stall's state across its rounds. */
+struct stall_rounds {
+	const struct bench_cert *cert;
+	const char *daemon_url, *profile;
+	unsigned clients;
+	struct stall_pool pool[2];
+};
+
+static void
+stall_turn(int side, double seconds, void *arg)
+{
+	struct stall_rounds *r = arg;
+	stall_round(side ? BENCH_HANDOFF : BENCH_GNUTLS, r->cert,
+	    side ? r->daemon_url : NULL, side ? r->profile : NULL, r->clients,
+	    seconds, &r->pool[side]);
+}
+
+void
+bench_event_loop_stall(const struct bench_cert *c, const char *daemon_url,
+    const char *profile, unsigned clients, double seconds, int rounds,
+    struct bench_stall_result *gnutls, struct bench_stall_result *handoff)
+{
+	struct stall_rounds r = {.cert = c,
+	    .daemon_url = daemon_url,
+	    .profile = profile,
+	    .clients = clients};
+	bench_alternate(rounds, seconds, stall_turn, &r);
+	stall_result(&r.pool[0], gnutls);
+	stall_result(&r.pool[1], handoff);
 }
