@@ -31,8 +31,8 @@ static double limit_per_sec[BENCH_KEY_COUNT];
 static struct bench_added_latency latency; /* run_latency's */
 static unsigned memory_in_flight;          /* run_memory's handshakes */
 static int quick;
-/* Each handshake figure's sides take turns in this many rounds
- * (rounds.c): 5 of 1 s in a full run, 2 of 0.5 s with --quick. */
+/* Every side-by-side figure's sides take turns in this many rounds
+ * (bench_alternate): 5 of 1 s in a full run, 2 of 0.5 s with --quick. */
 static int rounds;
 static const char *only; /* run one section (--only NAME), or NULL */
 

@@ -1,13 +1,15 @@
 /*
- * rounds.c - both sides of a handshake figure measured in alternating
- * rounds.  On this kind of machine (a VM on a shared host) the speed
- * drifts over seconds: in-process GnuTLS measured for five seconds and
- * then handoff for five carried that drift into the ratio (the same
- * build read GnuTLS at 2222 and 2778 ECDSA handshakes/s in two runs).  Taken
- * in short rounds, the sides taking turns and the one going first
- * alternating, both see the same stretch of the host's speed.  A round's
- * counts, run time and usage add up; the latency quantiles come from the
- * rounds' samples pooled.
+ * rounds.c - both sides of a figure measured in alternating rounds.  On
+ * this kind of machine (a VM on a shared host) the speed drifts over
+ * seconds: in-process GnuTLS measured for five seconds and then handoff
+ * for five carried that drift into the ratio (the same build read GnuTLS
+ * at 2222 and at 2778 ECDSA handshakes/s in two runs).  Taken in short
+ * rounds, the sides taking turns and the one going first alternating,
+ * both see the same stretch of the host's speed.  bench_alternate runs
+ * the rounds of any figure (handshakes, records, the stall, signatures
+ * and verifications); for handshakes, a round's counts, run time and
+ * usage add up here, and the latency quantiles come from the rounds'
+ * samples pooled.
  */
 #include <string.h>
 
