@@ -5,6 +5,7 @@
  * and optionally JSON (--json) and a PNG chart (--png, gnuplot).
  *
  *   handoff-bench [--quick] [--json FILE] [--png FILE] [--handoffd PATH]
+ *                 [--only SECTION]
  *
  * --quick runs a subset with short measurements (under a minute); the
  * full run takes a few minutes.  Ratios are handoff / GnuTLS for rates
@@ -38,6 +39,10 @@ static int quick;
  * (bench_alternate): 5 of 1 s in a full run, 2 of 0.5 s with --quick. */
 static int rounds;
 static const char *only; /* run one section (--only NAME), or NULL */
+
+/* What --only takes: every name wanted() is asked about. */
+static const char *const sections[] = {"server", "latency", "scaling",
+    "keyonly", "client", "records", "stall", "memory"};
 
 static int
 wanted(const char *name)
@@ -619,9 +624,23 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
-	    "[--handoffd PATH]\n"
+	    "[--handoffd PATH] [--only SECTION]\n"
 	    "Measures handoff against in-process GnuTLS on this "
-	    "machine; see bench/README.md.\n");
+	    "machine; see bench/README.md.\n"
+	    "SECTION: one of");
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		fprintf(f, " %s", sections[i]);
+	fprintf(f, "\n");
+}
+
+/* 1 if name is one of the sections --only takes. */
+static int
+known_section(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strcmp(sections[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -639,7 +658,16 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "qj:p:d:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q': quick = 1; break;
-		case 'o': only = optarg; break;
+		case 'o':
+			only = optarg;
+			if (!known_section(only)) {
+				fprintf(stderr,
+				    "handoff-bench: no section \"%s\"\n",
+				    only);
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'j': json = optarg; break;
 		case 'p': png = optarg; break;
 		case 'd':

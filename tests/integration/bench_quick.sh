@@ -5,6 +5,15 @@
 source "$(dirname "$0")/lib.sh"
 : "${HANDOFF_BENCH:?run through ctest}"
 
+# A section --only does not know is refused at once, naming the ones it
+# knows, rather than running nothing.
+rc=0
+"$HANDOFF_BENCH" --only nosuch --handoffd "$HANDOFFD" >"$T/only.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'no section "nosuch"' "$T/only.log" &&
+	grep -q 'SECTION: one of server latency scaling keyonly client records stall memory' "$T/only.log" ||
+	fail "--only nosuch: exit $rc, $(cat "$T/only.log")"
+pass "--only refuses an unknown section and lists the known ones"
+
 start=$SECONDS
 "$HANDOFF_BENCH" --quick --json "$T/bench.json" --png "$T/bench.png" \
 	--handoffd "$HANDOFFD" >"$T/bench.log" 2>&1 ||
