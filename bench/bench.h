@@ -27,6 +27,9 @@ struct bench_samples {
 	size_t n, cap;
 };
 void bench_samples_add(struct bench_samples *s, double x);
+/* Adds every sample of from to to (rounds and threads pooled). */
+void bench_samples_append(
+    struct bench_samples *to, const struct bench_samples *from);
 /* Quantile q in 0..1 (sorts in place); 0 when empty. */
 double bench_quantile(struct bench_samples *s, double q);
 void bench_samples_free(struct bench_samples *s);

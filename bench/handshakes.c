@@ -272,8 +272,8 @@ run_load(struct load *l, unsigned clients, double seconds,
 	out->per_sec = (double)l->count / took;
 	out->p50_us = bench_quantile(&l->lat, 0.50) * 1e6;
 	out->p99_us = bench_quantile(&l->lat, 0.99) * 1e6;
-	for (size_t i = 0; l->pool != NULL && i < l->lat.n; i++)
-		bench_samples_add(l->pool, l->lat.v[i]);
+	if (l->pool != NULL)
+		bench_samples_append(l->pool, &l->lat);
 	bench_samples_free(&l->lat);
 	gnutls_certificate_free_credentials(l->cred);
 	gnutls_priority_deinit(l->prio);

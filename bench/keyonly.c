@@ -54,8 +54,7 @@ run_thread(void *p)
 	pthread_mutex_lock(&r->lock);
 	r->count += count;
 	r->failures += failures;
-	for (size_t i = 0; i < lat.n; i++)
-		bench_samples_add(&r->lat, lat.v[i]);
+	bench_samples_append(&r->lat, &lat);
 	pthread_mutex_unlock(&r->lock);
 	bench_samples_free(&lat);
 	return NULL;
@@ -89,8 +88,7 @@ run(int (*op)(void *), void *arg, unsigned threads, double seconds,
 	pool->seconds += bench_now() - start;
 	pool->count += r.count;
 	pool->failures += r.failures;
-	for (size_t i = 0; i < r.lat.n; i++)
-		bench_samples_add(&pool->lat, r.lat.v[i]);
+	bench_samples_append(&pool->lat, &r.lat);
 	bench_samples_free(&r.lat);
 	pthread_mutex_destroy(&r.lock);
 }

@@ -181,15 +181,6 @@ loop_thread(void *arg)
 	return NULL;
 }
 
-/* Appends every sample of from to to, and frees from. */
-static void
-pool_samples(struct bench_samples *to, struct bench_samples *from)
-{
-	for (size_t i = 0; i < from->n; i++)
-		bench_samples_add(to, from->v[i]);
-	bench_samples_free(from);
-}
-
 /* Iterations of one side's rounds, pooled. */
 struct stall_pool {
 	struct bench_samples busy, busy_cpu; /* wall clock, loop's CPU */
@@ -232,8 +223,10 @@ stall_round(enum bench_side side, const struct bench_cert *c,
 	double took = bench_now() - start;
 	l.stop = 1;
 	pthread_join(t, NULL);
-	pool_samples(&pool->busy, &l.busy);
-	pool_samples(&pool->busy_cpu, &l.busy_cpu);
+	bench_samples_append(&pool->busy, &l.busy);
+	bench_samples_append(&pool->busy_cpu, &l.busy_cpu);
+	bench_samples_free(&l.busy);
+	bench_samples_free(&l.busy_cpu);
 	pool->done += l.done;
 	pool->seconds += took;
 	while (l.live != NULL) /* cut short when the load stopped */

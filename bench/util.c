@@ -62,6 +62,14 @@ bench_quantile(struct bench_samples *s, double q)
 }
 
 void
+bench_samples_append(
+    struct bench_samples *to, const struct bench_samples *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		bench_samples_add(to, from->v[i]);
+}
+
+void
 bench_samples_free(struct bench_samples *s)
 {
 	free(s->v);
