@@ -53,11 +53,13 @@ void bench_make_certs(const char *dir, struct bench_cert *out);
 /* ---- daemon.c: a handoffd child ---------------------------------------- */
 
 /* Starts handoffd with one profile per certificate ("ecdsa", "rsa",
- * "ed25519") and `workers` workers; waits until it answers.  Returns the
- * URL (allocated; freed at exit) and the child's pid in *pid. */
+ * "ed25519") and `workers` workers, its client cache off (full client
+ * handshakes, like GnuTLS's); waits until it answers.  Returns the URL
+ * (allocated; freed at exit) and the child's pid in *pid. */
 const char *bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid);
-/* The same with more lines for its [daemon] section ("key = value\n"). */
+/* The same with the lines given for its [daemon] section ("key =
+ * value\n") instead: the client cache at its default unless they say. */
 const char *bench_daemon_start_with(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, const char *daemon_lines,
     int *pid);
@@ -89,6 +91,9 @@ struct bench_hs_result {
 	double p50_us, p99_us;
 	double seconds; /* how long the load ran */
 	unsigned long count, failures;
+	/* Handshakes of a resumed figure that ran full instead (counted in
+	 * count: the figure is then partly full handshakes). */
+	unsigned long unresumed;
 	/* What each handshake cost the measured side: its processes (the
 	 * servers, in process or libhandoff's callers; for client
 	 * handshakes, the clients) and handoffd. */
@@ -105,8 +110,11 @@ struct bench_hs_figure {
 	 * ignores them); the daemon's usage goes to out->daemon. */
 	const char *daemon_url, *profile;
 	int daemon_pid;
-	int resumed;      /* server role: clients resume their first ticket */
-	unsigned servers; /* server role: server threads per process */
+	/* Server role: each load client resumes its first session's ticket.
+	 * Client role: GnuTLS clients the same; libhandoff's clients through
+	 * handoffd's client cache, which daemon_url's handoffd must have. */
+	int resumed;
+	unsigned servers;   /* server role: server threads per process */
 	unsigned processes; /* server role: processes (> 1: forked callers) */
 	unsigned clients;   /* load threads */
 };

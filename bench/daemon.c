@@ -16,7 +16,9 @@ const char *
 bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid)
 {
-	return bench_daemon_start_with(handoffd, dir, certs, workers, "", pid);
+	/* Client figures are full handshakes, like GnuTLS's. */
+	return bench_daemon_start_with(
+	    handoffd, dir, certs, workers, "client_cache_size = 0\n", pid);
 }
 
 const char *
@@ -39,9 +41,7 @@ bench_daemon_start_with(const char *handoffd, const char *dir,
 		bench_die("cannot write %s", conf);
 	fprintf(f,
 	    "[daemon]\nlisten = %s\nworkers = %u\nmax_sessions = 100000\n"
-	    "log_level = warning\n"
-	    /* Client figures are full handshakes, like GnuTLS's. */
-	    "client_cache_size = 0\n%s",
+	    "log_level = warning\n%s",
 	    url, workers, daemon_lines);
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f,

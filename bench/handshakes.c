@@ -5,7 +5,11 @@
  * A service connection is: TCP connect, TLS 1.3 handshake, the server
  * writes one byte, the client reads it (taking the NewSessionTickets on
  * the way), both close without close_notify.  Latency is measured by the
- * client from connect to that byte.  The server is a pool of blocking
+ * client from connect to that byte.  In a resumed figure each client
+ * first makes one full handshake for a ticket, not counted; GnuTLS
+ * clients then resume with that session, libhandoff's through handoffd's
+ * client cache, which the caller's relay of the ticket filled; any that
+ * ran full instead are counted.  The server is a pool of blocking
  * threads that accept on one socket: in process (GnuTLS), through
  * handoffd (libhandoff, the keys in the daemon), or GnuTLS in process
  * with only its key in handoffd (handoff_gnutls.h).
@@ -145,13 +149,15 @@ struct load {
 	struct bench_samples lat;
 	struct bench_samples *pool; /* also gets every sample, or NULL */
 	unsigned long count, failures;
+	unsigned long unresumed; /* meant to resume, ran full */
 	pthread_mutex_t lock;
 };
 
 /* One GnuTLS client connection; *data in: session to resume, out: the
- * session to resume next time (when asked). */
+ * session to resume next time (when asked).  *resumed: whether it did. */
 static int
-gnutls_client_one(struct load *l, int fd, gnutls_datum_t *data, int keep)
+gnutls_client_one(
+    struct load *l, int fd, gnutls_datum_t *data, int keep, int *resumed)
 {
 	gnutls_session_t tls;
 	int ret;
@@ -174,6 +180,7 @@ gnutls_client_one(struct load *l, int fd, gnutls_datum_t *data, int keep)
 		} while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
 		ret = ret == 1 ? 0 : -1;
 	}
+	*resumed = ret == 0 && gnutls_session_is_resumed(tls);
 	if (ret == 0 && keep) {
 		gnutls_free(data->data);
 		data->data = NULL;
@@ -184,8 +191,10 @@ gnutls_client_one(struct load *l, int fd, gnutls_datum_t *data, int keep)
 	return ret;
 }
 
+/* One libhandoff client connection; handoffd resumes it when its client
+ * cache holds a ticket for the server (relayed by an earlier one). */
 static int
-handoff_client_one(struct load *l, int fd)
+handoff_client_one(struct load *l, int fd, int *resumed)
 {
 	struct handoff_conn *conn = NULL;
 	char byte;
@@ -193,7 +202,23 @@ handoff_client_one(struct load *l, int fd)
 	if (handoff_connect_socket(l->hctx, &conn, fd, "localhost") == 0 &&
 	    handoff_handshake(conn) == 0 && handoff_read(conn, &byte, 1) == 1)
 		ret = 0;
+	*resumed = ret == 0 && handoff_conn_resumed(conn) == 1;
 	handoff_conn_free(conn);
+	return ret;
+}
+
+/* One connection by this load's clients; *data as gnutls_client_one's. */
+static int
+client_one(struct load *l, gnutls_datum_t *data, int keep, int *resumed)
+{
+	int fd = bench_connect(l->port), ret = -1;
+	*resumed = 0;
+	if (fd >= 0) {
+		ret = l->client_side == BENCH_HANDOFF
+		    ? handoff_client_one(l, fd, resumed)
+		    : gnutls_client_one(l, fd, data, keep, resumed);
+		close(fd);
+	}
 	return ret;
 }
 
@@ -202,26 +227,18 @@ load_thread(void *arg)
 {
 	struct load *l = arg;
 	gnutls_datum_t data = {NULL, 0};
-	unsigned long count = 0, failures = 0;
-	if (l->resumed) { /* one full handshake for the ticket */
-		int fd = bench_connect(l->port);
-		if (fd < 0 || gnutls_client_one(l, fd, &data, 1) != 0)
-			failures++;
-		if (fd >= 0)
-			close(fd);
-	}
+	unsigned long count = 0, failures = 0, unresumed = 0;
+	int resumed;
+	/* One full handshake for the ticket: GnuTLS clients keep it, and
+	 * libhandoff's relays it to handoffd's client cache. */
+	if (l->resumed && client_one(l, &data, 1, &resumed) != 0)
+		failures++;
 	while (bench_now() < l->end) {
 		double t0 = bench_now();
-		int fd = bench_connect(l->port), ret = -1;
-		if (fd >= 0) {
-			ret = l->client_side == BENCH_HANDOFF
-			    ? handoff_client_one(l, fd)
-			    : gnutls_client_one(l, fd, &data, 0);
-			close(fd);
-		}
-		if (ret == 0) {
+		if (client_one(l, &data, 0, &resumed) == 0) {
 			count++;
 			bench_samples_add(&l->lat, bench_now() - t0);
+			unresumed += l->resumed && !resumed;
 		} else {
 			failures++;
 		}
@@ -230,6 +247,7 @@ load_thread(void *arg)
 	pthread_mutex_lock(&l->lock);
 	l->count += count;
 	l->failures += failures;
+	l->unresumed += unresumed;
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
 }
@@ -268,6 +286,7 @@ run_load(struct load *l, unsigned clients, double seconds,
 	double took = bench_now() - start;
 	out->count = l->count;
 	out->failures = l->failures;
+	out->unresumed = l->unresumed;
 	out->seconds = took;
 	out->per_sec = (double)l->count / took;
 	out->p50_us = bench_quantile(&l->lat, 0.50) * 1e6;
@@ -385,6 +404,7 @@ client_handshakes(const struct bench_hs_figure *f, enum bench_side side,
 	struct load l;
 	memset(&l, 0, sizeof(l));
 	l.port = port;
+	l.resumed = f->resumed;
 	l.client_side = side;
 	l.trust = f->cert->cert; /* self-signed: its own trust anchor */
 	l.pool = pool;

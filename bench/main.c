@@ -127,6 +127,29 @@ add_usage_rows(const char *section, const char *name,
 	print_usage_split(section, g, h);
 }
 
+/* The rows of one handshake figure: rate, latency p50 and p99, and what
+ * a handshake cost each side; then any failures, and any handshakes of
+ * a resumed figure that ran full, which make it partly a full one. */
+static void
+add_hs_rows(const char *section, const char *name,
+    const struct bench_hs_result *g, const struct bench_hs_result *h)
+{
+	char row[128];
+	add_row(section, name, "hs/s", g->per_sec, h->per_sec, 0);
+	snprintf(row, sizeof(row), "%s latency p50", name);
+	add_row(section, row, "us", g->p50_us, h->p50_us, 1);
+	snprintf(row, sizeof(row), "%s latency p99", name);
+	add_row(section, row, "us", g->p99_us, h->p99_us, 1);
+	add_usage_rows(section, name, g, h);
+	if (g->failures + h->failures > 0)
+		printf("  (failures: GnuTLS %lu, handoff %lu)\n", g->failures,
+		    h->failures);
+	if (g->unresumed + h->unresumed > 0)
+		printf("  (did not resume, ran full: GnuTLS %lu of %lu, "
+		       "handoff %lu of %lu)\n",
+		    g->unresumed, g->count, h->unresumed, h->count);
+}
+
 static void
 run_server_handshakes(const struct bench_cert *certs, const char *url,
     int daemon_pid, double secs, unsigned cpus)
@@ -153,21 +176,7 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			char name[96];
 			snprintf(name, sizeof(name), "%s %s",
 			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_row(
-			    "server", name, "hs/s", g.per_sec, h.per_sec, 0);
-			snprintf(name, sizeof(name), "%s %s latency p50",
-			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_row("server", name, "us", g.p50_us, h.p50_us, 1);
-			snprintf(name, sizeof(name), "%s %s latency p99",
-			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_row("server", name, "us", g.p99_us, h.p99_us, 1);
-			snprintf(name, sizeof(name), "%s %s",
-			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_usage_rows("server", name, &g, &h);
-			if (g.failures + h.failures > 0)
-				printf(
-				    "  (failures: GnuTLS %lu, handoff %lu)\n",
-				    g.failures, h.failures);
+			add_hs_rows("server", name, &g, &h);
 			if (!resumed && limit_per_sec[k] > 0)
 				printf("  %-44s %11.0f%% %11.0f%%  of each "
 				       "side's crypto limit (%.0f, %.0f "
@@ -259,33 +268,40 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 	print_usage_split("server", g, h);
 }
 
+/* Resumed client handshakes need handoffd's client cache, which the
+ * run's daemon keeps off (its full figures must be full): a daemon of
+ * their own, with the cache at its default. */
 static void
 run_client_handshakes(const struct bench_cert *certs, const char *url,
-    int daemon_pid, double secs, unsigned cpus)
+    int daemon_pid, const char *handoffd, const char *dir, double secs,
+    unsigned cpus)
 {
-	section("Client handshakes with chain verification (handshakes/s)");
+	section("Client handshakes with chain verification (handshakes/s; "
+	        "latency us)");
+	int cache_pid;
+	const char *cache_url = bench_daemon_start_with(
+	    handoffd, dir, certs, cpus, "", &cache_pid);
 	int kinds = quick ? 1 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
-		struct bench_hs_result g, h;
-		struct bench_hs_figure f = {.role = BENCH_CLIENT_ROLE,
-		    .cert = &certs[k],
-		    .daemon_url = url,
-		    .profile = profile_of[k],
-		    .daemon_pid = daemon_pid,
-		    .clients = 4 * cpus};
-		bench_hs_alternating(&f, BENCH_HANDOFF, secs, rounds, &g, &h);
-		char name[96];
-		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
-		add_row("client", name, "hs/s", g.per_sec, h.per_sec, 0);
-		if (g.failures + h.failures > 0)
-			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
-			    g.failures, h.failures);
-		snprintf(name, sizeof(name), "%s full latency p50",
-		    bench_key_names[k]);
-		add_row("client", name, "us", g.p50_us, h.p50_us, 1);
-		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
-		add_usage_rows("client", name, &g, &h);
+		for (int resumed = 0; resumed < 2; resumed++) {
+			struct bench_hs_result g, h;
+			struct bench_hs_figure f = {.role = BENCH_CLIENT_ROLE,
+			    .cert = &certs[k],
+			    .daemon_url = resumed ? cache_url : url,
+			    .profile = profile_of[k],
+			    .daemon_pid = resumed ? cache_pid : daemon_pid,
+			    .resumed = resumed,
+			    .clients = 4 * cpus};
+			bench_hs_alternating(
+			    &f, BENCH_HANDOFF, secs, rounds, &g, &h);
+			char name[96];
+			snprintf(name, sizeof(name), "%s %s",
+			    bench_key_names[k], resumed ? "resumed" : "full");
+			add_hs_rows("client", name, &g, &h);
+		}
 	}
+	bench_daemon_stop(cache_pid);
+	free((char *)cache_url);
 }
 
 static const char *record_ciphers[] = {
@@ -756,7 +772,8 @@ main(int argc, char **argv)
 	if (wanted("keyonly"))
 		run_keyonly_handshakes(certs, url, pid, secs, cpus);
 	if (wanted("client"))
-		run_client_handshakes(certs, url, pid, secs, cpus);
+		run_client_handshakes(
+		    certs, url, pid, handoffd, dir, secs, cpus);
 	if (wanted("records"))
 		run_records(certs, url, secs);
 	if (wanted("stall"))

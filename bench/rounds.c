@@ -27,6 +27,7 @@ bench_hs_total_add(
 	total->daemon.switches += round->daemon.switches * n;
 	total->count += round->count;
 	total->failures += round->failures;
+	total->unresumed += round->unresumed;
 	total->seconds += round->seconds;
 }
 
