@@ -150,6 +150,19 @@ add_hs_rows(const char *section, const char *name,
 		    g->unresumed, g->count, h->unresumed, h->count);
 }
 
+/* Takes handshake figure f, certificate kind k, on both sides in
+ * alternating rounds, and adds its rows to `section`. */
+static void
+run_hs_figure(const char *section, const struct bench_hs_figure *f, int k,
+    double secs, struct bench_hs_result *g, struct bench_hs_result *h)
+{
+	bench_hs_alternating(f, BENCH_HANDOFF, secs, rounds, g, h);
+	char name[96];
+	snprintf(name, sizeof(name), "%s %s", bench_key_names[k],
+	    f->resumed ? "resumed" : "full");
+	add_hs_rows(section, name, g, h);
+}
+
 static void
 run_server_handshakes(const struct bench_cert *certs, const char *url,
     int daemon_pid, double secs, unsigned cpus)
@@ -171,12 +184,7 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			    .servers = 4 * cpus,
 			    .processes = 1,
 			    .clients = 4 * cpus};
-			bench_hs_alternating(
-			    &f, BENCH_HANDOFF, secs, rounds, &g, &h);
-			char name[96];
-			snprintf(name, sizeof(name), "%s %s",
-			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_hs_rows("server", name, &g, &h);
+			run_hs_figure("server", &f, k, secs, &g, &h);
 			if (!resumed && limit_per_sec[k] > 0)
 				printf("  %-44s %11.0f%% %11.0f%%  of each "
 				       "side's crypto limit (%.0f, %.0f "
@@ -292,12 +300,7 @@ run_client_handshakes(const struct bench_cert *certs, const char *url,
 			    .daemon_pid = resumed ? cache_pid : daemon_pid,
 			    .resumed = resumed,
 			    .clients = 4 * cpus};
-			bench_hs_alternating(
-			    &f, BENCH_HANDOFF, secs, rounds, &g, &h);
-			char name[96];
-			snprintf(name, sizeof(name), "%s %s",
-			    bench_key_names[k], resumed ? "resumed" : "full");
-			add_hs_rows("client", name, &g, &h);
+			run_hs_figure("client", &f, k, secs, &g, &h);
 		}
 	}
 	bench_daemon_stop(cache_pid);
