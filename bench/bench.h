@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <gnutls/gnutls.h>
 
@@ -38,6 +39,18 @@ int bench_listen(int *port);
 int bench_connect(int port);
 unsigned bench_cpus(void);
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- rundir.c: the run's folder, children that do not outlive it ----- */
+
+/* Makes the run's folder under $TMPDIR (or /tmp), removed however the
+ * run ends (exit, bench_die, SIGINT, SIGTERM, SIGHUP).  Dies with what
+ * to do if it cannot. */
+const char *bench_make_run_dir(void);
+/* Removes it now (the end of a run). */
+void bench_remove_run_dir(void);
+/* fork(), the child getting death_signal when this process ends, however
+ * it ends.  Dies if it cannot fork. */
+pid_t bench_fork(int death_signal);
 
 /* ---- certs.c ---------------------------------------------------------- */
 

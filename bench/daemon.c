@@ -12,6 +12,28 @@
 
 #include "bench.h"
 
+/* The last lines of handoffd's log on stderr. */
+static void
+print_log_tail(const char *log)
+{
+	char text[2048];
+	FILE *f = fopen(log, "r");
+	if (f == NULL)
+		return;
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f,
+	    size > (long)sizeof(text) - 1 ? size - (long)sizeof(text) + 1 : 0,
+	    SEEK_SET);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (n == 0)
+		return;
+	fprintf(stderr, "---- %s\n%s%s----\n", log, text,
+	    text[n - 1] != '\n' ? "\n" : "");
+}
+
 const char *
 bench_daemon_start(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, int *pid)
@@ -78,7 +100,8 @@ bench_daemon_start_with(const char *handoffd, const char *dir,
 		    ciphers[i][0], certs[BENCH_ECDSA].cert,
 		    certs[BENCH_ECDSA].key, ciphers[i][1]);
 	fclose(f);
-	*pid = fork();
+	/* SIGTERM when the bench ends: handoffd stops cleanly. */
+	*pid = bench_fork(SIGTERM);
 	if (*pid == 0) {
 		FILE *l = freopen(log, "a", stderr);
 		(void)l;
@@ -86,14 +109,33 @@ bench_daemon_start_with(const char *handoffd, const char *dir,
 		    (char *)NULL);
 		_exit(127);
 	}
-	/* Ready when the socket exists and a ping is answered. */
+	/* Ready when the socket exists (a short pause then lets it
+	 * listen); a daemon that exits first is reported at once. */
+	int status;
 	for (int i = 0; i < 200; i++) {
 		if (access(sock, F_OK) == 0)
 			break;
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			print_log_tail(log);
+			bench_die("handoffd (%s) exited before it was ready "
+			          "(%s %d)%s",
+			    handoffd,
+			    WIFEXITED(status) ? "exit status" : "signal",
+			    WIFEXITED(status) ? WEXITSTATUS(status)
+			                      : WTERMSIG(status),
+			    WIFEXITED(status) && WEXITSTATUS(status) == 127
+			        ? ": it could not be run"
+			        : "");
+		}
 		usleep(20000);
 	}
-	if (access(sock, F_OK) != 0)
-		bench_die("handoffd did not start (see %s)", log);
+	if (access(sock, F_OK) != 0) {
+		/* The log goes with the run's folder: show it first. */
+		print_log_tail(log);
+		bench_die("handoffd (%s) did not start within 4 s (its log, "
+		          "if it wrote one, is above)",
+		    handoffd);
+	}
 	usleep(100000);
 	return strdup(url); /* each start its own: callers keep several */
 }

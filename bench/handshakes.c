@@ -307,7 +307,7 @@ start_servers(struct server *s, enum bench_side side,
     unsigned threads, unsigned processes, pid_t *pids)
 {
 	for (unsigned p = 0; p < processes; p++) {
-		pids[p] = fork();
+		pids[p] = bench_fork(SIGKILL);
 		if (pids[p] == 0) {
 			server_init(s, side, c, daemon_url, profile);
 			server_process(s, threads);

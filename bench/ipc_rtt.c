@@ -46,9 +46,7 @@ bench_ipc_round_trip(
 	char path[600], url[640];
 	snprintf(path, sizeof(path), "%s/rtt.sock", dir);
 	snprintf(url, sizeof(url), "ipc://%s", path);
-	pid_t pid = fork();
-	if (pid < 0)
-		bench_die("fork failed");
+	pid_t pid = bench_fork(SIGKILL);
 	if (pid == 0)
 		echo_forever(url);
 	int s = nn_socket(AF_SP, NN_REQ);

@@ -12,6 +12,7 @@
  * (higher is better) and GnuTLS / handoff for times (higher is better),
  * so every ratio above 1 means handoff is ahead.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -652,6 +654,33 @@ usage(FILE *f)
 	fprintf(f, "\n");
 }
 
+/* Whether `path` (NULL: not asked for) can be written: a file there, or
+ * the folder it would be made in.  Says why not, and what to do. */
+static int
+can_write(const char *what, const char *path)
+{
+	if (path == NULL)
+		return 1;
+	char folder[1024];
+	snprintf(folder, sizeof(folder), "%s", path);
+	struct stat st;
+	int ok;
+	if (stat(path, &st) == 0)
+		ok = S_ISDIR(st.st_mode) ? (errno = EISDIR, 0)
+		                         : access(path, W_OK) == 0;
+	else if (stat(dirname(folder), &st) == 0)
+		ok = S_ISDIR(st.st_mode) ? access(folder, W_OK) == 0
+		                         : (errno = ENOTDIR, 0);
+	else
+		ok = 0;
+	if (!ok)
+		fprintf(stderr,
+		    "handoff-bench: cannot write %s to %s: %s (give a path in "
+		    "a folder you can write to)\n",
+		    what, path, strerror(errno));
+	return ok;
+}
+
 /* 1 if name is one of the sections --only takes. */
 static int
 known_section(const char *name)
@@ -707,15 +736,16 @@ main(int argc, char **argv)
 	}
 	if (access(handoffd, X_OK) != 0)
 		bench_die("no handoffd at %s (use --handoffd PATH)", handoffd);
+	/* Found now, not after minutes of measuring. */
+	if (!can_write("the JSON", json) || !can_write("the chart", png))
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 
-	char dir[] = "/tmp/handoff-bench.XXXXXX";
-	if (mkdtemp(dir) == NULL)
-		bench_die("cannot make a temporary folder");
+	const char *dir = bench_make_run_dir();
 	unsigned cpus = bench_cpus();
 	double secs = quick ? 1.0 : 5.0;
 	rounds = quick ? 2 : 5;
@@ -802,9 +832,6 @@ main(int argc, char **argv)
 			printf("chart: not written (is gnuplot installed? "
 			       "apt-get install gnuplot-nox)\n");
 	}
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "handoff-bench: could not remove %s\n", dir);
+	bench_remove_run_dir();
 	return 0;
 }

@@ -120,6 +120,7 @@ void
 bench_die(const char *fmt, ...)
 {
 	va_list ap;
+	fflush(stdout); /* the table so far, then why it ends */
 	va_start(ap, fmt);
 	fprintf(stderr, "handoff-bench: ");
 	vfprintf(stderr, fmt, ap);
