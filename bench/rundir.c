@@ -76,14 +76,14 @@ bench_make_run_dir(void)
 	const char *tmp = getenv("TMPDIR");
 	if (tmp == NULL || tmp[0] == '\0')
 		tmp = "/tmp";
-	int n =
-	    snprintf(run_dir, sizeof(run_dir), "%s/handoff-bench.XXXXXX", tmp);
+	static const char name[] = "/handoff-bench.XXXXXX";
+	int n = snprintf(run_dir, sizeof(run_dir), "%s%s", tmp, name);
 	if (n < 0 || n > RUN_DIR_MAX) {
 		run_dir[0] = '\0';
 		bench_die("TMPDIR (%s) is too long for handoffd's socket "
 		          "paths: set TMPDIR to a folder of at most %d "
 		          "characters",
-		    tmp, RUN_DIR_MAX - 22);
+		    tmp, RUN_DIR_MAX - (int)strlen(name));
 	}
 	if (mkdtemp(run_dir) == NULL) {
 		int err = errno;
