@@ -647,7 +647,7 @@ usage(FILE *f)
 	    "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
 	    "[--handoffd PATH] [--only SECTION]\n"
 	    "Measures handoff against in-process GnuTLS on this "
-	    "machine; see bench/README.md.\n"
+	    "machine; see handoff-bench(1).\n"
 	    "SECTION: one of");
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		fprintf(f, " %s", sections[i]);

@@ -10,6 +10,7 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 missing=0
 for f in include/handoff.h include/handoff_gnutls.h lib/libhandoff.so lib/libhandoff.a \
 	lib/pkgconfig/handoff.pc bin/handoffd bin/handoffctl bin/handoff-demo \
+	bin/handoff-bench share/man/man1/handoff-bench.1 \
 	share/man/man8/handoffd.8 share/man/man8/handoffctl.8 \
 	share/man/man5/handoffd.conf.5 share/man/man3/handoff.3 \
 	share/doc/handoff/examples/handoffd.conf.example; do

@@ -14,6 +14,16 @@ rc=0
 	fail "--only nosuch: exit $rc, $(cat "$T/only.log")"
 pass "--only refuses an unknown section and lists the known ones"
 
+# The manual page describes every section and option the bench knows.
+man="$(dirname "$0")/../../doc/handoff-bench.1"
+for s in $(sed -n 's/^SECTION: one of //p' "$T/only.log"); do
+	grep -qx "\.B $s" "$man" || fail "handoff-bench(1) does not describe section $s"
+done
+for o in quick only json png handoffd; do
+	grep -q "^\.BI\? \\\\-\\\\-$o" "$man" || fail "handoff-bench(1) does not describe --$o"
+done
+pass "handoff-bench(1) describes every section and option"
+
 start=$SECONDS
 "$HANDOFF_BENCH" --quick --json "$T/bench.json" --png "$T/bench.png" \
 	--handoffd "$HANDOFFD" >"$T/bench.log" 2>&1 ||
