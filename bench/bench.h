@@ -40,6 +40,19 @@ int bench_connect(int port);
 unsigned bench_cpus(void);
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- cli.c: the command line ----------------------------------------- */
+
+struct bench_options {
+	int quick;
+	const char *json, *png; /* output files, or NULL */
+	const char *only;       /* one section, or NULL for all */
+	char handoffd[1024];    /* the handoffd to start */
+};
+/* Parses the command line into *o and checks it (a known section, an
+ * executable handoffd, writable output paths).  Returns -1 to go on, or
+ * the exit status: 0 after --help, 2 after a usage error it printed. */
+int bench_parse_options(int argc, char **argv, struct bench_options *o);
+
 /* ---- rundir.c: the run's folder, children that do not outlive it ----- */
 
 /* Makes the run's folder under $TMPDIR (or /tmp), removed however the

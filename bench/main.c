@@ -12,15 +12,11 @@
  * (higher is better) and GnuTLS / handoff for times (higher is better),
  * so every ratio above 1 means handoff is ahead.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,10 +37,6 @@ static int quick;
  * (bench_alternate): 5 of 1 s in a full run, 2 of 0.5 s with --quick. */
 static int rounds;
 static const char *only; /* run one section (--only NAME), or NULL */
-
-/* What --only takes: every name wanted() is asked about. */
-static const char *const sections[] = {"server", "latency", "scaling",
-    "keyonly", "client", "records", "stall", "memory"};
 
 static int
 wanted(const char *name)
@@ -640,105 +632,16 @@ run_memory(const struct bench_cert *certs, const char *handoffd,
 	printf("  (target: handoffd <= 64 KiB per handshake in flight)\n");
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
-	    "[--handoffd PATH] [--only SECTION]\n"
-	    "Measures handoff against in-process GnuTLS on this "
-	    "machine; see handoff-bench(1).\n"
-	    "SECTION: one of");
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		fprintf(f, " %s", sections[i]);
-	fprintf(f, "\n");
-}
-
-/* Whether `path` (NULL: not asked for) can be written: a file there, or
- * the folder it would be made in.  Says why not, and what to do. */
-static int
-can_write(const char *what, const char *path)
-{
-	if (path == NULL)
-		return 1;
-	char folder[1024];
-	snprintf(folder, sizeof(folder), "%s", path);
-	struct stat st;
-	int ok;
-	if (stat(path, &st) == 0)
-		ok = S_ISDIR(st.st_mode) ? (errno = EISDIR, 0)
-		                         : access(path, W_OK) == 0;
-	else if (stat(dirname(folder), &st) == 0)
-		ok = S_ISDIR(st.st_mode) ? access(folder, W_OK) == 0
-		                         : (errno = ENOTDIR, 0);
-	else
-		ok = 0;
-	if (!ok)
-		fprintf(stderr,
-		    "handoff-bench: cannot write %s to %s: %s (give a path in "
-		    "a folder you can write to)\n",
-		    what, path, strerror(errno));
-	return ok;
-}
-
-/* 1 if name is one of the sections --only takes. */
-static int
-known_section(const char *name)
-{
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		if (strcmp(sections[i], name) == 0)
-			return 1;
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"quick", no_argument, NULL, 'q'},
-	    {"json", required_argument, NULL, 'j'},
-	    {"png", required_argument, NULL, 'p'},
-	    {"handoffd", required_argument, NULL, 'd'},
-	    {"only", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	const char *json = NULL, *png = NULL;
-	char handoffd[1024] = "";
-	int c;
-	while ((c = getopt_long(argc, argv, "qj:p:d:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q': quick = 1; break;
-		case 'o':
-			only = optarg;
-			if (!known_section(only)) {
-				fprintf(stderr,
-				    "handoff-bench: no section \"%s\"\n",
-				    only);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'j': json = optarg; break;
-		case 'p': png = optarg; break;
-		case 'd':
-			snprintf(handoffd, sizeof(handoffd), "%s", optarg);
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (handoffd[0] == '\0') { /* next to this program */
-		char self[1024];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0)
-			bench_die("cannot find myself: use --handoffd");
-		self[n] = '\0';
-		snprintf(
-		    handoffd, sizeof(handoffd), "%s/handoffd", dirname(self));
-	}
-	if (access(handoffd, X_OK) != 0)
-		bench_die("no handoffd at %s (use --handoffd PATH)", handoffd);
-	/* Found now, not after minutes of measuring. */
-	if (!can_write("the JSON", json) || !can_write("the chart", png))
-		return 2;
+	struct bench_options opt;
+	int status = bench_parse_options(argc, argv, &opt);
+	if (status >= 0)
+		return status; /* --help, or a mistake named */
+	quick = opt.quick;
+	only = opt.only;
+	const char *json = opt.json, *png = opt.png, *handoffd = opt.handoffd;
 	signal(SIGPIPE, SIG_IGN);
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
