@@ -34,8 +34,12 @@ done
 wait "$NB_PID" || fail "nb_echo_server reported errors: $(cat "$T/nb.log")"
 grep -c ": ok TLSv1.3" "$T/nb.log" | grep -qx 3 ||
 	fail "expected 3 ok connections: $(cat "$T/nb.log")"
+# Each handshake normally waits once for handoffd's reply; one whose
+# reply is in before handoff_handshake() looks has nothing to wait for
+# (seen once in CI on a loaded machine: 2 of 3), so the path must be
+# taken, not taken every time.
 daemon_waits=$(awk '/^waits:/ {print $7}' "$T/nb.log")
-[ "${daemon_waits:-0}" -ge 3 ] ||
+[ "${daemon_waits:-0}" -ge 1 ] ||
 	fail "the handshake never waited on the daemon's descriptor: $(tail -1 "$T/nb.log")"
 pass "all connections ok; $(tail -1 "$T/nb.log")"
 finish
