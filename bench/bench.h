@@ -45,13 +45,15 @@ void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct bench_options {
 	int quick;
 	const char *json, *png; /* output files, or NULL */
-	const char *only;       /* one section, or NULL for all */
+	const char *only;       /* sections, comma-separated, or NULL */
 	char handoffd[1024];    /* the handoffd to start */
 };
 /* Parses the command line into *o and checks it (a known section, an
  * executable handoffd, writable output paths).  Returns -1 to go on, or
  * the exit status: 0 after --help, 2 after a usage error it printed. */
 int bench_parse_options(int argc, char **argv, struct bench_options *o);
+/* Whether --only's list (NULL: every section) names section `name`. */
+int bench_only_wants(const char *only, const char *name);
 
 /* ---- rundir.c: the run's folder, children that do not outlive it ----- */
 

@@ -24,7 +24,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: handoff-bench [--quick] [--json FILE] [--png FILE] "
-	    "[--handoffd PATH] [--only SECTION]\n"
+	    "[--handoffd PATH] [--only SECTION[,SECTION...]]\n"
 	    "Measures handoff against in-process GnuTLS on this "
 	    "machine; see handoff-bench(1).\n"
 	    "SECTION: one of");
@@ -34,12 +34,47 @@ usage(FILE *f)
 }
 
 static int
-known_section(const char *name)
+known_section(const char *name, size_t len)
 {
 	for (size_t i = 0; i < SECTION_COUNT; i++)
-		if (strcmp(sections[i], name) == 0)
+		if (strlen(sections[i]) == len &&
+		    strncmp(sections[i], name, len) == 0)
 			return 1;
 	return 0;
+}
+
+/* --only takes one section or several, comma-separated; each must be
+ * known.  Returns 1, or 0 after naming the first that is not. */
+static int
+check_sections(const char *list)
+{
+	for (const char *p = list;; p++) {
+		size_t len = strcspn(p, ",");
+		if (!known_section(p, len)) {
+			fprintf(stderr, "handoff-bench: no section \"%.*s\"\n",
+			    (int)len, p);
+			return 0;
+		}
+		p += len;
+		if (*p == '\0')
+			return 1;
+	}
+}
+
+int
+bench_only_wants(const char *only, const char *name)
+{
+	if (only == NULL)
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = only;; p++) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, name, n) == 0)
+			return 1;
+		p += len;
+		if (*p == '\0')
+			return 0;
+	}
 }
 
 /* Whether `path` (NULL: not asked for) can be written: a file there, or
@@ -85,10 +120,7 @@ bench_parse_options(int argc, char **argv, struct bench_options *o)
 		case 'q': o->quick = 1; break;
 		case 'o':
 			o->only = optarg;
-			if (!known_section(o->only)) {
-				fprintf(stderr,
-				    "handoff-bench: no section \"%s\"\n",
-				    o->only);
+			if (!check_sections(o->only)) {
 				usage(stderr);
 				return 2;
 			}

@@ -5,7 +5,7 @@
  * and optionally JSON (--json) and a PNG chart (--png, gnuplot).
  *
  *   handoff-bench [--quick] [--json FILE] [--png FILE] [--handoffd PATH]
- *                 [--only SECTION]
+ *                 [--only SECTION[,SECTION...]]
  *
  * --quick runs a subset with short measurements (under a minute); the
  * full run takes a few minutes.  Ratios are handoff / GnuTLS for rates
@@ -36,12 +36,12 @@ static int quick;
 /* Every side-by-side figure's sides take turns in this many rounds
  * (bench_alternate): 5 of 1 s in a full run, 2 of 0.5 s with --quick. */
 static int rounds;
-static const char *only; /* run one section (--only NAME), or NULL */
+static const char *only; /* --only's sections, or NULL for all */
 
 static int
 wanted(const char *name)
 {
-	return only == NULL || strcmp(only, name) == 0;
+	return bench_only_wants(only, name);
 }
 
 static void

@@ -12,7 +12,19 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q 'no section "nosuch"' "$T/only.log" &&
 	grep -q 'SECTION: one of server latency scaling keyonly client records stall memory' "$T/only.log" ||
 	fail "--only nosuch: exit $rc, $(cat "$T/only.log")"
-pass "--only refuses an unknown section and lists the known ones"
+rc=0
+"$HANDOFF_BENCH" --only stall,nosuch --handoffd "$HANDOFFD" >"$T/only2.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'no section "nosuch"' "$T/only2.log" ||
+	fail "--only stall,nosuch: exit $rc, $(cat "$T/only2.log")"
+pass "--only refuses an unknown section, alone or in a list, and lists the known ones"
+
+# A list runs those sections and no other.
+"$HANDOFF_BENCH" --quick --only stall,memory --json "$T/two.json" \
+	--handoffd "$HANDOFFD" >"$T/two.log" 2>&1 ||
+	fail "--only stall,memory failed: $(tail -5 "$T/two.log")"
+got=$(jq -r '[.results[].section] | unique | join(",")' "$T/two.json")
+[ "$got" = "memory,stall" ] || fail "--only stall,memory measured: $got"
+pass "--only stall,memory measures those two sections and no other"
 
 # The manual page describes every section and option the bench knows.
 man="$(dirname "$0")/../../doc/handoff-bench.1"
