@@ -41,7 +41,7 @@ rc=0
 [ "$(folders)" -eq 0 ] || fail "dying on its daemon left $(ls -R "$TMPDIR")"
 pass "a daemon that does not start: named with its own output, folder removed"
 
-# The bench's children and their command lines, one "pid comm" a line.
+# The bench's children, one "pid command-name" a line.
 children_of() { ps -o pid=,comm= --ppid "$1" 2>/dev/null || true; }
 
 # Starts a server figure and waits until the bench has both handoffd and
@@ -54,7 +54,7 @@ start_mid_figure() {
 	for i in $(seq 1 300); do
 		kids=$(children_of "$BENCH")
 		if grep -q handoffd <<<"$kids" && grep -q handoff-bench <<<"$kids"; then
-			CHILDREN=$(awk '{print $1}' <<<"$kids" | tr '\n' ' ')
+			CHILDREN=$(awk '{print $1}' <<<"$kids" | paste -sd' ')
 			return 0
 		fi
 		sleep 0.1
