@@ -58,8 +58,9 @@ int bench_only_wants(const char *only, const char *name);
 /* ---- rundir.c: the run's folder, children that do not outlive it ----- */
 
 /* Makes the run's folder under $TMPDIR (or /tmp), removed however the
- * run ends (exit, bench_die, SIGINT, SIGTERM, SIGHUP).  Dies with what
- * to do if it cannot. */
+ * run ends (exit, bench_die, SIGINT, SIGTERM, SIGHUP), after removing
+ * those that runs killed with SIGKILL left.  Dies with what to do if it
+ * cannot. */
 const char *bench_make_run_dir(void);
 /* Removes it now (the end of a run). */
 void bench_remove_run_dir(void);

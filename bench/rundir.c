@@ -13,7 +13,10 @@
  * a signal when the bench dies (PR_SET_PDEATHSIG), so none is left
  * running after a crash or a SIGKILL either.  Every fork happens on the
  * main thread, which lives as long as the process: the signal follows
- * the thread that forked.
+ * the thread that forked.  A SIGKILL still leaves the folder, so each
+ * folder names its run in an `owner` file (pid, start time, pid
+ * namespace), and every run first removes the folders of this user's
+ * runs that have ended.
  */
 #define _GNU_SOURCE /* struct dirent64 */
 #include <dirent.h>
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,16 +37,19 @@
  * run puts in its folder is "handoffd-NN.sock". */
 #define RUN_DIR_MAX 80
 
+#define RUN_DIR_PREFIX "handoff-bench."
+/* The file in each run's folder that names the run. */
+#define OWNER_FILE "owner"
+
 static char run_dir[RUN_DIR_MAX + 32];
 static pid_t owner; /* only this process removes the folder */
 
-/* Removes the flat folder with system calls alone (see above). */
+/* Removes a flat folder with system calls alone (see above); one that
+ * holds a folder, or is a symbolic link, stays. */
 static void
-remove_run_dir(void)
+remove_flat_dir(const char *path)
 {
-	if (run_dir[0] == '\0' || getpid() != owner)
-		return;
-	int fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		char buf[4096];
 		long n;
@@ -58,8 +65,123 @@ remove_run_dir(void)
 		}
 		close(fd);
 	}
-	rmdir(run_dir);
+	rmdir(path);
+}
+
+static void
+remove_run_dir(void)
+{
+	if (run_dir[0] == '\0' || getpid() != owner)
+		return;
+	remove_flat_dir(run_dir);
 	run_dir[0] = '\0';
+}
+
+/* What names a running process beyond its pid, which the kernel reuses:
+ * its start time in clock ticks since boot (/proc/PID/stat, field 22),
+ * and its pid namespace (a pid means nothing in another).  Returns -1
+ * when the process does not exist (here). */
+static int
+process_identity(pid_t pid, char *out, size_t len)
+{
+	char path[64], stat[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	/* The command name, in brackets, may hold spaces: count fields
+	 * from after its closing one, which is field 2. */
+	char *p = strrchr(stat, ')');
+	unsigned long long start = 0;
+	if (p == NULL ||
+	    sscanf(p + 1,
+	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+	        "%*d %*d %*d %*d %*d %llu",
+	        &start) != 1)
+		return -1;
+	char ns[64] = "-";
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	ssize_t m = readlink(path, ns, sizeof(ns) - 1);
+	ns[m > 0 ? m : 1] = '\0';
+	snprintf(out, len, "%d %llu %s", (int)pid, start, ns);
+	return 0;
+}
+
+/* Whether the folder at `path` (a name of RUN_DIR_PREFIX's) is a run of
+ * this user's that has ended: its owner file names a process of this pid
+ * namespace that is gone, or whose pid another process now has.  A
+ * folder without one (a run just starting, or not ours) stays. */
+static int
+is_ended_run(const char *path, pid_t *pid)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid())
+		return 0;
+	char file[RUN_DIR_MAX + 64], recorded[160] = "";
+	snprintf(file, sizeof(file), "%s/%s", path, OWNER_FILE);
+	FILE *f = fopen(file, "re");
+	if (f == NULL)
+		return 0;
+	int ok = fgets(recorded, sizeof(recorded), f) != NULL;
+	fclose(f);
+	recorded[strcspn(recorded, "\n")] = '\0';
+	int owner_pid;
+	char ns[64], mine[160], now[160];
+	if (!ok || sscanf(recorded, "%d %*u %63s", &owner_pid, ns) != 2 ||
+	    owner_pid <= 0 ||
+	    process_identity(getpid(), mine, sizeof(mine)) != 0 ||
+	    strcmp(strrchr(mine, ' ') + 1, ns) != 0)
+		return 0;
+	*pid = owner_pid;
+	return process_identity(owner_pid, now, sizeof(now)) != 0 ||
+	    strcmp(now, recorded) != 0;
+}
+
+/* Removes what runs killed by SIGKILL left in `tmp`, saying so. */
+static void
+remove_ended_runs(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	if (d == NULL)
+		return; /* mkdtemp below says what is wrong */
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char path[RUN_DIR_MAX + 32];
+		pid_t pid;
+		if (strncmp(e->d_name, RUN_DIR_PREFIX,
+		        strlen(RUN_DIR_PREFIX)) != 0 ||
+		    snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) >=
+		        (int)sizeof(path) ||
+		    !is_ended_run(path, &pid))
+			continue;
+		remove_flat_dir(path);
+		fprintf(stderr,
+		    "handoff-bench: removed %s, left by a run (pid %d) that "
+		    "was killed\n",
+		    path, (int)pid);
+	}
+	closedir(d);
+}
+
+/* Names this run in its folder, for remove_ended_runs of later runs.  A
+ * folder whose owner file is missing or torn is never removed by them,
+ * so a failure here costs only that. */
+static void
+write_owner_file(void)
+{
+	char path[sizeof(run_dir) + 16], me[160];
+	if (process_identity(getpid(), me, sizeof(me)) != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", run_dir, OWNER_FILE);
+	FILE *f = fopen(path, "we");
+	if (f == NULL)
+		return;
+	fprintf(f, "%s\n", me);
+	fclose(f);
 }
 
 static void
@@ -76,7 +198,7 @@ bench_make_run_dir(void)
 	const char *tmp = getenv("TMPDIR");
 	if (tmp == NULL || tmp[0] == '\0')
 		tmp = "/tmp";
-	static const char name[] = "/handoff-bench.XXXXXX";
+	static const char name[] = "/" RUN_DIR_PREFIX "XXXXXX";
 	int n = snprintf(run_dir, sizeof(run_dir), "%s%s", tmp, name);
 	if (n < 0 || n > RUN_DIR_MAX) {
 		run_dir[0] = '\0';
@@ -85,6 +207,7 @@ bench_make_run_dir(void)
 		          "characters",
 		    tmp, RUN_DIR_MAX - (int)strlen(name));
 	}
+	remove_ended_runs(tmp);
 	if (mkdtemp(run_dir) == NULL) {
 		int err = errno;
 		run_dir[0] = '\0';
@@ -101,6 +224,7 @@ bench_make_run_dir(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	write_owner_file();
 	return run_dir;
 }
 

@@ -3,8 +3,9 @@
 # configs, sockets and log) goes, and its children (handoffd, forked
 # servers) end: on SIGTERM or SIGINT in the middle of a figure, and when
 # it dies on a handoffd that does not start.  On SIGKILL nothing can
-# remove the folder, but the children still end.  An output path it
-# cannot write is refused before anything is measured.
+# remove the folder, but the children still end, and the next run
+# removes the folder (and only the folders of runs that have ended).  An
+# output path it cannot write is refused before anything is measured.
 source "$(dirname "$0")/lib.sh"
 : "${HANDOFF_BENCH:?run through ctest}"
 
@@ -98,4 +99,30 @@ kill -KILL "$BENCH"
 wait "$BENCH" 2>/dev/null || true
 children_end "$CHILDREN" "SIGKILL"
 pass "SIGKILL: the children ($CHILDREN) ended with the bench"
+
+# What SIGKILL left, the next run removes, and nothing else: beside the
+# killed run's folder, folders whose owner file names a process that
+# runs (this shell), a pid reused by another process (this shell's pid,
+# another start time), a process of another pid namespace, or nothing.
+killed=$(find "$TMPDIR" -mindepth 1 -maxdepth 1)
+[ "$(wc -l <<<"$killed")" -eq 1 ] && [ -f "$killed/owner" ] ||
+	fail "SIGKILL should leave one folder with its owner file: $(ls -R "$TMPDIR")"
+stat=$(cat /proc/$$/stat)
+read -ra fields <<<"${stat##*) }" # fields from the third on
+ns=$(readlink /proc/$$/ns/pid)
+decoy() { mkdir "$TMPDIR/handoff-bench.$1" && echo "$2" >"$TMPDIR/handoff-bench.$1/owner"; }
+decoy running "$$ ${fields[19]} $ns"
+decoy reused "$$ 1 $ns"
+decoy elsewhere "$$ 1 pid:[1]"
+mkdir "$TMPDIR/handoff-bench.noowner"
+rc=0
+"$HANDOFF_BENCH" --quick --only records --handoffd "$T/bad-handoffd" >"$T/next.log" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "the run after SIGKILL: exit $rc, $(tail -5 "$T/next.log")"
+grep -q "removed $killed, left by a run (pid $BENCH) that was killed" "$T/next.log" &&
+	grep -q "removed $TMPDIR/handoff-bench.reused, left by a run (pid $$)" "$T/next.log" ||
+	fail "the run after SIGKILL did not say what it removed: $(cat "$T/next.log")"
+left=$(cd "$TMPDIR" && ls | paste -sd' ')
+[ "$left" = "handoff-bench.elsewhere handoff-bench.noowner handoff-bench.running" ] ||
+	fail "after the run that cleans up, $TMPDIR holds: $left"
+pass "the next run removed what SIGKILL left, and a reused pid's folder, and kept the rest"
 finish
