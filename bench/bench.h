@@ -263,6 +263,8 @@ struct bench_costs {
 	double syscall_us; /* one trivial system call */
 	double wakeup_us;  /* one thread waking another */
 	double ipc_rtt_p50_us, ipc_rtt_p99_us; /* one IPC round trip */
+	/* The same trip over a bare unix socket, without nanomsg. */
+	double bare_rtt_p50_us, bare_rtt_p99_us;
 };
 /* dir: a private directory for the IPC round trip's socket. */
 void bench_measure_costs(const struct bench_cert *c, const char *dir,
@@ -304,6 +306,9 @@ void bench_verify_rates(const struct bench_cert *ca,
  * (forked, its socket in dir), timed for `seconds`: p50 and p99. */
 void bench_ipc_round_trip(
     const char *dir, double seconds, double *p50_us, double *p99_us);
+/* The same trip, 2 KiB each way, over a bare unix stream socket pair to
+ * a forked echo process: what the kernel's part of it costs. */
+void bench_bare_round_trip(double seconds, double *p50_us, double *p99_us);
 
 /* ---- main.c: the run's figures --------------------------------------- */
 

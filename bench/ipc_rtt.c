@@ -3,12 +3,17 @@
  * target is stated in ("2 IPC round trips + 50 us"): a 2 KiB request and
  * its 2 KiB reply over nanomsg REQ/REP on ipc://, between this process
  * and a forked echo process, one at a time.  Only the transport: no
- * handoffd, no handshake, no worker pool.
+ * handoffd, no handshake, no worker pool.  Beside it, the same trip over
+ * a bare unix stream socket (the kind nanomsg's ipc:// uses), which
+ * shows what nanomsg's own threads add: each side's nanomsg hands every
+ * message between the caller's thread and its worker thread.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +87,56 @@ bench_ipc_round_trip(
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	unlink(path);
+	*p50_us = bench_quantile(&rtt, 0.50) * 1e6;
+	*p99_us = bench_quantile(&rtt, 0.99) * 1e6;
+	bench_samples_free(&rtt);
+}
+
+/* Moves exactly len bytes through a blocking stream socket: 0, or -1 on
+ * an error or end of stream. */
+static int
+move_all(int fd, char *buf, size_t len, int sending)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = sending ? write(fd, buf + done, len - done)
+		                    : read(fd, buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+void
+bench_bare_round_trip(double seconds, double *p50_us, double *p99_us)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		bench_die("socketpair: %s", strerror(errno));
+	static char out[MESSAGE], in[MESSAGE];
+	pid_t pid = bench_fork(SIGKILL);
+	if (pid == 0) {
+		close(sv[0]);
+		while (move_all(sv[1], in, sizeof(in), 0) == 0 &&
+		    move_all(sv[1], in, sizeof(in), 1) == 0) {
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	struct bench_samples rtt = {0};
+	double end = bench_now() + seconds;
+	while (bench_now() < end) {
+		double t0 = bench_now();
+		if (move_all(sv[0], out, sizeof(out), 1) != 0 ||
+		    move_all(sv[0], in, sizeof(in), 0) != 0)
+			bench_die("unix socket round trip failed: %s",
+			    strerror(errno));
+		bench_samples_add(&rtt, bench_now() - t0);
+	}
+	close(sv[0]); /* the echo sees the end of the stream and exits */
+	waitpid(pid, NULL, 0);
 	*p50_us = bench_quantile(&rtt, 0.50) * 1e6;
 	*p99_us = bench_quantile(&rtt, 0.99) * 1e6;
 	bench_samples_free(&rtt);

@@ -200,4 +200,6 @@ bench_measure_costs(const struct bench_cert *c, const char *dir,
 	out->wakeup_us = wakeup_cost(seconds / 2);
 	bench_ipc_round_trip(
 	    dir, seconds, &out->ipc_rtt_p50_us, &out->ipc_rtt_p99_us);
+	bench_bare_round_trip(
+	    seconds, &out->bare_rtt_p50_us, &out->bare_rtt_p99_us);
 }

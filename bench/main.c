@@ -524,9 +524,11 @@ write_json(const char *path, unsigned cpus)
 	fprintf(f,
 	    "\"x25519\": %.2f, \"syscall\": %.3f, \"thread_wakeup\": "
 	    "%.2f, \"ipc_round_trip_p50\": %.1f, \"ipc_round_trip_p99\": "
+	    "%.1f, \"bare_round_trip_p50\": %.1f, \"bare_round_trip_p99\": "
 	    "%.1f},\n  \"crypto_limit_hs_per_s\": {",
 	    costs.kx_us, costs.syscall_us, costs.wakeup_us,
-	    costs.ipc_rtt_p50_us, costs.ipc_rtt_p99_us);
+	    costs.ipc_rtt_p50_us, costs.ipc_rtt_p99_us, costs.bare_rtt_p50_us,
+	    costs.bare_rtt_p99_us);
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f, "%s\"%s\": %.0f", k ? ", " : "", bench_key_names[k],
 		    limit_per_sec[k]);
@@ -687,9 +689,12 @@ main(int argc, char **argv)
 		    k + 1 < BENCH_KEY_COUNT ? ", " : "\n");
 	printf("What IPC is made of: a system call %.2f us, a thread waking "
 	       "another %.1f us; one IPC round trip (nanomsg REQ/REP, "
-	       "ipc://, 2 KiB, another process) p50 %.0f us, p99 %.0f us\n",
+	       "ipc://, 2 KiB, another process) p50 %.0f us, p99 %.0f us; "
+	       "the same over a bare unix socket (no nanomsg) p50 %.0f us, "
+	       "p99 %.0f us\n",
 	    costs.syscall_us, costs.wakeup_us, costs.ipc_rtt_p50_us,
-	    costs.ipc_rtt_p99_us);
+	    costs.ipc_rtt_p99_us, costs.bare_rtt_p50_us,
+	    costs.bare_rtt_p99_us);
 
 	int pid;
 	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);

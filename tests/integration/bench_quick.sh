@@ -68,6 +68,11 @@ jq -e '.costs_us.syscall > 0 and .costs_us.thread_wakeup > 0' "$T/bench.json" >/
 # The latency target is stated in IPC round trips: the run measures one.
 jq -e '.costs_us.ipc_round_trip_p50 > 0 and .costs_us.ipc_round_trip_p99 >= .costs_us.ipc_round_trip_p50' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the IPC round trip (p50 > 0, p99 >= p50)"
+# Beside it, the bare unix socket's trip: what nanomsg adds.
+jq -e '.costs_us.bare_round_trip_p50 > 0 and .costs_us.bare_round_trip_p99 >= .costs_us.bare_round_trip_p50' "$T/bench.json" >/dev/null ||
+	fail "JSON lacks the bare unix socket's round trip (p50 > 0, p99 >= p50)"
+grep -qE '; the same over a bare unix socket \(no nanomsg\) p50 [0-9]+ us, p99 [0-9]+ us$' "$T/bench.log" ||
+	fail "the IPC line does not give the bare unix socket's round trip"
 grep -qE '\(target\) +[0-9]+ us: 2 IPC round trips \(p50 [0-9]+ us\)' "$T/bench.log" ||
 	fail "the latency table does not state the target in this run's round trips"
 # Added latency comes from alternating rounds, with their spread.
