@@ -300,6 +300,18 @@ void bench_verify_rates(const struct bench_cert *ca,
     const char *profile, unsigned threads, double seconds, int rounds,
     struct bench_rate *gnutls, struct bench_rate *handoff);
 
+/* ---- machine.c: what the run measured on ---------------------------- */
+
+struct bench_machine {
+	char cpu_model[128];    /* /proc/cpuinfo's model name */
+	char cpu_features[128]; /* those of the list in machine.c present */
+	int virtual_machine;    /* the CPU reports a hypervisor */
+	char kernel[80];        /* uname's release */
+	char openssl[80];       /* libcrypto's version */
+};
+/* Reads them; text is printable ASCII without quotes, ready for JSON. */
+void bench_machine_read(struct bench_machine *m);
+
 /* ---- ipc_rtt.c -------------------------------------------------------- */
 
 /* A 2 KiB nanomsg REQ/REP round trip over ipc:// to another process

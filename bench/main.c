@@ -26,6 +26,7 @@
 static struct bench_row rows[256];
 static int nrows;
 static struct bench_costs costs;
+static struct bench_machine machine; /* what the run measured on */
 /* Full handshakes/s the cores allow with nothing but the asymmetric
  * crypto: in process (GnuTLS's signer), and with handoffd's signer. */
 static double limit_per_sec[BENCH_KEY_COUNT];
@@ -513,9 +514,13 @@ write_json(const char *path, unsigned cpus)
 	fprintf(f,
 	    "{\n  \"tool\": \"handoff-bench\",\n  \"version\": \"%s\",\n"
 	    "  \"date\": \"%s\",\n  \"quick\": %s,\n  \"cpus\": %u,\n"
-	    "  \"gnutls\": \"%s\",\n",
+	    "  \"gnutls\": \"%s\",\n  \"cpu_model\": \"%s\",\n"
+	    "  \"cpu_features\": \"%s\",\n  \"virtual_machine\": %s,\n"
+	    "  \"kernel\": \"%s\",\n  \"openssl\": \"%s\",\n",
 	    HANDOFF_VERSION_STRING, date, quick ? "true" : "false", cpus,
-	    gnutls_check_version(NULL));
+	    gnutls_check_version(NULL), machine.cpu_model,
+	    machine.cpu_features, machine.virtual_machine ? "true" : "false",
+	    machine.kernel, machine.openssl);
 	fprintf(f, "  \"costs_us\": {");
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f, "\"sign_%s\": %.2f, \"sign_offload_%s\": %.2f, ",
@@ -658,6 +663,12 @@ main(int argc, char **argv)
 	printf("handoff-bench %s%s: %u CPUs, GnuTLS %s, %.0f s per figure\n",
 	    HANDOFF_VERSION_STRING, quick ? " --quick" : "", cpus,
 	    gnutls_check_version(NULL), secs);
+	bench_machine_read(&machine);
+	printf("Machine: %s%s (CPU features: %s), Linux %s, %s\n",
+	    machine.cpu_model,
+	    machine.virtual_machine ? ", a virtual machine" : "",
+	    machine.cpu_features[0] ? machine.cpu_features : "none listed",
+	    machine.kernel, machine.openssl);
 	struct bench_cert certs[BENCH_KEY_COUNT];
 	bench_make_certs(dir, certs);
 

@@ -63,6 +63,11 @@ jq -e '(.crypto_limit_offload_hs_per_s | length) == 3 and ([.costs_us | to_entri
 [ "$(grep -cE "^ +[0-9]+% +[0-9]+%  of each side's crypto limit \([0-9]+, [0-9]+ hs/s\)$" "$T/bench.log")" -eq 2 ] ||
 	fail "the full-handshake rows do not give each side's share of its own crypto limit"
 pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 10 sections, all positive, ratios consistent"
+# What the run measured on, printed and in the JSON, the same text.
+jq -e '(.cpu_model | length) > 0 and (.cpu_features | type) == "string" and (.virtual_machine | type) == "boolean" and (.kernel | length) > 0 and (.openssl | startswith("OpenSSL "))' "$T/bench.json" >/dev/null ||
+	fail "JSON lacks the machine: $(jq -c '{cpu_model, cpu_features, virtual_machine, kernel, openssl}' "$T/bench.json")"
+grep -qxF "$(jq -r '"Machine: \(.cpu_model)\(if .virtual_machine then ", a virtual machine" else "" end) (CPU features: \(if .cpu_features == "" then "none listed" else .cpu_features end)), Linux \(.kernel), \(.openssl)"' "$T/bench.json")" "$T/bench.log" ||
+	fail "the Machine line does not match the JSON: $(grep '^Machine' "$T/bench.log")"
 jq -e '.costs_us.syscall > 0 and .costs_us.thread_wakeup > 0' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the cost of a system call or of a thread wake-up"
 # The latency target is stated in IPC round trips: the run measures one.
