@@ -34,7 +34,6 @@ struct peer {
 	/* reading test: sealed records to push */
 	uint8_t *stream;
 	size_t stream_len, stream_cap;
-	volatile int stop;
 };
 
 static void *

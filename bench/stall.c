@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,7 +38,7 @@ struct loop {
 	gnutls_priority_t prio;
 	gnutls_datum_t ticket_key;
 	struct handoff_ctx *hctx;
-	volatile int stop;
+	atomic_int stop;   /* set by the thread that runs the load */
 	struct conn *live; /* freed when the measurement ends */
 	struct bench_samples busy;
 	struct bench_samples busy_cpu; /* the loop thread's CPU time */
@@ -163,7 +164,7 @@ loop_thread(void *arg)
 {
 	struct loop *l = arg;
 	struct epoll_event evs[64];
-	while (!l->stop) {
+	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
 		int n = epoll_wait(l->ep, evs, 64, 100);
 		double t0 = bench_now(), cpu0 = thread_cpu_now();
 		for (int i = 0; i < n; i++) {
@@ -197,6 +198,7 @@ stall_round(enum bench_side side, const struct bench_cert *c,
 	struct loop l;
 	int port;
 	memset(&l, 0, sizeof(l));
+	atomic_init(&l.stop, 0);
 	l.side = side;
 	l.lfd = bench_listen(&port);
 	fcntl(l.lfd, F_SETFL, O_NONBLOCK);
@@ -221,7 +223,7 @@ stall_round(enum bench_side side, const struct bench_cert *c,
 	double start = bench_now();
 	bench_run_gnutls_load(port, clients, seconds, &load);
 	double took = bench_now() - start;
-	l.stop = 1;
+	atomic_store_explicit(&l.stop, 1, memory_order_relaxed);
 	pthread_join(t, NULL);
 	bench_samples_append(&pool->busy, &l.busy);
 	bench_samples_append(&pool->busy_cpu, &l.busy_cpu);
