@@ -84,17 +84,17 @@ remove_run_dir(void)
 static int
 process_identity(pid_t pid, char *out, size_t len)
 {
-	char path[64], stat[1024];
+	char path[64], line[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
 		return -1;
-	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	size_t n = fread(line, 1, sizeof(line) - 1, f);
 	fclose(f);
-	stat[n] = '\0';
+	line[n] = '\0';
 	/* The command name, in brackets, may hold spaces: count fields
 	 * from after its closing one, which is field 2. */
-	char *p = strrchr(stat, ')');
+	char *p = strrchr(line, ')');
 	unsigned long long start = 0;
 	if (p == NULL ||
 	    sscanf(p + 1,
