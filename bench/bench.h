@@ -37,7 +37,6 @@ void bench_samples_free(struct bench_samples *s);
 /* Listening TCP socket on 127.0.0.1, port in *port. */
 int bench_listen(int *port);
 int bench_connect(int port);
-unsigned bench_cpus(void);
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- cli.c: the command line ----------------------------------------- */
@@ -300,9 +299,21 @@ void bench_verify_rates(const struct bench_cert *ca,
     const char *profile, unsigned threads, double seconds, int rounds,
     struct bench_rate *gnutls, struct bench_rate *handoff);
 
+/* ---- cpus.c: the CPUs the run may use --------------------------------- */
+
+/* The online CPUs, or fewer when this process's affinity mask or its
+ * cgroup's CPU quota allows fewer.  The run sizes its threads and
+ * handoffd's workers by it. */
+unsigned bench_cpus(void);
+/* What holds bench_cpus() below the online count ("its CPU affinity",
+ * "its cgroup's CPU quota"), or "". */
+const char *bench_cpus_limit(void);
+
 /* ---- machine.c: what the run measured on ---------------------------- */
 
 struct bench_machine {
+	unsigned cpus_online;   /* sysconf's count */
+	const char *cpus_limit; /* what holds bench_cpus() below it, or "" */
 	char cpu_model[128];    /* /proc/cpuinfo's model name */
 	char cpu_features[128]; /* those of the list in machine.c present */
 	int virtual_machine;    /* the CPU reports a hypervisor */

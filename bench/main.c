@@ -514,10 +514,12 @@ write_json(const char *path, unsigned cpus)
 	fprintf(f,
 	    "{\n  \"tool\": \"handoff-bench\",\n  \"version\": \"%s\",\n"
 	    "  \"date\": \"%s\",\n  \"quick\": %s,\n  \"cpus\": %u,\n"
+	    "  \"cpus_online\": %u,\n  \"cpus_limit\": \"%s\",\n"
 	    "  \"gnutls\": \"%s\",\n  \"cpu_model\": \"%s\",\n"
 	    "  \"cpu_features\": \"%s\",\n  \"virtual_machine\": %s,\n"
 	    "  \"kernel\": \"%s\",\n  \"openssl\": \"%s\",\n",
 	    HANDOFF_VERSION_STRING, date, quick ? "true" : "false", cpus,
+	    machine.cpus_online, machine.cpus_limit,
 	    gnutls_check_version(NULL), machine.cpu_model,
 	    machine.cpu_features, machine.virtual_machine ? "true" : "false",
 	    machine.kernel, machine.openssl);
@@ -660,15 +662,19 @@ main(int argc, char **argv)
 	double secs = quick ? 1.0 : 5.0;
 	rounds = quick ? 2 : 5;
 	double start = bench_now();
-	printf("handoff-bench %s%s: %u CPUs, GnuTLS %s, %.0f s per figure\n",
+	printf("handoff-bench %s%s: %u CPU%s, GnuTLS %s, %.0f s per figure\n",
 	    HANDOFF_VERSION_STRING, quick ? " --quick" : "", cpus,
-	    gnutls_check_version(NULL), secs);
+	    cpus == 1 ? "" : "s", gnutls_check_version(NULL), secs);
 	bench_machine_read(&machine);
-	printf("Machine: %s%s (CPU features: %s), Linux %s, %s\n",
+	printf("Machine: %s%s (CPU features: %s), Linux %s, %s",
 	    machine.cpu_model,
 	    machine.virtual_machine ? ", a virtual machine" : "",
 	    machine.cpu_features[0] ? machine.cpu_features : "none listed",
 	    machine.kernel, machine.openssl);
+	if (machine.cpus_limit[0] != '\0')
+		printf("; %u of %u online CPUs usable (%s)", cpus,
+		    machine.cpus_online, machine.cpus_limit);
+	printf("\n");
 	struct bench_cert certs[BENCH_KEY_COUNT];
 	bench_make_certs(dir, certs);
 

@@ -109,13 +109,6 @@ bench_connect(int port)
 	return fd;
 }
 
-unsigned
-bench_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
 void
 bench_die(const char *fmt, ...)
 {

@@ -66,7 +66,7 @@ pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 10 sections, al
 # What the run measured on, printed and in the JSON, the same text.
 jq -e '(.cpu_model | length) > 0 and (.cpu_features | type) == "string" and (.virtual_machine | type) == "boolean" and (.kernel | length) > 0 and (.openssl | startswith("OpenSSL "))' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the machine: $(jq -c '{cpu_model, cpu_features, virtual_machine, kernel, openssl}' "$T/bench.json")"
-grep -qxF "$(jq -r '"Machine: \(.cpu_model)\(if .virtual_machine then ", a virtual machine" else "" end) (CPU features: \(if .cpu_features == "" then "none listed" else .cpu_features end)), Linux \(.kernel), \(.openssl)"' "$T/bench.json")" "$T/bench.log" ||
+grep -qxF "$(jq -r '"Machine: \(.cpu_model)\(if .virtual_machine then ", a virtual machine" else "" end) (CPU features: \(if .cpu_features == "" then "none listed" else .cpu_features end)), Linux \(.kernel), \(.openssl)\(if .cpus_limit == "" then "" else "; \(.cpus) of \(.cpus_online) online CPUs usable (\(.cpus_limit))" end)"' "$T/bench.json")" "$T/bench.log" ||
 	fail "the Machine line does not match the JSON: $(grep '^Machine' "$T/bench.log")"
 jq -e '.costs_us.syscall > 0 and .costs_us.thread_wakeup > 0' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the cost of a system call or of a thread wake-up"

@@ -1,0 +1,87 @@
+# bench_cpus.sh - handoff-bench sizes its run by the CPUs it may use, not
+# by those the machine has: under taskset (its CPU affinity) and in a
+# cgroup with a CPU quota (what `docker run --cpus` sets) it counts
+# fewer, and its first lines and JSON say how many of how many, and why.
+source "$(dirname "$0")/lib.sh"
+: "${HANDOFF_BENCH:?run through ctest}"
+export TMPDIR="$T/tmp"
+mkdir -p "$TMPDIR"
+
+online=$(getconf _NPROCESSORS_ONLN)
+
+# Runs the shortest section; its JSON in $T/$1.json, its output in $T/$1.log.
+bench_run() {
+	local name=$1
+	shift
+	"$@" "$HANDOFF_BENCH" --quick --only memory --handoffd "$HANDOFFD" \
+		--json "$T/$name.json" >"$T/$name.log" 2>&1 ||
+		fail "$name: the bench failed: $(tail -5 "$T/$name.log")"
+}
+
+# Checks a run counted one CPU of $online, for the reason given.
+one_cpu() {
+	local name=$1 why=$2
+	jq -e --argjson online "$online" --arg why "$why" \
+		'.cpus == 1 and .cpus_online == $online and .cpus_limit == $why' \
+		"$T/$name.json" >/dev/null ||
+		fail "$name: JSON $(jq -c '{cpus, cpus_online, cpus_limit}' "$T/$name.json")"
+	grep -q "^handoff-bench [^:]*: 1 CPU, " "$T/$name.log" &&
+		grep -q "; 1 of $online online CPUs usable ($why)$" "$T/$name.log" ||
+		fail "$name: the first lines do not say 1 of $online CPUs ($why): $(head -2 "$T/$name.log")"
+}
+
+bench_run unlimited
+jq -e --argjson online "$online" '.cpus == $online and .cpus_online == $online and .cpus_limit == ""' \
+	"$T/unlimited.json" >/dev/null ||
+	fail "with nothing limiting it: $(jq -c '{cpus, cpus_online, cpus_limit}' "$T/unlimited.json")"
+if grep -q "online CPUs usable" "$T/unlimited.log"; then
+	fail "with nothing limiting it, the Machine line names a limit: $(sed -n 2p "$T/unlimited.log")"
+fi
+pass "nothing limiting it: all $online CPUs, no limit named"
+
+if [ "$online" -lt 2 ]; then
+	echo "SKIP: one online CPU: nothing can hold the bench below it"
+	finish
+	exit 0
+fi
+
+bench_run affinity taskset -c 0
+one_cpu affinity "its CPU affinity"
+pass "under taskset -c 0: 1 of $online CPUs, its CPU affinity named"
+
+# A cgroup whose quota is one CPU, in cgroup v2 or v1's cpu hierarchy;
+# removed at exit, once the bench's processes have left it.
+cg=""
+remove_cgroup() {
+	local i
+	for i in $(seq 1 50); do
+		rmdir "$cg" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "warning: could not remove $cg"
+}
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	cg=/sys/fs/cgroup/handoff-bench-cpus-$$
+	mkdir "$cg" 2>/dev/null && { echo "100000 100000" >"$cg/cpu.max"; } 2>/dev/null ||
+		{ rmdir "$cg" 2>/dev/null; cg=""; }
+elif [ -d /sys/fs/cgroup/cpu ]; then
+	cg=/sys/fs/cgroup/cpu/handoff-bench-cpus-$$
+	mkdir "$cg" 2>/dev/null && { echo 100000 >"$cg/cpu.cfs_period_us" &&
+		echo 100000 >"$cg/cpu.cfs_quota_us"; } 2>/dev/null ||
+		{ rmdir "$cg" 2>/dev/null; cg=""; }
+fi
+if [ -z "$cg" ]; then
+	echo "SKIP: cannot make a cgroup with a CPU quota here (needs root and a writable cgroup cpu controller): the quota is not checked"
+	finish
+	exit 0
+fi
+EXTRA_CLEANUP='[ -d "$cg" ] && remove_cgroup'
+rc=0
+# shellcheck disable=SC2016 # $$ is the inner shell's
+sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+	"$HANDOFF_BENCH" --quick --only memory --handoffd "$HANDOFFD" \
+	--json "$T/quota.json" >"$T/quota.log" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || fail "in a cgroup: the bench failed: $(tail -5 "$T/quota.log")"
+one_cpu quota "its cgroup's CPU quota"
+pass "in a cgroup with a one-CPU quota: 1 of $online CPUs, the quota named"
+finish
