@@ -36,8 +36,9 @@ cgroup_path(const char *controllers, char *out, size_t len)
 		list++;
 		int match = controllers[0] == '\0' ? list[0] == '\0' : 0;
 		/* v1 lists its controllers comma-separated: "cpu,cpuacct". */
-		for (char *c = strtok(list, ","); !match && c != NULL;
-		     c = strtok(NULL, ","))
+		char *save = NULL;
+		for (char *c = strtok_r(list, ",", &save); !match && c != NULL;
+		     c = strtok_r(NULL, ",", &save))
 			match = strcmp(c, controllers) == 0;
 		if (match) {
 			path[strcspn(path, "\n")] = '\0';
