@@ -305,6 +305,8 @@ void bench_verify_rates(const struct bench_cert *ca,
  * cgroup's CPU quota allows fewer.  The run sizes its threads and
  * handoffd's workers by it. */
 unsigned bench_cpus(void);
+/* sysconf's count of online CPUs. */
+unsigned bench_cpus_online(void);
 /* What holds bench_cpus() below the online count ("its CPU affinity",
  * "its cgroup's CPU quota"), or "". */
 const char *bench_cpus_limit(void);
@@ -312,8 +314,6 @@ const char *bench_cpus_limit(void);
 /* ---- machine.c: what the run measured on ---------------------------- */
 
 struct bench_machine {
-	unsigned cpus_online;   /* sysconf's count */
-	const char *cpus_limit; /* what holds bench_cpus() below it, or "" */
 	char cpu_model[128];    /* /proc/cpuinfo's model name */
 	char cpu_features[128]; /* those of the list in machine.c present */
 	int virtual_machine;    /* the CPU reports a hypervisor */

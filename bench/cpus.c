@@ -126,7 +126,7 @@ cgroup_quota_cpus(void)
 	return best;
 }
 
-static unsigned cpus_usable; /* 0 until counted */
+static unsigned cpus_online, cpus_usable; /* 0 until counted */
 static const char *cpus_limit = "";
 
 unsigned
@@ -135,7 +135,7 @@ bench_cpus(void)
 	if (cpus_usable > 0)
 		return cpus_usable;
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	cpus_usable = online > 0 ? (unsigned)online : 1;
+	cpus_online = cpus_usable = online > 0 ? (unsigned)online : 1;
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
 	    CPU_COUNT(&set) > 0 && (unsigned)CPU_COUNT(&set) < cpus_usable) {
@@ -148,6 +148,13 @@ bench_cpus(void)
 		cpus_limit = "its cgroup's CPU quota";
 	}
 	return cpus_usable;
+}
+
+unsigned
+bench_cpus_online(void)
+{
+	bench_cpus();
+	return cpus_online;
 }
 
 const char *

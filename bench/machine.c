@@ -6,14 +6,13 @@
  * version (handoffd signs ECDSA and RSA with libcrypto, libhandoff
  * seals ChaCha20-Poly1305 with it).  Printed under the run's first line
  * and written to the JSON, so that runs from two machines can be told
- * apart and their figures read with what explains them, with how many
- * CPUs the run may use (cpus.c) when that is fewer than are online.
+ * apart and their figures read with what explains them (how many CPUs
+ * the run may use is cpus.c's).
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -76,9 +75,6 @@ void
 bench_machine_read(struct bench_machine *m)
 {
 	memset(m, 0, sizeof(*m));
-	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	m->cpus_online = online > 0 ? (unsigned)online : 1;
-	m->cpus_limit = bench_cpus_limit();
 	cpuinfo_value("model name", m->cpu_model, sizeof(m->cpu_model));
 	if (m->cpu_model[0] == '\0')
 		snprintf(m->cpu_model, sizeof(m->cpu_model), "unknown CPU");

@@ -519,7 +519,7 @@ write_json(const char *path, unsigned cpus)
 	    "  \"cpu_features\": \"%s\",\n  \"virtual_machine\": %s,\n"
 	    "  \"kernel\": \"%s\",\n  \"openssl\": \"%s\",\n",
 	    HANDOFF_VERSION_STRING, date, quick ? "true" : "false", cpus,
-	    machine.cpus_online, machine.cpus_limit,
+	    bench_cpus_online(), bench_cpus_limit(),
 	    gnutls_check_version(NULL), machine.cpu_model,
 	    machine.cpu_features, machine.virtual_machine ? "true" : "false",
 	    machine.kernel, machine.openssl);
@@ -671,9 +671,9 @@ main(int argc, char **argv)
 	    machine.virtual_machine ? ", a virtual machine" : "",
 	    machine.cpu_features[0] ? machine.cpu_features : "none listed",
 	    machine.kernel, machine.openssl);
-	if (machine.cpus_limit[0] != '\0')
+	if (bench_cpus_limit()[0] != '\0')
 		printf("; %u of %u online CPUs usable (%s)", cpus,
-		    machine.cpus_online, machine.cpus_limit);
+		    bench_cpus_online(), bench_cpus_limit());
 	printf("\n");
 	struct bench_cert certs[BENCH_KEY_COUNT];
 	bench_make_certs(dir, certs);
