@@ -112,10 +112,10 @@ process_identity(pid_t pid, char *out, size_t len)
 
 /* Whether the folder at `path` (a name of RUN_DIR_PREFIX's) is a run of
  * this user's that has ended: its owner file names a process of this pid
- * namespace that is gone, or whose pid another process now has.  A
- * folder without one (a run just starting, or not ours) stays. */
+ * namespace (my_ns) that is gone, or whose pid another process now has.
+ * A folder without one (a run just starting, or not ours) stays. */
 static int
-is_ended_run(const char *path, pid_t *pid)
+is_ended_run(const char *path, const char *my_ns, pid_t *pid)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
@@ -130,11 +130,9 @@ is_ended_run(const char *path, pid_t *pid)
 	fclose(f);
 	recorded[strcspn(recorded, "\n")] = '\0';
 	int owner_pid;
-	char ns[64], mine[160], now[160];
+	char ns[64], now[160];
 	if (!ok || sscanf(recorded, "%d %*u %63s", &owner_pid, ns) != 2 ||
-	    owner_pid <= 0 ||
-	    process_identity(getpid(), mine, sizeof(mine)) != 0 ||
-	    strcmp(strrchr(mine, ' ') + 1, ns) != 0)
+	    owner_pid <= 0 || strcmp(my_ns, ns) != 0)
 		return 0;
 	*pid = owner_pid;
 	return process_identity(owner_pid, now, sizeof(now)) != 0 ||
@@ -145,6 +143,10 @@ is_ended_run(const char *path, pid_t *pid)
 static void
 remove_ended_runs(const char *tmp)
 {
+	char me[160];
+	if (process_identity(getpid(), me, sizeof(me)) != 0)
+		return; /* no /proc: nothing can be judged */
+	const char *my_ns = strrchr(me, ' ') + 1;
 	DIR *d = opendir(tmp);
 	if (d == NULL)
 		return; /* mkdtemp below says what is wrong */
@@ -156,7 +158,7 @@ remove_ended_runs(const char *tmp)
 		        strlen(RUN_DIR_PREFIX)) != 0 ||
 		    snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) >=
 		        (int)sizeof(path) ||
-		    !is_ended_run(path, &pid))
+		    !is_ended_run(path, my_ns, &pid))
 			continue;
 		remove_flat_dir(path);
 		fprintf(stderr,
