@@ -30,24 +30,38 @@ one_cpu() {
 		fail "$name: the first lines do not say 1 of $online CPUs ($why): $(head -2 "$T/$name.log")"
 }
 
-bench_run unlimited
-jq -e --argjson online "$online" '.cpus == $online and .cpus_online == $online and .cpus_limit == ""' \
-	"$T/unlimited.json" >/dev/null ||
-	fail "with nothing limiting it: $(jq -c '{cpus, cpus_online, cpus_limit}' "$T/unlimited.json")"
-if grep -q "online CPUs usable" "$T/unlimited.log"; then
-	fail "with nothing limiting it, the Machine line names a limit: $(sed -n 2p "$T/unlimited.log")"
+# As the test runs: no more than its affinity allows (nproc), and a
+# limit named exactly when it counts fewer than are online.
+bench_run as_is
+allowed=$(nproc)
+base=$(jq .cpus "$T/as_is.json")
+limit=$(jq -r .cpus_limit "$T/as_is.json")
+jq -e --argjson online "$online" --argjson allowed "$allowed" \
+	'.cpus_online == $online and .cpus >= 1 and .cpus <= $allowed and ((.cpus_limit == "") == (.cpus == $online))' \
+	"$T/as_is.json" >/dev/null ||
+	fail "as the test runs ($allowed of $online CPUs allowed): $(jq -c '{cpus, cpus_online, cpus_limit}' "$T/as_is.json")"
+if [ -z "$limit" ]; then
+	if grep -q "online CPUs usable" "$T/as_is.log"; then
+		fail "with nothing limiting it, the Machine line names a limit: $(sed -n 2p "$T/as_is.log")"
+	fi
+	pass "nothing limiting it: all $online CPUs, no limit named"
+else
+	grep -q "; $base of $online online CPUs usable ($limit)$" "$T/as_is.log" ||
+		fail "the Machine line does not name the limit ($limit): $(sed -n 2p "$T/as_is.log")"
+	pass "as the test runs: $base of $online CPUs, $limit named"
 fi
-pass "nothing limiting it: all $online CPUs, no limit named"
 
-if [ "$online" -lt 2 ]; then
-	echo "SKIP: one online CPU: nothing can hold the bench below it"
+if [ "$base" -lt 2 ]; then
+	echo "SKIP: the bench may use one CPU already: nothing can hold it lower"
 	finish
 	exit 0
 fi
 
-bench_run affinity taskset -c 0
+# One CPU of those this test may use (not always CPU 0 in a cpuset).
+first=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+bench_run affinity taskset -c "$first"
 one_cpu affinity "its CPU affinity"
-pass "under taskset -c 0: 1 of $online CPUs, its CPU affinity named"
+pass "under taskset -c $first: 1 of $online CPUs, its CPU affinity named"
 
 # A cgroup whose quota is one CPU, in cgroup v2 or v1's cpu hierarchy;
 # removed at exit, once the bench's processes have left it.
