@@ -299,7 +299,7 @@ void bench_verify_rates(const struct bench_cert *ca,
     const char *profile, unsigned threads, double seconds, int rounds,
     struct bench_rate *gnutls, struct bench_rate *handoff);
 
-/* ---- cpus.c: the CPUs the run may use --------------------------------- */
+/* ---- machine.c: the CPUs the run may use (daemon/cpus.c counts) ------ */
 
 /* The online CPUs, or fewer when this process's affinity mask or its
  * cgroup's CPU quota allows fewer.  The run sizes its threads and

@@ -6,8 +6,9 @@
  * version (handoffd signs ECDSA and RSA with libcrypto, libhandoff
  * seals ChaCha20-Poly1305 with it).  Printed under the run's first line
  * and written to the JSON, so that runs from two machines can be told
- * apart and their figures read with what explains them (how many CPUs
- * the run may use is cpus.c's).
+ * apart and their figures read with what explains them; and how many
+ * CPUs the run may use, counted as handoffd counts them for its workers
+ * (daemon/cpus.c), which sizes the run's threads and handoffd's workers.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "bench.h"
+#include "cpus.h"
 
 /* CPU features that move the figures, as /proc/cpuinfo names them:
  * AES-GCM (aes, vaes, pclmulqdq, vpclmulqdq; ARM: aes, pmull), wide
@@ -98,4 +100,32 @@ bench_machine_read(struct bench_machine *m)
 	keep_plain(m->cpu_model);
 	keep_plain(m->kernel);
 	keep_plain(m->openssl);
+}
+
+/* Counted once: every section sizes its threads by the same count. */
+static const struct ho_cpus *
+run_cpus(void)
+{
+	static struct ho_cpus cpus;
+	if (cpus.online == 0)
+		ho_cpus_count(&cpus);
+	return &cpus;
+}
+
+unsigned
+bench_cpus(void)
+{
+	return run_cpus()->usable;
+}
+
+unsigned
+bench_cpus_online(void)
+{
+	return run_cpus()->online;
+}
+
+const char *
+bench_cpus_limit(void)
+{
+	return run_cpus()->limit;
 }

@@ -449,8 +449,9 @@ int ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
     const struct ho_config *cfg, const struct ho_profiles *profiles,
     const char *listen_url);
 /* Starts count threads that receive and answer requests (after any
- * privilege drop: they serve as soon as they run).  0 or -1 (logged). */
-int ho_server_start_workers(struct ho_daemon *d, int count);
+ * privilege drop: they serve as soon as they run), and logs how many and
+ * why (what chose the count).  0 or -1 (logged). */
+int ho_server_start_workers(struct ho_daemon *d, int count, const char *why);
 /* After uv_run returns: stops the workers and closes everything. */
 void ho_server_free(struct ho_daemon *d);
 /* Makes ho_server_free leave the socket open (and its file in place):

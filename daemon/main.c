@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpus.h"
 #include "handoff.h"
 #include "handoffd.h"
 #include "paths.h"
@@ -145,14 +146,25 @@ signer_words(const struct ho_profile *p)
 	return "signs with GnuTLS";
 }
 
-/* The config's workers, or one per CPU when it says 0. */
+/* The config's workers, or one per CPU handoffd may use when it says 0;
+ * `why` says which, for the log. */
 static int
-worker_count(int workers)
+worker_count(int workers, char *why, size_t len)
 {
-	if (workers > 0)
+	if (workers > 0) {
+		snprintf(why, len, "workers = %d in the config", workers);
 		return workers;
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (int)n : 1;
+	}
+	struct ho_cpus cpus;
+	ho_cpus_count(&cpus);
+	if (cpus.limit[0] != '\0')
+		snprintf(why, len,
+		    "one per CPU handoffd may use: %u of %u online, as %s "
+		    "allows; set workers in the config to change it",
+		    cpus.usable, cpus.online, cpus.limit);
+	else
+		snprintf(why, len, "one per online CPU");
+	return (int)cpus.usable;
 }
 
 int
@@ -242,7 +254,9 @@ main(int argc, char **argv)
 	    ho_token_check_after_drop(&profiles, cfg.user, err, sizeof(err)) !=
 	        0)
 		goto fail;
-	if (ho_server_start_workers(daemon, worker_count(cfg.workers)) != 0)
+	char why[256];
+	int workers = worker_count(cfg.workers, why, sizeof(why));
+	if (ho_server_start_workers(daemon, workers, why) != 0)
 		goto out;
 	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
 	ho_log_info("stopped");

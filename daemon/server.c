@@ -903,7 +903,7 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 }
 
 int
-ho_server_start_workers(struct ho_daemon *d, int count)
+ho_server_start_workers(struct ho_daemon *d, int count, const char *why)
 {
 	d->workers = calloc((size_t)count, sizeof(*d->workers));
 	if (d->workers == NULL) {
@@ -920,7 +920,8 @@ ho_server_start_workers(struct ho_daemon *d, int count)
 			return -1;
 		}
 	}
-	ho_log_info("%d worker threads", count);
+	ho_log_info(
+	    "%d worker thread%s (%s)", count, count == 1 ? "" : "s", why);
 	return 0;
 }
 

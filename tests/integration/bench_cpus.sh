@@ -57,43 +57,18 @@ if [ "$base" -lt 2 ]; then
 	exit 0
 fi
 
-# One CPU of those this test may use (not always CPU 0 in a cpuset).
-first=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+first=$(first_allowed_cpu)
 bench_run affinity taskset -c "$first"
 one_cpu affinity "its CPU affinity"
 pass "under taskset -c $first: 1 of $online CPUs, its CPU affinity named"
 
-# A cgroup whose quota is one CPU, in cgroup v2 or v1's cpu hierarchy;
-# removed at exit, once the bench's processes have left it.
-cg=""
-remove_cgroup() {
-	local i
-	for i in $(seq 1 50); do
-		rmdir "$cg" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "warning: could not remove $cg"
-}
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-	cg=/sys/fs/cgroup/handoff-bench-cpus-$$
-	mkdir "$cg" 2>/dev/null && { echo "100000 100000" >"$cg/cpu.max"; } 2>/dev/null ||
-		{ rmdir "$cg" 2>/dev/null; cg=""; }
-elif [ -d /sys/fs/cgroup/cpu ]; then
-	cg=/sys/fs/cgroup/cpu/handoff-bench-cpus-$$
-	mkdir "$cg" 2>/dev/null && { echo 100000 >"$cg/cpu.cfs_period_us" &&
-		echo 100000 >"$cg/cpu.cfs_quota_us"; } 2>/dev/null ||
-		{ rmdir "$cg" 2>/dev/null; cg=""; }
-fi
-if [ -z "$cg" ]; then
+if ! make_quota_cgroup; then
 	echo "SKIP: cannot make a cgroup with a CPU quota here (needs root and a writable cgroup cpu controller): the quota is not checked"
 	finish
 	exit 0
 fi
-EXTRA_CLEANUP='[ -d "$cg" ] && remove_cgroup'
 rc=0
-# shellcheck disable=SC2016 # $$ is the inner shell's
-sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
-	"$HANDOFF_BENCH" --quick --only memory --handoffd "$HANDOFFD" \
+"${IN_QUOTA_CGROUP[@]}" "$HANDOFF_BENCH" --quick --only memory --handoffd "$HANDOFFD" \
 	--json "$T/quota.json" >"$T/quota.log" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || fail "in a cgroup: the bench failed: $(tail -5 "$T/quota.log")"
 one_cpu quota "its cgroup's CPU quota"

@@ -89,6 +89,55 @@ free_port() {
 	return 1
 }
 
+# first_allowed_cpu: prints the first CPU this test may run on (not
+# always CPU 0 in a cpuset), for taskset -c.
+first_allowed_cpu() {
+	taskset -pc $$ | sed 's/.*: *//; s/[-,].*//'
+}
+
+# make_quota_cgroup: makes a cgroup whose CPU quota is one CPU (cgroup
+# v2's cpu.max, or v1's cpu.cfs_quota_us: what `docker run --cpus=1`
+# sets) and sets QUOTA_CGROUP to it.  At exit whatever still runs in it
+# is killed (it holds only this test's processes) and it is removed; this
+# takes EXTRA_CLEANUP.  Returns 1, QUOTA_CGROUP empty, where the test
+# cannot make one (it needs root and a writable cpu controller).
+QUOTA_CGROUP=
+make_quota_cgroup() {
+	local cg
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		cg=/sys/fs/cgroup/handoff-test-quota-$$
+		mkdir "$cg" 2>/dev/null || return 1
+		{ echo "100000 100000" >"$cg/cpu.max"; } 2>/dev/null ||
+			{ rmdir "$cg"; return 1; }
+	elif [ -d /sys/fs/cgroup/cpu ]; then
+		cg=/sys/fs/cgroup/cpu/handoff-test-quota-$$
+		mkdir "$cg" 2>/dev/null || return 1
+		{ echo 100000 >"$cg/cpu.cfs_period_us" &&
+			echo 100000 >"$cg/cpu.cfs_quota_us"; } 2>/dev/null ||
+			{ rmdir "$cg"; return 1; }
+	else
+		return 1
+	fi
+	QUOTA_CGROUP=$cg
+	IN_QUOTA_CGROUP[3]=$cg
+	EXTRA_CLEANUP=remove_quota_cgroup
+}
+
+remove_quota_cgroup() {
+	local i
+	for i in $(seq 1 50); do
+		xargs -r kill -KILL <"$QUOTA_CGROUP/cgroup.procs" 2>/dev/null || true
+		rmdir "$QUOTA_CGROUP" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "warning: could not remove $QUOTA_CGROUP"
+}
+
+# "${IN_QUOTA_CGROUP[@]}" CMD...: runs CMD (a program) in QUOTA_CGROUP,
+# as the same process: started with &, $! is CMD's PID.
+# shellcheck disable=SC2016 # $$ is the inner shell's
+IN_QUOTA_CGROUP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"')
+
 # nap SECONDS: sleeps SECONDS times $TIME_SCALE (valgrind_check.sh sets
 # it: everything runs several times slower under valgrind).
 nap() {

@@ -110,7 +110,7 @@ start_daemon(void)
 	struct ho_daemon *d;
 	assert_int_equal(
 	    ho_server_start(&d, uv_default_loop(), &cfg, &profiles, URL), 0);
-	assert_int_equal(ho_server_start_workers(d, 2), 0);
+	assert_int_equal(ho_server_start_workers(d, 2, "the test's two"), 0);
 	return d;
 }
 

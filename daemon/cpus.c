@@ -1,11 +1,12 @@
 /*
- * cpus.c - how many CPUs the run may use, which sizes its threads and
- * handoffd's workers: the online ones, or fewer when its CPU affinity
- * (taskset, a cpuset) or its cgroup's CPU quota (cgroup v2's cpu.max, or
- * v1's cpu.cfs_quota_us: what `docker run --cpus` and systemd's
- * CPUQuota= set) allows fewer.  In a container or under taskset a run
- * sized for all the machine's CPUs would measure the scheduler's
- * throttling instead of handoff.
+ * cpus.c - how many CPUs this process may use: the online ones, or fewer
+ * when its CPU affinity (taskset, a cpuset) or its cgroup's CPU quota
+ * (cgroup v2's cpu.max, or v1's cpu.cfs_quota_us: what `docker run
+ * --cpus` and systemd's CPUQuota= set) allows fewer.  handoffd's default
+ * worker count and handoff-bench's threads come from it: in a container
+ * or under taskset, threads sized for all the machine's CPUs only queue
+ * for the few they may use, and under a quota they spend it in a burst
+ * and then wait out the rest of each period (CFS throttling).
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <sched.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "cpus.h"
 
 /* The cgroup path of this process in the hierarchy whose line in
  * /proc/self/cgroup has `controllers` ("" for cgroup v2's "0::"), e.g.
@@ -126,40 +127,21 @@ cgroup_quota_cpus(void)
 	return best;
 }
 
-static unsigned cpus_online, cpus_usable; /* 0 until counted */
-static const char *cpus_limit = "";
-
-unsigned
-bench_cpus(void)
+void
+ho_cpus_count(struct ho_cpus *out)
 {
-	if (cpus_usable > 0)
-		return cpus_usable;
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
-	cpus_online = cpus_usable = online > 0 ? (unsigned)online : 1;
+	out->online = out->usable = online > 0 ? (unsigned)online : 1;
+	out->limit = "";
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
-	    CPU_COUNT(&set) > 0 && (unsigned)CPU_COUNT(&set) < cpus_usable) {
-		cpus_usable = (unsigned)CPU_COUNT(&set);
-		cpus_limit = "its CPU affinity";
+	    CPU_COUNT(&set) > 0 && (unsigned)CPU_COUNT(&set) < out->usable) {
+		out->usable = (unsigned)CPU_COUNT(&set);
+		out->limit = "its CPU affinity";
 	}
 	unsigned quota = cgroup_quota_cpus();
-	if (quota > 0 && quota < cpus_usable) {
-		cpus_usable = quota;
-		cpus_limit = "its cgroup's CPU quota";
+	if (quota > 0 && quota < out->usable) {
+		out->usable = quota;
+		out->limit = "its cgroup's CPU quota";
 	}
-	return cpus_usable;
-}
-
-unsigned
-bench_cpus_online(void)
-{
-	bench_cpus();
-	return cpus_online;
-}
-
-const char *
-bench_cpus_limit(void)
-{
-	bench_cpus();
-	return cpus_limit;
 }
