@@ -47,6 +47,7 @@ struct ho_stats {
 	uint64_t handshakes_ok;
 	uint64_t handshakes_resumed;
 	uint64_t handshakes_one_trip; /* TLS 1.3 server, finish_ahead.c */
+	uint64_t hellos_ahead;        /* ServerHellos sent ahead (server.c) */
 	uint64_t handshakes_failed;
 	uint64_t sessions_expired;
 	uint64_t busy_refusals;
@@ -269,6 +270,12 @@ struct ho_session {
 	const struct ho_profile *profile;   /* current: may change by SNI */
 	const struct ho_profiles *profiles; /* all, for SNI selection */
 	gnutls_session_t tls;               /* NULL until the first step */
+	int output_ahead; /* TLS 1.3 server: the caller takes a ServerHello
+	                     ahead of the reply (HO_F_OUTPUT_AHEAD) */
+	/* Set by server.c while a first step runs with nothing else to do:
+	 * sends the ServerHello ahead of the reply (HS_AHEAD); 0 if sent. */
+	int (*send_ahead)(void *arg, const void *buf, size_t len);
+	void *send_ahead_arg;
 	struct ho_buf in;        /* peer bytes GnuTLS has not read */
 	struct ho_buf out;       /* bytes GnuTLS wrote for the peer */
 	uint8_t secret_read[64]; /* TLS 1.3 application secrets */
@@ -438,6 +445,21 @@ int ho_verify_answer(const struct ho_profiles *ps,
  * name mismatch (it is not valid for "host")"); its length. */
 size_t ho_verify_status_words(
     unsigned status, const char *host, char *buf, size_t len);
+
+/* ---- hello_ahead.c: a TLS 1.3 ServerHello sent ahead of the reply ---- */
+
+/* What ho_hello_ahead_send needs of the request a step runs. */
+struct ho_hello_ahead {
+	int sock;                       /* handoffd's nanomsg socket */
+	void *const *control;           /* the request's routing header */
+	const struct ho_proto_msg *req; /* for its REQUEST_ID */
+	int sent;                       /* set once it went */
+};
+/* A session's send_ahead: bytes to the caller as an HS_AHEAD reply to
+ * the request (arg: struct ho_hello_ahead).  0 if sent. */
+int ho_hello_ahead_send(void *arg, const void *buf, size_t len);
+/* Whether no request waits in nanomsg's queue (rcv_fd: its NN_RCVFD). */
+int ho_hello_ahead_idle(int rcv_fd);
 
 /* ---- server.c --------------------------------------------------------- */
 

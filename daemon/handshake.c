@@ -65,6 +65,19 @@ static ssize_t
 push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
 	struct ho_session *s = ptr;
+	/* GnuTLS flushes a TLS 1.3 ServerHello before it signs: the client
+	 * may start on it (its X25519, its handshake keys) while the rest
+	 * of the flight is made, as it would from an in-process server. */
+	if (s->send_ahead != NULL) {
+		int sent = ho_buf_used(&s->out) == 0 &&
+		    gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3 &&
+		    s->send_ahead(s->send_ahead_arg, buf, len) == 0;
+		s->send_ahead = NULL; /* the first record only */
+		if (sent) {
+			ho_record_tail_feed(&s->tail_out, buf, len);
+			return (ssize_t)len;
+		}
+	}
 	if (ho_buf_append(&s->out, buf, len) != 0) {
 		gnutls_transport_set_errno(s->tls, ENOMEM);
 		return -1;

@@ -45,7 +45,8 @@ struct ho_daemon {
 	uv_loop_t *loop;
 	const struct ho_config *cfg;
 	const struct ho_profiles *profiles;
-	int sock;               /* nanomsg socket */
+	int sock;   /* nanomsg socket */
+	int rcv_fd; /* nanomsg's: readable while requests wait, or -1 */
 	uv_timer_t sweep_timer; /* idle-session expiry */
 	uv_timer_t grace_timer; /* shutdown deadline */
 	uv_signal_t sig_term, sig_int;
@@ -88,6 +89,8 @@ struct ho_work {
 	struct ho_proto_msg msg; /* points into body */
 	uint64_t started_us;
 	struct ho_step_result result;
+	int alone;                   /* claimed when no other step ran */
+	struct ho_hello_ahead ahead; /* its ServerHello, sent ahead */
 };
 
 static void
@@ -146,6 +149,18 @@ reply_simple(struct ho_daemon *d, void **control,
 
 static void maybe_finish_shutdown(struct ho_daemon *d);
 
+/* Whether a step may send its ServerHello ahead: the caller takes it, it
+ * opens the handshake, and handoffd has nothing else to do (no other
+ * step running, no request waiting).  Under load the extra message
+ * would cost every handshake CPU time (~20 us in the caller, a little
+ * here) for a latency that queueing hides anyway. */
+static int
+may_send_ahead(const struct ho_work *w)
+{
+	return w->session->output_ahead && w->msg.type == HO_MSG_HS_START &&
+	    w->alone && ho_hello_ahead_idle(w->d->rcv_fd);
+}
+
 /* The step's crypto, outside the lock: only this worker touches the
  * session's TLS state while it is busy.  Sends the reply. */
 static void
@@ -153,10 +168,18 @@ step_run(struct ho_work *w)
 {
 	const struct ho_proto_field *in = &w->msg.f[HO_F_INPUT];
 	struct ho_step_result *r = &w->result;
+	struct ho_session *s = w->session;
+	if (may_send_ahead(w)) {
+		w->ahead = (struct ho_hello_ahead){
+		    w->d->sock, &w->control, &w->msg, 0};
+		s->send_ahead = ho_hello_ahead_send;
+		s->send_ahead_arg = &w->ahead;
+	}
 	if (w->msg.type == HO_MSG_HS_TICKET)
-		ho_client_ticket(w->session, in->ptr, in->len, &w->msg, r);
+		ho_client_ticket(s, in->ptr, in->len, &w->msg, r);
 	else
-		ho_handshake_step(w->session, in->ptr, in->len, &w->msg, r);
+		ho_handshake_step(s, in->ptr, in->len, &w->msg, r);
+	s->send_ahead = NULL;
 	if (ho_proto_finish(&r->reply) == 0)
 		send_reply(w->d, &w->control, r->reply.buf, r->reply.len);
 	else /* out of memory building it: the caller's deadline answers */
@@ -201,6 +224,7 @@ step_finish(struct ho_daemon *d, struct ho_work *w)
 	struct ho_early *early = s->early;
 	s->early = NULL;
 	d->stats.private_key_ops += r->key_ops;
+	d->stats.hellos_ahead += (unsigned)w->ahead.sent;
 	d->stats.caller_ca_parsed += r->ca_parsed;
 	switch (r->outcome) {
 	case HO_STEP_DONE:
@@ -288,6 +312,7 @@ claim_step(struct ho_daemon *d, struct ho_session *s, void **control,
 	s->busy = 1;
 	*control = NULL; /* both now belong to the step */
 	*body = NULL;
+	w->alone = d->inflight == 0;
 	d->inflight++;
 	return w;
 }
@@ -383,6 +408,9 @@ handle_start(struct ho_daemon *d, void **control, void **body,
 	uint8_t one_trip = 0;
 	ho_proto_get_u8(msg, HO_F_ONE_TRIP, &one_trip);
 	s->finish.wanted = role == HO_ROLE_SERVER && one_trip != 0;
+	uint8_t ahead = 0;
+	ho_proto_get_u8(msg, HO_F_OUTPUT_AHEAD, &ahead);
+	s->output_ahead = role == HO_ROLE_SERVER && ahead != 0;
 	s->no_verify = no_verify != 0;
 	s->cache = d->cache;
 	s->trust_cache = d->trusts;
@@ -850,6 +878,10 @@ open_socket(struct ho_daemon *d, const char *url)
 	int timeout = RECV_TIMEOUT_MS;
 	nn_setsockopt(
 	    d->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout));
+	size_t fd_len = sizeof(d->rcv_fd);
+	if (nn_getsockopt(
+	        d->sock, NN_SOL_SOCKET, NN_RCVFD, &d->rcv_fd, &fd_len) < 0)
+		d->rcv_fd = -1; /* no ServerHello goes ahead */
 	return 0;
 }
 
@@ -865,6 +897,7 @@ ho_server_start(struct ho_daemon **out, uv_loop_t *loop,
 	d->cfg = cfg;
 	d->profiles = profiles;
 	d->sock = -1;
+	d->rcv_fd = -1;
 	ho_stats_init(&d->stats);
 	*out = d;
 	if (uv_mutex_init(&d->lock) != 0 || uv_cond_init(&d->unheld) != 0 ||

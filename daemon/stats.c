@@ -106,6 +106,8 @@ ho_stats_format(
 	    (unsigned long long)st->handshakes_resumed);
 	PUT("handshakes_one_trip %llu\n",
 	    (unsigned long long)st->handshakes_one_trip);
+	PUT("server_hellos_ahead %llu\n",
+	    (unsigned long long)st->hellos_ahead);
 	PUT("client_handshakes %llu\n",
 	    (unsigned long long)st->client_handshakes);
 	PUT("private_key_ops %llu\n", (unsigned long long)st->private_key_ops);

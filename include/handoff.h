@@ -162,8 +162,11 @@ HANDOFF_EXPORT const char *handoff_ctx_error(struct handoff_ctx *ctx);
 
 /*
  * Starts a server-role TLS connection on an accepted TCP socket fd.  The
- * caller keeps owning fd (handoff never closes it).  If fd is
- * non-blocking, every call on the connection may return
+ * caller keeps owning fd (handoff never closes it), and MUST NOT read,
+ * write or close it until the handshake has ended and, to close it, the
+ * connection is freed: while the handshake waits for handoffd,
+ * libhandoff's I/O thread may write a TLS 1.3 ServerHello to fd.  If fd
+ * is non-blocking, every call on the connection may return
  * HANDOFF_WANT_POLLIN/POLLOUT.  Returns 0 and sets *conn, or -1 with the
  * reason in handoff_ctx_error().
  */

@@ -782,6 +782,7 @@ ho_conn_new(struct handoff_ctx *ctx, int fd, int role, const char *caller)
 	c->nonblocking = (flags & O_NONBLOCK) != 0;
 	c->state = HO_CONN_HS_READ;
 	c->call.efd = -1;
+	c->call.ahead_fd = -1;
 	c->max_plain = HO_REC_MAX_PLAIN;
 	/* The first wait (for the ClientHello) has a deadline too, and
 	 * the whole handshake's limit starts now. */

@@ -86,6 +86,7 @@ ho_ctx_request(struct handoff_ctx *ctx, struct ho_proto_buf *req, uint64_t id,
 	struct ho_ipc_call call;
 	memset(&call, 0, sizeof(call));
 	call.efd = -1;
+	call.ahead_fd = -1;
 	char err[HO_ERR_MAX];
 	void *msg = NULL;
 	int n = ho_ipc_call_send(

@@ -49,6 +49,13 @@ struct ho_ipc_call {
 	uint64_t id; /* REQUEST_ID while registered, else 0 */
 	int sent;    /* handed to nanomsg (counts in window) */
 	int efd;     /* eventfd signalled on reply, or -1 */
+	/* A server's first step: its peer's socket, where the receiver
+	 * writes a ServerHello handoffd sends ahead (HS_AHEAD), or -1;
+	 * what the socket did not take waits in ahead_rest, written
+	 * before the reply's output (ho_ipc_call_take_ahead). */
+	int ahead_fd;
+	uint8_t *ahead_rest;
+	size_t ahead_rest_len;
 	void *reply; /* nanomsg message, set by the receiver */
 	int reply_len;
 	struct ho_ipc_call *next; /* hash chain */
@@ -103,6 +110,10 @@ int ho_ipc_call_send(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
  * 0 if not yet, or -1 if the call failed without a reply to act on
  * (call->errnum and call->err say why; nothing more will come). */
 int ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg);
+/* Appends to out what of an HS_AHEAD's output the peer's socket did
+ * not take (none, almost always).  0, or -1 out of memory. */
+int ho_ipc_call_take_ahead(
+    struct ho_ipc *ipc, struct ho_ipc_call *call, struct ho_buf *out);
 /* 1 while a reply is expected or waiting to be taken. */
 int ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call);
 /* Stops waiting; a reply that comes later is dropped. */

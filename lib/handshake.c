@@ -40,6 +40,12 @@ build_request(struct handoff_conn *c)
 		 * the client's Finished (peer_finished.c). */
 		if (c->role == HO_ROLE_SERVER)
 			ho_proto_put_u8(b, HO_F_ONE_TRIP, 1);
+		/* A TLS 1.3 ServerHello may come ahead of the reply: the
+		 * I/O thread writes it to the peer (ipc.c's write_ahead). */
+		if (c->role == HO_ROLE_SERVER) {
+			ho_proto_put_u8(b, HO_F_OUTPUT_AHEAD, 1);
+			c->call.ahead_fd = c->fd;
+		}
 		if (c->role == HO_ROLE_CLIENT && c->servername[0] != '\0')
 			ho_proto_put_str(b, HO_F_SERVER_NAME, c->servername);
 		if (c->role == HO_ROLE_CLIENT && c->peer[0] != '\0')
@@ -170,7 +176,9 @@ static int
 queue_output(struct handoff_conn *c, const struct ho_proto_msg *m)
 {
 	const struct ho_proto_field *o = &m->f[HO_F_OUTPUT];
-	if (o->present && ho_buf_append(&c->out, o->ptr, o->len) != 0)
+	/* A ServerHello the peer's socket did not take goes first. */
+	if (ho_ipc_call_take_ahead(&c->ctx->ipc, &c->call, &c->out) != 0 ||
+	    (o->present && ho_buf_append(&c->out, o->ptr, o->len) != 0))
 		return ho_conn_fail(c, HANDOFF_ENOMEM, "out of memory");
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,6 +268,39 @@ drop_reply(struct ho_ipc *ipc, void *msg, size_t len)
 	free_wiped(msg, len);
 }
 
+/* An HS_AHEAD for call (under the lock): its output straight to the
+ * peer's socket, without waiting, as the caller would write it on the
+ * reply (the caller writes nothing to it while it waits); what the
+ * socket does not take, or all of it if the descriptor is no socket (or
+ * the call has none), waits for the reply in call->ahead_rest. */
+static void
+write_ahead(struct ho_ipc_call *call, const struct ho_proto_msg *m)
+{
+	const struct ho_proto_field *o = &m->f[HO_F_OUTPUT];
+	if (!o->present || o->len == 0)
+		return;
+	size_t done = 0;
+	if (call->ahead_fd >= 0 && call->ahead_rest_len == 0) {
+		ssize_t n = send(call->ahead_fd, o->ptr, o->len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		done = n > 0 ? (size_t)n : 0;
+	}
+	if (done == o->len)
+		return;
+	uint8_t *rest =
+	    realloc(call->ahead_rest, call->ahead_rest_len + o->len - done);
+	if (rest == NULL) {
+		/* The peer would get a broken flight: fail the call. */
+		call->failed = 1;
+		call->errnum = HANDOFF_ENOMEM;
+		snprintf(call->err, sizeof(call->err), "out of memory");
+		return;
+	}
+	memcpy(rest + call->ahead_rest_len, o->ptr + done, o->len - done);
+	call->ahead_rest = rest;
+	call->ahead_rest_len += o->len - done;
+}
+
 /* Hands one reply to its call, or drops it.  route is the low bits of
  * the raw REQ header that came back with it (SP_HEADER_LEN), or -1. */
 static void
@@ -289,6 +323,20 @@ deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 		if (call != NULL)
 			explain_unreadable(
 			    ipc, call, perr == 0 ? &m : NULL, perr);
+	}
+	if (call != NULL && perr == 0 && m.type == HO_MSG_HS_AHEAD) {
+		/* Not the reply: the call waits on for it. */
+		write_ahead(call, &m);
+		if (call->failed) {
+			unlink_call(ipc, call);
+			uint64_t one = 1;
+			if (write(call->efd, &one, sizeof(one)) < 0) {
+				/* cannot fail: drained on take */
+			}
+		}
+		pthread_mutex_unlock(&ipc->lock);
+		free_wiped(msg, (size_t)n);
+		return;
 	}
 	if (call == NULL && (id & HO_IPC_ONEWAY_ID) && ipc->oneway_out > 0) {
 		ipc->oneway_out--;
@@ -677,6 +725,21 @@ ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
 }
 
 int
+ho_ipc_call_take_ahead(
+    struct ho_ipc *ipc, struct ho_ipc_call *call, struct ho_buf *out)
+{
+	int r = 0;
+	pthread_mutex_lock(&ipc->lock);
+	if (call->ahead_rest_len > 0)
+		r = ho_buf_append(out, call->ahead_rest, call->ahead_rest_len);
+	free(call->ahead_rest);
+	call->ahead_rest = NULL;
+	call->ahead_rest_len = 0;
+	pthread_mutex_unlock(&ipc->lock);
+	return r;
+}
+
+int
 ho_ipc_call_pending(struct ho_ipc *ipc, struct ho_ipc_call *call)
 {
 	if (forked(ipc))
@@ -706,6 +769,9 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	int freed_slot = call->sent;
 	if (call->id != 0)
 		unlink_call(ipc, call);
+	free(call->ahead_rest);
+	call->ahead_rest = NULL;
+	call->ahead_rest_len = 0;
 	void *late = call->reply;
 	size_t late_len = (size_t)call->reply_len;
 	call->reply = NULL;

@@ -46,7 +46,8 @@
 	X(KEY_INFO_REPLY, 70, "key info reply")                               \
 	X(SIGNATURE, 71, "signature")                                         \
 	X(VERIFY_REPLY, 72, "verify reply")                                   \
-	X(HS_NEED_CAS, 73, "handshake needs the CA file")
+	X(HS_NEED_CAS, 73, "handshake needs the CA file")                     \
+	X(HS_AHEAD, 74, "handshake output ahead")
 
 enum ho_proto_msg_type {
 #define X(name, num, text) HO_MSG_##name = num,
@@ -121,7 +122,11 @@ enum ho_proto_kind {
 	X(KEY_ID, 43, HO_KIND_SECRET)     /* the profile key's SHA-256 ID */  \
 	/* client: instead of TRUST_PEM, the SHA-256 of a CA file handoffd    \
 	 * holds (daemon/trust_cache.c); HS_NEED_CAS if it does not. */       \
-	X(TRUST_DIGEST, 44, HO_KIND_SECRET)
+	X(TRUST_DIGEST, 44, HO_KIND_SECRET)                                   \
+	/* TLS 1.3 server: the caller writes a ServerHello that handoffd      \
+	 * sends ahead of its reply (HS_AHEAD, OUTPUT), before the signature  \
+	 * is made (daemon/server.c's send_ahead). */                         \
+	X(OUTPUT_AHEAD, 45, HO_KIND_U8)
 
 enum ho_proto_field_type {
 #define X(name, num, kind) HO_F_##name = num,
