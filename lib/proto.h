@@ -125,7 +125,7 @@ enum ho_proto_kind {
 	X(TRUST_DIGEST, 44, HO_KIND_SECRET)                                   \
 	/* TLS 1.3 server: the caller writes a ServerHello that handoffd      \
 	 * sends ahead of its reply (HS_AHEAD, OUTPUT), before the signature  \
-	 * is made (daemon/server.c's send_ahead). */                         \
+	 * is made (daemon/hello_ahead.c). */                                 \
 	X(OUTPUT_AHEAD, 45, HO_KIND_U8)
 
 enum ho_proto_field_type {
