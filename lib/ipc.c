@@ -759,6 +759,9 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		if (call->reply != NULL)
 			free_wiped(call->reply, (size_t)call->reply_len);
 		call->reply = NULL;
+		free(call->ahead_rest); /* this process's copy */
+		call->ahead_rest = NULL;
+		call->ahead_rest_len = 0;
 		call->id = 0;
 		call->sent = 0;
 		call->failed = 0;
