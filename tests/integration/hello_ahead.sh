@@ -51,7 +51,7 @@ handshake -tls1_3
 mapfile -t sends < <(tls_sends)
 [ "${#sends[@]}" -ge 2 ] || fail "fewer than two TLS writes to the client: $(cat "$T/demo.strace")"
 read -r tid1 head1 len1 <<<"${sends[0]}"
-read -r tid2 head2 _ <<<"${sends[1]}"
+read -r tid2 _ <<<"${sends[1]}"
 # A handshake record (0x16) holding a ServerHello (handshake type 2),
 # and nothing after it: 5 header bytes plus the record's length.
 [[ $head1 == '\x16\x03\x03'* ]] && [[ $head1 == *'\x02\x00\x00' ]] ||
@@ -70,6 +70,8 @@ handshake -tls1_2
 	fail "a TLS 1.2 handshake counted a ServerHello ahead"
 mapfile -t sends < <(tls_sends)
 read -r _ head len <<<"${sends[$before]}"
+[[ $head == '\x16\x03\x03'*'\x02\x00\x00' ]] ||
+	fail "TLS 1.2: the first write does not open with a ServerHello: ${sends[$before]}"
 reclen=$((16#${head:14:2}${head:18:2}))
 [ "$len" -gt $((5 + reclen)) ] ||
 	fail "TLS 1.2: the first write holds only the ServerHello (${sends[$before]})"
