@@ -79,6 +79,14 @@ ho_config_parse_scheduling(const char *s)
 	return name_index(s, names, 2);
 }
 
+int
+ho_config_parse_kx_backend(const char *s)
+{
+	/* HO_KX_BACKEND_AUTO, _GNUTLS */
+	static const char *const names[] = {"auto", "gnutls"};
+	return name_index(s, names, 2);
+}
+
 static int refuse(struct parse_state *st, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -155,6 +163,15 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 		cfg->scheduling = (enum ho_scheduling)policy;
 		return 1;
 	}
+	if (strcmp(key, "kx_backend") == 0) {
+		int backend = ho_config_parse_kx_backend(value);
+		if (backend < 0)
+			return refuse(st,
+			    "kx_backend = \"%s\": expected auto or gnutls",
+			    value);
+		cfg->kx_backend = (enum ho_kx_backend)backend;
+		return 1;
+	}
 	if (strcmp(key, "session_timeout") == 0) {
 		if (!number_key(st, key, value, 1, 3600, &n))
 			return 0;
@@ -199,8 +216,9 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
-	    "scheduling, session_timeout, max_sessions, log_level, user, "
-	    "ticket_lifetime, client_cache_size, verify_cache_size)",
+	    "scheduling, kx_backend, session_timeout, max_sessions, "
+	    "log_level, user, ticket_lifetime, client_cache_size, "
+	    "verify_cache_size)",
 	    key);
 }
 

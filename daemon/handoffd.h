@@ -185,6 +185,17 @@ int ho_priv_can_remove_socket(const char *listen_url);
  * -1 if the policy could not be set (handoffd can go on without it). */
 int ho_scheduling_apply(enum ho_scheduling wanted, char *note, size_t len);
 
+/* ---- x25519.c -------------------------------------------------------- */
+
+/* Routes GnuTLS's X25519 shared secrets (nettle_curve25519_mul, which
+ * handoffd defines and exports) to libsodium if use_sodium, else to
+ * nettle's own.  Call once before any handshake.  Returns what computes
+ * them now ("libsodium", or GnuTLS's own and why), or NULL if nothing
+ * can. */
+const char *ho_x25519_setup(int use_sodium);
+/* Shared secrets libsodium has computed since handoffd started. */
+unsigned long long ho_x25519_sodium_calls(void);
+
 /* ---- cache.c: client-role sessions to resume ------------------------- */
 
 /* Longest server key (client.c): name, "@address:port", "#unverified",

@@ -227,6 +227,15 @@ main(int argc, char **argv)
 	if (ho_handshake_global_init(
 	        cfg.ticket_lifetime_s, err, sizeof(err)) != 0)
 		goto fail;
+	const char *x25519 =
+	    ho_x25519_setup(cfg.kx_backend == HO_KX_BACKEND_AUTO);
+	if (x25519 == NULL) {
+		snprintf(err, sizeof(err),
+		    "nettle's curve25519_mul, which GnuTLS's X25519 needs, "
+		    "was not found: reinstall libhogweed6 and libgnutls30");
+		goto fail;
+	}
+	ho_log_info("X25519 shared secrets: %s", x25519);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(

@@ -64,6 +64,7 @@ test_full_file(void **state)
 	                      "listen = ipc:///tmp/x.sock\n"
 	                      "workers = 3\n"
 	                      "scheduling = normal\n"
+	                      "kx_backend = gnutls\n"
 	                      "session_timeout = 12\n"
 	                      "max_sessions = 500\n"
 	                      "log_level = debug\n"
@@ -87,6 +88,7 @@ test_full_file(void **state)
 	assert_string_equal(cfg.listen, "ipc:///tmp/x.sock");
 	assert_int_equal(cfg.workers, 3);
 	assert_int_equal(cfg.scheduling, HO_SCHEDULING_NORMAL);
+	assert_int_equal(cfg.kx_backend, HO_KX_BACKEND_GNUTLS);
 	assert_int_equal(cfg.session_timeout_ms, 12000);
 	assert_int_equal(cfg.max_sessions, 500);
 	assert_int_equal(cfg.log_level, HO_LOG_DEBUG);
@@ -120,6 +122,7 @@ test_defaults(void **state)
 	assert_null(cfg.listen);
 	assert_int_equal(cfg.workers, 0);
 	assert_int_equal(cfg.scheduling, HO_SCHEDULING_BATCH);
+	assert_int_equal(cfg.kx_backend, HO_KX_BACKEND_AUTO);
 	assert_int_equal(cfg.session_timeout_ms, 30000);
 	assert_int_equal(cfg.max_sessions, 10000);
 	assert_int_equal(cfg.verify_cache_size, 1024);
@@ -145,6 +148,8 @@ test_refusals(void **state)
 	refused(WITH("verify_cache_size = 1000001\n"), 2, "verify_cache_size");
 	refused(WITH("scheduling = fifo\n"), 2,
 	    "scheduling = \"fifo\": expected batch or normal");
+	refused(WITH("kx_backend = openssl\n"), 2,
+	    "kx_backend = \"openssl\": expected auto or gnutls");
 	refused(WITH("listen = http://x\n"), 2, "ipc:// or tcp://");
 	refused(WITH("workers = 1\nworkers = 2\n"), 3, "twice");
 	refused(WITH("workers =\n"), 2, "no value");

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# x25519.sh - handoffd computes X25519 shared secrets with libsodium
+# (daemon/x25519.c stands in for nettle's curve25519_mul under GnuTLS).
+# The log says so; each X25519 handshake, TLS 1.3 and 1.2, server and
+# client role, moves handoffd's x25519_libsodium count by one, and a
+# P-256 handshake does not: so GnuTLS's key exchange really goes through
+# it, and every one of those handshakes completes against a real peer,
+# which it could not if a secret came out wrong.  With kx_backend =
+# gnutls, GnuTLS's own function computes them and nothing is counted.
+source "$(dirname "$0")/lib.sh"
+
+make_ca
+make_leaf server ecdsa
+# TLS 1.2 ties an ECDSA certificate's curve to the groups offered, so
+# the TLS 1.2 handshake offering X25519 alone uses an RSA one.
+make_leaf rsaserver rsa
+cat >"$T/handoffd.conf" <<CONF
+[daemon]
+listen = $DAEMON_URL
+workers = 2
+
+[profile default]
+certificate = $T/server-cert.pem
+key = $T/server-key.pem
+trust = $T/ca-cert.pem
+
+[profile rsa]
+certificate = $T/rsaserver-cert.pem
+key = $T/rsaserver-key.pem
+CONF
+start_daemon
+grep -q "X25519 shared secrets: libsodium" "$T/handoffd.log" ||
+	fail "handoffd does not say libsodium computes X25519: $(cat "$T/handoffd.log")"
+pass "handoffd: X25519 shared secrets on libsodium"
+start_demo
+
+# server_handshake GROUP OPENSSL_ARGS...: one openssl client through
+# handoff-demo; fails unless it completes on that group.
+server_handshake() {
+	local group=$1 out
+	shift
+	out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client \
+		-connect "127.0.0.1:$PORT" -servername localhost \
+		-CAfile "$T/ca-cert.pem" -verify_return_error -groups "$group" \
+		-quiet "$@" 2>&1) ||
+		fail "openssl s_client -groups $group $*: $out"
+	grep -q "handoff-demo: TLSv1" <<<"$out" ||
+		fail "openssl s_client -groups $group $*: no answer: $out"
+}
+
+# expect_count_after BEFORE DELTA WHAT: the count must have moved by DELTA.
+expect_count_after() {
+	local now
+	now=$(stat_value x25519_libsodium)
+	[ "$now" -eq $(($1 + $2)) ] ||
+		fail "$3: x25519_libsodium went from $1 to $now, not by $2"
+}
+
+n=$(stat_value x25519_libsodium)
+server_handshake X25519 -tls1_3
+expect_count_after "$n" 1 "a TLS 1.3 server handshake on X25519"
+pass "server role, TLS 1.3, X25519: completed, one shared secret on libsodium"
+
+n=$(stat_value x25519_libsodium)
+server_handshake P-256 -tls1_3
+expect_count_after "$n" 0 "a TLS 1.3 server handshake on P-256"
+pass "server role, TLS 1.3, P-256: completed, libsodium not involved"
+stop_demo
+
+start_demo --profile rsa
+n=$(stat_value x25519_libsodium)
+server_handshake X25519 -tls1_2
+expect_count_after "$n" 1 "a TLS 1.2 ECDHE server handshake on X25519"
+pass "server role, TLS 1.2 ECDHE-RSA, X25519: completed, one shared secret on libsodium"
+stop_demo
+
+# The client role: handoffd makes the key share, openssl s_server picks
+# X25519.
+port=$(free_port)
+start_openssl_server "$port" -cert "$T/server-cert.pem" \
+	-key "$T/server-key.pem" -tls1_3 -groups X25519
+n=$(stat_value x25519_libsodium)
+out=$(echo "handoff-x25519" | demo_connect "$port" --cafile "$T/ca-cert.pem") ||
+	fail "client role against openssl s_server: $(cat "$T/connect.err")"
+[ "$out" = "$(echo "handoff-x25519" | rev)" ] ||
+	fail "client role: the server sent back \"$out\""
+expect_count_after "$n" 1 "a TLS 1.3 client handshake on X25519"
+pass "client role, TLS 1.3, X25519: completed, one shared secret on libsodium"
+
+stop_daemon
+sed -i 's/^workers = 2$/workers = 2\nkx_backend = gnutls/' "$T/handoffd.conf"
+start_daemon
+grep -q "X25519 shared secrets: GnuTLS's own, nettle (kx_backend = gnutls)" "$T/handoffd.log" ||
+	fail "with kx_backend = gnutls the log does not name GnuTLS: $(tail -5 "$T/handoffd.log")"
+start_demo
+server_handshake X25519 -tls1_3
+[ "$(stat_value x25519_libsodium)" -eq 0 ] ||
+	fail "kx_backend = gnutls: libsodium computed $(stat_value x25519_libsodium) secrets"
+stop_demo
+pass "kx_backend = gnutls: GnuTLS's own X25519, named in the log; the handshake completes, libsodium unused"
+finish
