@@ -258,9 +258,11 @@ struct bench_costs {
 	/* One signature as handoffd makes it for a key file: libcrypto for
 	 * ECDSA and RSA (daemon/fastkey.c), GnuTLS for Ed25519. */
 	double offload_sign_us[BENCH_KEY_COUNT];
-	double kx_us;      /* one X25519 key share + secret */
-	double syscall_us; /* one trivial system call */
-	double wakeup_us;  /* one thread waking another */
+	double kx_us; /* one X25519 key share + secret, nettle */
+	/* The same as handoffd computes it: the secret with libsodium. */
+	double offload_kx_us;
+	double syscall_us;                     /* one trivial system call */
+	double wakeup_us;                      /* one thread waking another */
 	double ipc_rtt_p50_us, ipc_rtt_p99_us; /* one IPC round trip */
 	/* The same trip over a bare unix socket, without nanomsg. */
 	double bare_rtt_p50_us, bare_rtt_p99_us;
