@@ -105,8 +105,9 @@ libcrypto_sign_cost(const char *path, double seconds)
  * A server's X25519 exchange is two scalar multiplications: its key share
  * (fixed base) and the shared secret (the client's share).  Timed as the
  * functions GnuTLS calls for them in a handshake, nettle's
- * curve25519_mul_g and curve25519_mul (one of each per handshake; the
- * rest of GnuTLS's work is not crypto).  handoffd computes the shared
+ * curve25519_mul_g and curve25519_mul (one of each per handshake, as a
+ * shim counting GnuTLS's calls showed; its work around them is not
+ * asymmetric crypto).  handoffd computes the shared
  * secret with libsodium instead (daemon/x25519.c), so its exchange is
  * timed with that.  Alternating rounds of the three, so that both sums
  * see the same machine.
