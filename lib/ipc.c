@@ -268,6 +268,15 @@ drop_reply(struct ho_ipc *ipc, void *msg, size_t len)
 	free_wiped(msg, len);
 }
 
+/* Forgets the ServerHello bytes a call still held for its reply. */
+static void
+drop_ahead(struct ho_ipc_call *call)
+{
+	free(call->ahead_rest);
+	call->ahead_rest = NULL;
+	call->ahead_rest_len = 0;
+}
+
 /* An HS_AHEAD for call (under the lock): its output straight to the
  * peer's socket, without waiting, as the caller would write it on the
  * reply (the caller writes nothing to it while it waits); what the
@@ -732,9 +741,7 @@ ho_ipc_call_take_ahead(
 	pthread_mutex_lock(&ipc->lock);
 	if (call->ahead_rest_len > 0)
 		r = ho_buf_append(out, call->ahead_rest, call->ahead_rest_len);
-	free(call->ahead_rest);
-	call->ahead_rest = NULL;
-	call->ahead_rest_len = 0;
+	drop_ahead(call);
 	pthread_mutex_unlock(&ipc->lock);
 	return r;
 }
@@ -759,9 +766,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		if (call->reply != NULL)
 			free_wiped(call->reply, (size_t)call->reply_len);
 		call->reply = NULL;
-		free(call->ahead_rest); /* this process's copy */
-		call->ahead_rest = NULL;
-		call->ahead_rest_len = 0;
+		drop_ahead(call); /* this process's copy */
 		call->id = 0;
 		call->sent = 0;
 		call->failed = 0;
@@ -772,9 +777,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	int freed_slot = call->sent;
 	if (call->id != 0)
 		unlink_call(ipc, call);
-	free(call->ahead_rest);
-	call->ahead_rest = NULL;
-	call->ahead_rest_len = 0;
+	drop_ahead(call);
 	void *late = call->reply;
 	size_t late_len = (size_t)call->reply_len;
 	call->reply = NULL;
