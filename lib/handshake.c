@@ -36,13 +36,13 @@ build_request(struct handoff_conn *c)
 	} else {
 		ho_proto_put_str(b, HO_F_PROFILE, c->ctx->profile);
 		ho_proto_put_u8(b, HO_F_ROLE, (uint8_t)c->role);
-		/* A TLS 1.3 server handshake may end in one trip: we check
-		 * the client's Finished (peer_finished.c). */
-		if (c->role == HO_ROLE_SERVER)
-			ho_proto_put_u8(b, HO_F_ONE_TRIP, 1);
-		/* A TLS 1.3 ServerHello may come ahead of the reply: the
-		 * I/O thread writes it to the peer (ipc.c's write_ahead). */
 		if (c->role == HO_ROLE_SERVER) {
+			/* A TLS 1.3 server handshake may end in one trip: we
+			 * check the client's Finished (peer_finished.c). */
+			ho_proto_put_u8(b, HO_F_ONE_TRIP, 1);
+			/* Its ServerHello may come ahead of the reply: the
+			 * I/O thread writes it to the peer (ipc.c's
+			 * write_ahead). */
 			ho_proto_put_u8(b, HO_F_OUTPUT_AHEAD, 1);
 			c->call.ahead_fd = c->fd;
 		}
