@@ -14,8 +14,14 @@
  *
  * GnuTLS hands us what to sign: a hash (ECDSA; RSA-PSS; for RSA PKCS#1
  * v1.5 the DigestInfo, as GNUTLS_SIGN_RSA_RAW) or the whole message
- * (EdDSA, not used here).  Every call makes its own EVP_PKEY_CTX, so the
- * workers sign in parallel with one shared, read-only key.
+ * (EdDSA, not used here).
+ *
+ * Every call signs with its own EVP_PKEY_CTX, so the workers sign in
+ * parallel with one shared key.  Making a context from the key costs
+ * OpenSSL 3.0 a provider lookup by name under its locks (~2 us of a ~20 us
+ * ECDSA P-256 signature here, more with two workers at it), so each key
+ * keeps one ready context per way it signs, made at load, and a signature
+ * starts from a copy of it (EVP_PKEY_CTX_dup only reads the template).
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,23 +34,87 @@
 
 #include "handoffd.h"
 
+/* The ways a key signs, each with its ready context. */
+enum fastkey_way {
+	WAY_ECDSA,          /* ECDSA over the hash as given */
+	WAY_RSA_PKCS1,      /* PKCS#1 v1.5 over GnuTLS's DigestInfo */
+	WAY_RSA_PSS_SHA256, /* TLS 1.3's rsa_pss_rsae_* and rsa_pss_pss_* */
+	WAY_RSA_PSS_SHA384,
+	WAY_RSA_PSS_SHA512,
+	WAY_COUNT
+};
+
 struct fastkey {
 	EVP_PKEY *pkey;
 	gnutls_pk_algorithm_t pk;
 	int bits;
+	size_t sig_max; /* longest signature the key makes */
+	/* Initialised for each way this kind of key signs, NULL for the
+	 * others; read-only once loaded. */
+	EVP_PKEY_CTX *ready[WAY_COUNT];
 };
 
-/* The digest a signature algorithm hashes with, NULL if unknown. */
+/* libcrypto's digest for GnuTLS's, NULL if unknown. */
 static const EVP_MD *
-sign_md(gnutls_sign_algorithm_t algo)
+digest_md(gnutls_digest_algorithm_t hash)
 {
-	switch (gnutls_sign_get_hash_algorithm(algo)) {
+	switch (hash) {
 	case GNUTLS_DIG_SHA256: return EVP_sha256();
 	case GNUTLS_DIG_SHA384: return EVP_sha384();
 	case GNUTLS_DIG_SHA512: return EVP_sha512();
 	case GNUTLS_DIG_SHA1: return EVP_sha1();
 	default: return NULL;
 	}
+}
+
+/* The way k signs for algo, or WAY_COUNT if it cannot. */
+static enum fastkey_way
+way_for(const struct fastkey *k, gnutls_sign_algorithm_t algo)
+{
+	if (k->pk == GNUTLS_PK_ECDSA)
+		return WAY_ECDSA;
+	if (algo == GNUTLS_SIGN_RSA_RAW)
+		return WAY_RSA_PKCS1; /* GnuTLS passes PKCS#1 v1.5 this way */
+	if (gnutls_sign_get_pk_algorithm(algo) != GNUTLS_PK_RSA_PSS)
+		return WAY_COUNT;
+	switch (gnutls_sign_get_hash_algorithm(algo)) {
+	case GNUTLS_DIG_SHA256: return WAY_RSA_PSS_SHA256;
+	case GNUTLS_DIG_SHA384: return WAY_RSA_PSS_SHA384;
+	case GNUTLS_DIG_SHA512: return WAY_RSA_PSS_SHA512;
+	default: return WAY_COUNT;
+	}
+}
+
+/* A new signing context for pkey, set up for way; NULL on failure. */
+static EVP_PKEY_CTX *
+ctx_for_way(EVP_PKEY *pkey, enum fastkey_way way)
+{
+	static const gnutls_digest_algorithm_t pss_hash[WAY_COUNT] = {
+	    [WAY_RSA_PSS_SHA256] = GNUTLS_DIG_SHA256,
+	    [WAY_RSA_PSS_SHA384] = GNUTLS_DIG_SHA384,
+	    [WAY_RSA_PSS_SHA512] = GNUTLS_DIG_SHA512,
+	};
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0)
+		goto fail;
+	if (way == WAY_RSA_PKCS1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0)
+		goto fail;
+	if (pss_hash[way] != GNUTLS_DIG_UNKNOWN) {
+		/* TLS 1.3's RSA-PSS: salt as long as the hash. */
+		const EVP_MD *md = digest_md(pss_hash[way]);
+		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <=
+		        0 ||
+		    EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(
+		        ctx, RSA_PSS_SALTLEN_DIGEST) <= 0)
+			goto fail;
+	}
+	return ctx;
+fail:
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return NULL;
 }
 
 static int
@@ -54,36 +124,14 @@ sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *userdata,
 	struct fastkey *k = userdata;
 	(void)key;
 	(void)flags;
+	enum fastkey_way way = way_for(k, algo);
+	if (way == WAY_COUNT || k->ready[way] == NULL)
+		return GNUTLS_E_PK_SIGN_FAILED;
 	int ret = GNUTLS_E_PK_SIGN_FAILED;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
-	size_t len = 0;
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0)
-		goto out;
-	if (k->pk == GNUTLS_PK_RSA) {
-		if (algo == GNUTLS_SIGN_RSA_RAW) {
-			/* PKCS#1 v1.5 over the DigestInfo GnuTLS built. */
-			if (EVP_PKEY_CTX_set_rsa_padding(
-			        ctx, RSA_PKCS1_PADDING) <= 0)
-				goto out;
-		} else if (gnutls_sign_get_pk_algorithm(algo) ==
-		    GNUTLS_PK_RSA_PSS) {
-			/* TLS 1.3's rsa_pss_rsae_*: salt as long as the hash.
-			 */
-			const EVP_MD *md = sign_md(algo);
-			if (md == NULL ||
-			    EVP_PKEY_CTX_set_rsa_padding(
-			        ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-			    EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0 ||
-			    EVP_PKEY_CTX_set_rsa_pss_saltlen(
-			        ctx, RSA_PSS_SALTLEN_DIGEST) <= 0)
-				goto out;
-		} else {
-			goto out; /* GnuTLS passes PKCS#1 v1.5 as RSA_RAW */
-		}
-	}
 	/* ECDSA signs the hash as given and returns DER, as TLS wants. */
-	if (EVP_PKEY_sign(ctx, NULL, &len, hash->data, hash->size) <= 0 ||
-	    (sig->data = gnutls_malloc(len)) == NULL)
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_dup(k->ready[way]);
+	size_t len = k->sig_max;
+	if (ctx == NULL || (sig->data = gnutls_malloc(len)) == NULL)
 		goto out;
 	if (EVP_PKEY_sign(ctx, sig->data, &len, hash->data, hash->size) <= 0) {
 		gnutls_free(sig->data);
@@ -111,11 +159,15 @@ info(gnutls_privkey_t key, unsigned int flags, void *userdata)
 		gnutls_sign_algorithm_t algo =
 		    GNUTLS_FLAGS_TO_SIGN_ALGO(flags);
 		gnutls_pk_algorithm_t pk = gnutls_sign_get_pk_algorithm(algo);
-		if (k->pk == GNUTLS_PK_RSA)
-			return (pk == GNUTLS_PK_RSA ||
-			           pk == GNUTLS_PK_RSA_PSS) &&
-			    sign_md(algo) != NULL;
-		return pk == k->pk && sign_md(algo) != NULL;
+		int known_hash =
+		    digest_md(gnutls_sign_get_hash_algorithm(algo)) != NULL;
+		if (k->pk == GNUTLS_PK_RSA && pk == GNUTLS_PK_RSA)
+			return known_hash && k->ready[WAY_RSA_PKCS1] != NULL;
+		if (k->pk == GNUTLS_PK_RSA && pk == GNUTLS_PK_RSA_PSS) {
+			enum fastkey_way way = way_for(k, algo);
+			return way != WAY_COUNT && k->ready[way] != NULL;
+		}
+		return pk == k->pk && known_hash;
 	}
 	return -1; /* "don't know", as GnuTLS asks of ext4 keys */
 }
@@ -125,6 +177,8 @@ deinit(gnutls_privkey_t key, void *userdata)
 {
 	struct fastkey *k = userdata;
 	(void)key;
+	for (int w = 0; w < WAY_COUNT; w++)
+		EVP_PKEY_CTX_free(k->ready[w]);
 	EVP_PKEY_free(k->pkey); /* OpenSSL cleanses key material */
 	gnutls_free(k);
 }
@@ -166,6 +220,22 @@ ho_fastkey_load(
 	k->pkey = pkey;
 	k->pk = pk;
 	k->bits = EVP_PKEY_get_bits(pkey);
+	k->sig_max = (size_t)EVP_PKEY_get_size(pkey);
+	/* A way libcrypto refuses for this key is left out (info() then
+	 * says so, and GnuTLS picks another); a key with none is refused. */
+	int ways = 0;
+	for (enum fastkey_way w = 0; w < WAY_COUNT; w++)
+		if ((w == WAY_ECDSA) == (pk == GNUTLS_PK_ECDSA))
+			ways += (k->ready[w] = ctx_for_way(pkey, w)) != NULL;
+	if (ways == 0) {
+		gnutls_privkey_deinit(priv);
+		deinit(NULL, k);
+		snprintf(err, errlen,
+		    "OpenSSL cannot sign with the key in %s (key_backend = "
+		    "gnutls leaves it to GnuTLS)",
+		    path);
+		return -1;
+	}
 	int ret = gnutls_privkey_import_ext4(priv, k, NULL, sign_hash, NULL,
 	    deinit, info, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
 	if (ret < 0) {
