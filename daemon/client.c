@@ -222,7 +222,7 @@ ho_client_ticket(struct ho_session *s, const uint8_t *msg, size_t len,
 {
 	memset(res, 0, sizeof(*res));
 	res->outcome = HO_STEP_CLOSED; /* whatever happens, it is over */
-	/* server.c let through only sessions that awaited a ticket. */
+	/* requests.c let through only sessions that awaited a ticket. */
 	if (s->tls == NULL || len < 4 || msg[0] != 4) {
 		snprintf(res->reason, sizeof(res->reason), "bad_ticket");
 		ho_step_fail_text(res, HANDOFF_EPROTO,

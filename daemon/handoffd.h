@@ -2,7 +2,7 @@
  * handoffd.h - the daemon's private header, one section per file.
  *
  * Threading rule: the session table, each session's bookkeeping fields
- * and the statistics are guarded by the daemon's lock (server.c); a
+ * and the statistics are guarded by the daemon's lock (server.h); a
  * session marked busy belongs, TLS state and all, to the one worker
  * running its handshake step, until that worker clears the mark under the
  * lock.  The client cache has its own lock; profiles are read-only.
@@ -47,7 +47,7 @@ struct ho_stats {
 	uint64_t handshakes_ok;
 	uint64_t handshakes_resumed;
 	uint64_t handshakes_one_trip; /* TLS 1.3 server, finish_ahead.c */
-	uint64_t hellos_ahead;        /* ServerHellos sent ahead (server.c) */
+	uint64_t hellos_ahead; /* ServerHellos sent ahead (requests.c) */
 	uint64_t handshakes_failed;
 	uint64_t sessions_expired;
 	uint64_t busy_refusals;
@@ -283,7 +283,7 @@ struct ho_session {
 	gnutls_session_t tls;               /* NULL until the first step */
 	int output_ahead; /* TLS 1.3 server: the caller takes a ServerHello
 	                     ahead of the reply (HO_F_OUTPUT_AHEAD) */
-	/* Set by server.c while a first step runs with nothing else to do:
+	/* Set by requests.c while a first step runs with nothing else to do:
 	 * sends the ServerHello ahead of the reply (HS_AHEAD); 0 if sent. */
 	int (*send_ahead)(void *arg, const void *buf, size_t len);
 	void *send_ahead_arg;

@@ -1,7 +1,8 @@
 /*
  * stats.c - counters and step-latency quantiles for `handoffctl stats`.
  *
- * No lock of its own: server.c touches it under the daemon's lock.
+ * No lock of its own: server.c and requests.c touch it under the
+ * daemon's lock.
  * Latency goes into a log-linear histogram: 8 buckets per power of two,
  * so quantiles are within 12.5% without storing samples.
  */

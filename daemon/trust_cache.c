@@ -11,7 +11,7 @@
  *
  * A context sends its file with its first handshake and only the SHA-256
  * afterwards (TRUST_DIGEST), which finds the file here; one no longer
- * here is asked for again (HS_NEED_CAS, server.c).  Only digests handoffd
+ * here is asked for again (HS_NEED_CAS, requests.c).  Only digests handoffd
  * computed itself are ever stored: a caller cannot place CAs under
  * another file's digest.
  *
