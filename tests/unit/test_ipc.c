@@ -4,6 +4,11 @@
  * signals; a context used before fork() fails at once in the child, and
  * freeing it there returns.
  *
+ * The I/O thread signals a call's eventfd after releasing the context's
+ * lock (so that the woken thread does not find it held): a count that
+ * lands after its reply was taken is drained by the next take, and
+ * freeing the call waits for a signal in progress.
+ *
  * A stand-in for handoffd, a raw REP nanomsg socket on a temporary
  * ipc:// path served by a thread of this test, answers each request the
  * way a test asks, so the library meets replies a real daemon would not
@@ -34,6 +39,7 @@
 #include <stdatomic.h>
 
 #include "handoff.h"
+#include "handoff_internal.h"
 #include "proto.h"
 
 /* How the stand-in answers a request. */
@@ -577,6 +583,77 @@ unreadable_replies_fail_fast(void **state)
 	handoff_ctx_free(ctx);
 }
 
+/* ho_ipc_call_free on another thread: done once it returned. */
+struct freeing {
+	struct ho_ipc *ipc;
+	struct ho_ipc_call *call;
+	atomic_int done;
+};
+
+static void *
+free_call(void *arg)
+{
+	struct freeing *f = arg;
+	ho_ipc_call_free(f->ipc, f->call);
+	atomic_store(&f->done, 1);
+	return NULL;
+}
+
+/* The receiver writes to a call's eventfd outside the lock: a count
+ * that lands after the reply was taken must not leave the descriptor
+ * readable (an event loop would be woken for nothing, again and again),
+ * and the eventfd must stay open while a write may be under way. */
+static void
+signals_outside_the_lock(void **state)
+{
+	struct standin *s = *state;
+	s->answer = ANSWER_ERROR;
+	struct ho_ipc ipc;
+	assert_int_equal(ho_ipc_init(&ipc, s->url), 0);
+	struct ho_ipc_call call;
+	memset(&call, 0, sizeof(call));
+	call.efd = -1;
+	call.ahead_fd = -1;
+	uint64_t id = ho_ipc_new_id(&ipc);
+	struct ho_proto_buf b;
+	ho_proto_begin(&b, HO_MSG_PING);
+	ho_proto_put_u64(&b, HO_F_REQUEST_ID, id);
+	assert_int_equal(ho_proto_finish(&b), 0);
+	char err[HO_ERR_MAX];
+	assert_int_equal(
+	    ho_ipc_call_send(&ipc, &call, id, b.buf, b.len, err, sizeof(err)),
+	    0);
+	ho_proto_buf_free(&b);
+	void *msg = NULL;
+	int n = 0;
+	uint64_t deadline = now_ms() + 3000;
+	while ((n = ho_ipc_call_take(&ipc, &call, &msg)) == 0 &&
+	    now_ms() < deadline)
+		ho_ipc_call_wait(&call, 100);
+	assert_true(n > 0);
+	ho_ipc_freemsg(msg, (size_t)n);
+	/* The receiver's count, as if it landed after the take. */
+	uint64_t one = 1;
+	assert_int_equal(write(call.efd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(ho_ipc_call_take(&ipc, &call, &msg), 0);
+	struct pollfd p = {call.efd, POLLIN, 0};
+	if (poll(&p, 1, 0) != 0)
+		fail_msg("the eventfd is still readable with nothing to take");
+	/* A signal under way: freeing waits for it, eventfd open. */
+	atomic_store(&ipc.signalling, &call);
+	struct freeing f = {&ipc, &call, 0};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, free_call, &f), 0);
+	usleep(100 * 1000);
+	assert_int_equal(atomic_load(&f.done), 0);
+	assert_true(call.efd >= 0);
+	atomic_store(&ipc.signalling, NULL);
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&f.done), 1);
+	assert_int_equal(call.efd, -1);
+	ho_ipc_free(&ipc);
+}
+
 int
 main(void)
 {
@@ -590,6 +667,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(replies_wiped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        unreadable_replies_fail_fast, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        signals_outside_the_lock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
