@@ -684,9 +684,9 @@ main(int argc, char **argv)
 	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
 		printf(
 		    "%s sign %.1f us", bench_key_names[k], costs.sign_us[k]);
-		if (k != BENCH_ED25519)
-			printf(" (handoffd's signer, libcrypto: %.1f us)",
-			    costs.offload_sign_us[k]);
+		printf(" (handoffd's signer, %s: %.1f us)",
+		    k == BENCH_ED25519 ? "libsodium" : "libcrypto",
+		    costs.offload_sign_us[k]);
 		printf(", ");
 		/* A full server handshake: one signature, one X25519. */
 		limit_per_sec[k] =

@@ -22,7 +22,7 @@ enum ho_client_auth {
 };
 
 enum ho_key_backend {
-	HO_KEY_BACKEND_AUTO = 0, /* OpenSSL for RSA and ECDSA keys */
+	HO_KEY_BACKEND_AUTO = 0, /* fastkey.c: RSA, ECDSA, Ed25519 keys */
 	HO_KEY_BACKEND_GNUTLS
 };
 

@@ -1,6 +1,6 @@
 /*
  * fastkey.c - private keys from files, signing through OpenSSL's
- * libcrypto inside GnuTLS sessions.
+ * libcrypto (RSA, ECDSA) or libsodium (Ed25519) inside GnuTLS sessions.
  *
  * GnuTLS's own RSA signing is several times slower than libcrypto's on
  * this kind of machine (RSA-2048: 709/s against 3,354/s per core, ECDSA
@@ -8,13 +8,15 @@
  * full handshake's server-side cost.  gnutls_privkey_import_ext4() lets a
  * GnuTLS session sign through callbacks, so the key is read once with
  * libcrypto and every signature is made there; the handshake itself stays
- * GnuTLS's.  Ed25519 stays with GnuTLS, which is faster at it, and so does
- * a key whose profile allows RSA key transport (its PKCS#1 v1.5 decryption
- * must not leak timing, and GnuTLS handles that case itself).
+ * GnuTLS's.  Ed25519 signs with libsodium, which is faster at it than
+ * both (17-18 us against GnuTLS's ~29 us and libcrypto's ~35 us here).
+ * A key whose profile allows RSA key transport stays with GnuTLS (its
+ * PKCS#1 v1.5 decryption must not leak timing, and GnuTLS handles that
+ * case itself), and so does Ed448.
  *
  * GnuTLS hands us what to sign: a hash (ECDSA; RSA-PSS; for RSA PKCS#1
  * v1.5 the DigestInfo, as GNUTLS_SIGN_RSA_RAW) or the whole message
- * (EdDSA, not used here).
+ * (EdDSA).
  *
  * Every call signs with its own EVP_PKEY_CTX, so the workers sign in
  * parallel with one shared key.  Making a context from the key costs
@@ -31,6 +33,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <sodium.h>
 
 #include "handoffd.h"
 
@@ -45,13 +48,16 @@ enum fastkey_way {
 };
 
 struct fastkey {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* RSA, ECDSA; NULL for Ed25519 */
 	gnutls_pk_algorithm_t pk;
 	int bits;
 	size_t sig_max; /* longest signature the key makes */
 	/* Initialised for each way this kind of key signs, NULL for the
 	 * others; read-only once loaded. */
 	EVP_PKEY_CTX *ready[WAY_COUNT];
+	/* Ed25519: libsodium's secret key (the seed, then the public key),
+	 * wiped at deinit. */
+	unsigned char ed25519_sk[crypto_sign_ed25519_SECRETKEYBYTES];
 };
 
 /* libcrypto's digest for GnuTLS's, NULL if unknown. */
@@ -146,6 +152,24 @@ out:
 	return ret;
 }
 
+/* EdDSA signs the whole message. */
+static int
+sign_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *userdata,
+    unsigned int flags, const gnutls_datum_t *data, gnutls_datum_t *sig)
+{
+	struct fastkey *k = userdata;
+	(void)key;
+	(void)flags;
+	if (k->pk != GNUTLS_PK_EDDSA_ED25519 ||
+	    algo != GNUTLS_SIGN_EDDSA_ED25519 ||
+	    (sig->data = gnutls_malloc(crypto_sign_ed25519_BYTES)) == NULL)
+		return GNUTLS_E_PK_SIGN_FAILED;
+	crypto_sign_ed25519_detached(
+	    sig->data, NULL, data->data, data->size, k->ed25519_sk);
+	sig->size = crypto_sign_ed25519_BYTES;
+	return 0;
+}
+
 static int
 info(gnutls_privkey_t key, unsigned int flags, void *userdata)
 {
@@ -159,6 +183,8 @@ info(gnutls_privkey_t key, unsigned int flags, void *userdata)
 		gnutls_sign_algorithm_t algo =
 		    GNUTLS_FLAGS_TO_SIGN_ALGO(flags);
 		gnutls_pk_algorithm_t pk = gnutls_sign_get_pk_algorithm(algo);
+		if (k->pk == GNUTLS_PK_EDDSA_ED25519)
+			return algo == GNUTLS_SIGN_EDDSA_ED25519;
 		int known_hash =
 		    digest_md(gnutls_sign_get_hash_algorithm(algo)) != NULL;
 		if (k->pk == GNUTLS_PK_RSA && pk == GNUTLS_PK_RSA)
@@ -180,12 +206,48 @@ deinit(gnutls_privkey_t key, void *userdata)
 	for (int w = 0; w < WAY_COUNT; w++)
 		EVP_PKEY_CTX_free(k->ready[w]);
 	EVP_PKEY_free(k->pkey); /* OpenSSL cleanses key material */
+	sodium_memzero(k->ed25519_sk, sizeof(k->ed25519_sk));
 	gnutls_free(k);
 }
 
+/* The key in libcrypto's hands: a ready context for each way it signs.
+ * Takes pkey; 0, or -1 if libcrypto signs with it in no way. */
+static int
+ready_libcrypto(struct fastkey *k, EVP_PKEY *pkey)
+{
+	k->pkey = pkey;
+	k->bits = EVP_PKEY_get_bits(pkey);
+	k->sig_max = (size_t)EVP_PKEY_get_size(pkey);
+	/* A way libcrypto refuses for this key is left out (info() then
+	 * says so, and GnuTLS picks another); a key with none is refused. */
+	int ways = 0;
+	for (enum fastkey_way w = 0; w < WAY_COUNT; w++)
+		if ((w == WAY_ECDSA) == (k->pk == GNUTLS_PK_ECDSA))
+			ways += (k->ready[w] = ctx_for_way(pkey, w)) != NULL;
+	return ways > 0 ? 0 : -1;
+}
+
+/* The Ed25519 key in libsodium's form, from its 32-byte seed.  Frees
+ * pkey (OpenSSL cleanses it); 0, or -1. */
+static int
+ready_libsodium(struct fastkey *k, EVP_PKEY *pkey)
+{
+	unsigned char seed[crypto_sign_ed25519_SEEDBYTES];
+	unsigned char pub[crypto_sign_ed25519_PUBLICKEYBYTES];
+	size_t len = sizeof(seed);
+	int ok = EVP_PKEY_get_raw_private_key(pkey, seed, &len) == 1 &&
+	    len == sizeof(seed) &&
+	    crypto_sign_ed25519_seed_keypair(pub, k->ed25519_sk, seed) == 0;
+	sodium_memzero(seed, sizeof(seed));
+	EVP_PKEY_free(pkey);
+	k->bits = 256;
+	k->sig_max = crypto_sign_ed25519_BYTES;
+	return ok ? 0 : -1;
+}
+
 int
-ho_fastkey_load(
-    const char *path, gnutls_privkey_t *out, char *err, size_t errlen)
+ho_fastkey_load(const char *path, gnutls_privkey_t *out, const char **signer,
+    char *err, size_t errlen)
 {
 	*out = NULL;
 	FILE *f = fopen(path, "r");
@@ -201,10 +263,12 @@ ho_fastkey_load(
 		ERR_clear_error();
 		return -1;
 	}
-	gnutls_pk_algorithm_t pk = EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA
-	    ? GNUTLS_PK_RSA
-	    : EVP_PKEY_base_id(pkey) == EVP_PKEY_EC ? GNUTLS_PK_ECDSA
-	                                            : GNUTLS_PK_UNKNOWN;
+	int id = EVP_PKEY_get_base_id(pkey);
+	gnutls_pk_algorithm_t pk = id == EVP_PKEY_RSA ? GNUTLS_PK_RSA
+	    : id == EVP_PKEY_EC                       ? GNUTLS_PK_ECDSA
+	    : id == EVP_PKEY_ED25519 && sodium_init() >= 0
+	    ? GNUTLS_PK_EDDSA_ED25519
+	    : GNUTLS_PK_UNKNOWN;
 	if (pk == GNUTLS_PK_UNKNOWN) {
 		EVP_PKEY_free(pkey);
 		return 1; /* not ours to speed up: GnuTLS loads it */
@@ -217,27 +281,21 @@ ho_fastkey_load(
 		snprintf(err, errlen, "out of memory loading %s", path);
 		return -1;
 	}
-	k->pkey = pkey;
 	k->pk = pk;
-	k->bits = EVP_PKEY_get_bits(pkey);
-	k->sig_max = (size_t)EVP_PKEY_get_size(pkey);
-	/* A way libcrypto refuses for this key is left out (info() then
-	 * says so, and GnuTLS picks another); a key with none is refused. */
-	int ways = 0;
-	for (enum fastkey_way w = 0; w < WAY_COUNT; w++)
-		if ((w == WAY_ECDSA) == (pk == GNUTLS_PK_ECDSA))
-			ways += (k->ready[w] = ctx_for_way(pkey, w)) != NULL;
-	if (ways == 0) {
+	*signer = pk == GNUTLS_PK_EDDSA_ED25519 ? "libsodium" : "openssl";
+	if ((pk == GNUTLS_PK_EDDSA_ED25519 ? ready_libsodium(k, pkey)
+	                                   : ready_libcrypto(k, pkey)) != 0) {
 		gnutls_privkey_deinit(priv);
 		deinit(NULL, k);
+		ERR_clear_error();
 		snprintf(err, errlen,
-		    "OpenSSL cannot sign with the key in %s (key_backend = "
-		    "gnutls leaves it to GnuTLS)",
-		    path);
+		    "%s cannot sign with the key in %s (key_backend = gnutls "
+		    "leaves it to GnuTLS)",
+		    *signer, path);
 		return -1;
 	}
-	int ret = gnutls_privkey_import_ext4(priv, k, NULL, sign_hash, NULL,
-	    deinit, info, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
+	int ret = gnutls_privkey_import_ext4(priv, k, sign_data, sign_hash,
+	    NULL, deinit, info, GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE);
 	if (ret < 0) {
 		gnutls_privkey_deinit(priv);
 		deinit(NULL, k);

@@ -92,7 +92,8 @@ struct ho_profile {
 	int alpn_count;
 	enum ho_client_auth client_auth;
 	int has_certificate;     /* can serve (and present a client cert) */
-	const char *key_backend; /* who signs: "openssl", "gnutls", "pkcs11" */
+	const char *key_backend; /* who signs: "openssl", "libsodium",
+	                            "gnutls", "pkcs11" */
 	gnutls_privkey_t signer; /* the key, owned by cred; NULL when GnuTLS
 	                            read the key file itself */
 	int system_trust;        /* no trust file: the system's CAs */
@@ -129,10 +130,12 @@ int ho_key_probe(gnutls_privkey_t key, gnutls_pubkey_t pub);
 /* ---- fastkey.c -------------------------------------------------------- */
 
 /* Reads a PEM private key with OpenSSL's libcrypto and wraps it so GnuTLS
- * sessions sign through libcrypto.  Returns 0 and *out, 1 if the key is
- * of a kind left to GnuTLS (Ed25519...), or -1 with err. */
-int ho_fastkey_load(
-    const char *path, gnutls_privkey_t *out, char *err, size_t errlen);
+ * sessions sign through libcrypto (RSA, ECDSA) or libsodium (Ed25519).
+ * Returns 0, *out and in *signer the library's name ("openssl",
+ * "libsodium"); 1 if the key is of a kind left to GnuTLS (Ed448...); or
+ * -1 with err. */
+int ho_fastkey_load(const char *path, gnutls_privkey_t *out,
+    const char **signer, char *err, size_t errlen);
 
 /* ---- token.c ---------------------------------------------------------- */
 

@@ -141,6 +141,8 @@ signer_words(const struct ho_profile *p)
 		return "connects only (no certificate)";
 	if (strcmp(p->key_backend, "openssl") == 0)
 		return "signs with OpenSSL's libcrypto";
+	if (strcmp(p->key_backend, "libsodium") == 0)
+		return "signs with libsodium";
 	if (strcmp(p->key_backend, "pkcs11") == 0)
 		return "signs in its PKCS#11 token";
 	return "signs with GnuTLS";

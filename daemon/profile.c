@@ -73,11 +73,11 @@ load_trust(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 	return 0;
 }
 
-/* Whether this profile's key should sign through OpenSSL (fastkey.c):
- * the default for RSA and ECDSA keys, unless the profile allows RSA key
- * transport, whose decryption GnuTLS must do. */
+/* Whether this profile's key should sign through libcrypto or libsodium
+ * (fastkey.c): the default for RSA, ECDSA and Ed25519 keys, unless the
+ * profile allows RSA key transport, whose decryption GnuTLS must do. */
 static int
-wants_openssl(const struct ho_profile_config *pc)
+wants_fastkey(const struct ho_profile_config *pc)
 {
 	if (pc->key_backend == HO_KEY_BACKEND_GNUTLS)
 		return 0;
@@ -186,20 +186,21 @@ files_error(const struct ho_profile_config *pc, const char *why, char *err,
 	    pc->name, cert, pc->key, why);
 }
 
-/* The key with OpenSSL (fastkey.c).  Returns 0 when loaded, 1 when the
- * key is of a kind left to GnuTLS, -1 with err. */
+/* The key with libcrypto or libsodium (fastkey.c).  Returns 0 when
+ * loaded, 1 when the key is of a kind left to GnuTLS, -1 with err. */
 static int
-load_with_openssl(struct ho_profile *p, const struct ho_profile_config *pc,
+load_fastkey(struct ho_profile *p, const struct ho_profile_config *pc,
     char *err, size_t errlen)
 {
 	gnutls_privkey_t key;
+	const char *signer = NULL;
 	char why[300];
-	int r = ho_fastkey_load(pc->key, &key, why, sizeof(why));
+	int r = ho_fastkey_load(pc->key, &key, &signer, why, sizeof(why));
 	if (r < 0)
 		files_error(pc, why, err, errlen);
 	if (r != 0)
 		return r;
-	return use_key(p, pc, key, "openssl", err, errlen);
+	return use_key(p, pc, key, signer, err, errlen);
 }
 
 /* The whole key file into one buffer of its size, which the caller
@@ -311,8 +312,7 @@ load_one(struct ho_profile *p, const struct ho_profile_config *pc, char *err,
 			return -1;
 		p->has_certificate = 1;
 	} else if (pc->certificate != NULL) {
-		ret = wants_openssl(pc) ? load_with_openssl(p, pc, err, errlen)
-		                        : 1;
+		ret = wants_fastkey(pc) ? load_fastkey(p, pc, err, errlen) : 1;
 		if (ret < 0)
 			return -1;
 		if (ret == 1 && pc->allow_sign) {

@@ -4,9 +4,9 @@
  *
  * The key never enters handoffd: GnuTLS asks the token to sign, through
  * whatever PKCS#11 modules p11-kit has registered (an HSM's, SoftHSM2's).
- * These keys keep that signing path; handoffd's OpenSSL signing
- * (fastkey.c) is for key files only.  The token's PIN comes from the URL
- * (pin-value=, or pin-source= naming a file), as for every GnuTLS
+ * These keys keep that signing path; handoffd's libcrypto and
+ * libsodium signing (fastkey.c) is for key files only.  The token's PIN comes
+ * from the URL (pin-value=, or pin-source= naming a file), as for every GnuTLS
  * program; a URL is therefore shown only with its PIN hidden.  GnuTLS
  * logs into the token again by itself when it must (after a fork, or a
  * token that was reset), with the same PIN.

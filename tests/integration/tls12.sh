@@ -5,13 +5,26 @@
 # priority enables it; renegotiation refused with no_renegotiation; a
 # session resumed through another caller process; TLS 1.1 refused.  RSA
 # and ECDSA keys sign through OpenSSL's libcrypto in handoffd (PKCS#1
-# v1.5 in TLS 1.2, RSA-PSS in TLS 1.3), or through GnuTLS where the
-# profile says key_backend = gnutls or allows RSA key transport.
+# v1.5 in TLS 1.2, RSA-PSS in TLS 1.3), Ed25519 keys through libsodium,
+# or through GnuTLS where the profile says key_backend = gnutls or
+# allows RSA key transport.
 source "$TESTS_DIR/integration/lib.sh"
 
 write_config
 make_rsa_cert rsa
+openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ed25519-key.pem" \
+	-out "$T/ed25519-cert.pem" -days 2 -subj "/CN=localhost" \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 cat >>"$T/handoffd.conf" <<CONF
+
+[profile ed25519]
+certificate = $T/ed25519-cert.pem
+key = $T/ed25519-key.pem
+
+[profile ed25519gnutls]
+certificate = $T/ed25519-cert.pem
+key = $T/ed25519-key.pem
+key_backend = gnutls
 
 [profile rsa]
 certificate = $T/rsa-cert.pem
@@ -32,13 +45,27 @@ start_demo; EC=$PORT
 start_demo --profile rsa; RSA=$PORT
 start_demo --profile rsakx; RSAKX=$PORT
 start_demo --profile rsagnutls; RSAGNUTLS=$PORT
+start_demo --profile ed25519; ED=$PORT
+start_demo --profile ed25519gnutls; EDGNUTLS=$PORT
 start_demo --echo; ECHO=$PORT
 REQ='GET / HTTP/1.0\r\n\r\n'
 for line in "profile default: signs with OpenSSL" "profile rsa: signs with OpenSSL" \
-	"profile rsagnutls: signs with GnuTLS" "profile rsakx: signs with GnuTLS"; do
+	"profile rsagnutls: signs with GnuTLS" "profile rsakx: signs with GnuTLS" \
+	"profile ed25519: signs with libsodium" \
+	"profile ed25519gnutls: signs with GnuTLS"; do
 	grep -q "$line" "$T/handoffd.log" || fail "handoffd did not log \"$line\""
 done
-pass "RSA and ECDSA keys sign with OpenSSL; key_backend = gnutls and RSA key transport keep GnuTLS"
+pass "RSA and ECDSA keys sign with OpenSSL, Ed25519 with libsodium; key_backend = gnutls and RSA key transport keep GnuTLS"
+for p in "$ED" "$EDGNUTLS"; do
+	for v in tls1_2 tls1_3; do
+		out=$(printf "$REQ" | timeout 20 openssl s_client -quiet "-$v" \
+			-connect "127.0.0.1:$p" -servername localhost \
+			-CAfile "$T/ed25519-cert.pem" -verify_return_error 2>&1) || true
+		grep -q "handoff-demo: TLSv1.[23]" <<<"$out" ||
+			fail "Ed25519 certificate, $v, port $p: $out"
+	done
+done
+pass "Ed25519 signatures verify in TLS 1.2 and 1.3 with both signers"
 for p in "$RSA" "$RSAGNUTLS"; do
 	for v in tls1_2 tls1_3; do
 		out=$(printf "$REQ" | timeout 20 openssl s_client -quiet "-$v" \

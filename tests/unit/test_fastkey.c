@@ -1,15 +1,17 @@
 /*
- * test_fastkey.c - handoffd's keys that sign through libcrypto
- * (daemon/fastkey.c).  Each key keeps one ready signing context per way
- * it signs and every signature starts from a copy of it, so these tests
- * check what a shared, reused context could get wrong: every way a TLS
- * handshake asks for (ECDSA with each hash, RSA-PSS with SHA-256/384/512,
- * PKCS#1 v1.5) gives a signature GnuTLS verifies with the public key, and
- * not over other data; PKCS#1 v1.5, which is deterministic, gives the
- * very bytes GnuTLS's own signer gives; ECDSA signatures from the same
- * context differ (a fresh nonce each time); and two threads signing with
- * one key at once both get valid signatures.  Keys are made at run time
- * in a temporary folder, never kept.
+ * test_fastkey.c - handoffd's keys that sign through libcrypto and
+ * libsodium (daemon/fastkey.c).  Each RSA or ECDSA key keeps one ready
+ * signing context per way it signs and every signature starts from a
+ * copy of it, so these tests check what a shared, reused context could
+ * get wrong: every way a TLS handshake asks for (ECDSA with each hash,
+ * RSA-PSS with SHA-256/384/512, PKCS#1 v1.5) gives a signature GnuTLS
+ * verifies with the public key, and not over other data; PKCS#1 v1.5,
+ * which is deterministic, gives the very bytes GnuTLS's own signer gives;
+ * ECDSA signatures from the same context differ (a fresh nonce each
+ * time); and two threads signing with one key at once both get valid
+ * signatures.  Ed25519, signed by libsodium from the key's seed, is
+ * deterministic too: its bytes must be GnuTLS's.  Keys are made at run
+ * time in a temporary folder, never kept.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -27,12 +29,13 @@
 #include "handoffd.h"
 
 static char tmpdir[] = "/tmp/handoff-fastkey.XXXXXX";
-static char ec_path[128], rsa_path[128], ed_path[128];
-/* GnuTLS's own copy of the RSA key, for PKCS#1 v1.5's expected bytes. */
-static gnutls_privkey_t rsa_gnutls;
+static char ec_path[128], rsa_path[128], ed_path[128], ed448_path[128];
+/* GnuTLS's own copies of the RSA and Ed25519 keys, for the expected
+ * bytes of their deterministic signatures. */
+static gnutls_privkey_t rsa_gnutls, ed_gnutls;
 /* The public keys, from GnuTLS's copies (a key wrapped with
  * gnutls_privkey_import_ext4 has none to give). */
-static gnutls_pubkey_t ec_pub, rsa_pub;
+static gnutls_pubkey_t ec_pub, rsa_pub, ed_pub;
 
 /* A new key of kind pk written as PKCS#8 PEM to path; returned in
  * GnuTLS's own form too when own is not NULL. */
@@ -71,17 +74,23 @@ make_keys(void **state)
 	snprintf(ec_path, sizeof(ec_path), "%s/ec.pem", tmpdir);
 	snprintf(rsa_path, sizeof(rsa_path), "%s/rsa.pem", tmpdir);
 	snprintf(ed_path, sizeof(ed_path), "%s/ed25519.pem", tmpdir);
+	snprintf(ed448_path, sizeof(ed448_path), "%s/ed448.pem", tmpdir);
 	gnutls_privkey_t ec_gnutls;
 	make_key(GNUTLS_PK_ECDSA,
 	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), ec_path,
 	    &ec_gnutls);
 	make_key(GNUTLS_PK_RSA, 2048, rsa_path, &rsa_gnutls);
 	make_key(GNUTLS_PK_EDDSA_ED25519,
-	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), ed_path, NULL);
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), ed_path,
+	    &ed_gnutls);
+	make_key(GNUTLS_PK_EDDSA_ED448,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED448), ed448_path, NULL);
 	int bad = gnutls_pubkey_init(&ec_pub) < 0 ||
 	    gnutls_pubkey_import_privkey(ec_pub, ec_gnutls, 0, 0) < 0 ||
 	    gnutls_pubkey_init(&rsa_pub) < 0 ||
-	    gnutls_pubkey_import_privkey(rsa_pub, rsa_gnutls, 0, 0) < 0;
+	    gnutls_pubkey_import_privkey(rsa_pub, rsa_gnutls, 0, 0) < 0 ||
+	    gnutls_pubkey_init(&ed_pub) < 0 ||
+	    gnutls_pubkey_import_privkey(ed_pub, ed_gnutls, 0, 0) < 0;
 	gnutls_privkey_deinit(ec_gnutls);
 	return bad ? -1 : 0;
 }
@@ -91,6 +100,9 @@ remove_keys(void **state)
 {
 	(void)state;
 	gnutls_privkey_deinit(rsa_gnutls);
+	gnutls_privkey_deinit(ed_gnutls);
+	gnutls_pubkey_deinit(ed_pub);
+	unlink(ed448_path);
 	gnutls_pubkey_deinit(ec_pub);
 	gnutls_pubkey_deinit(rsa_pub);
 	unlink(ec_path);
@@ -99,15 +111,24 @@ remove_keys(void **state)
 	return rmdir(tmpdir);
 }
 
+/* The key at path as handoffd loads it, signed by `signer`. */
+static gnutls_privkey_t
+load_by(const char *path, const char *signer)
+{
+	gnutls_privkey_t key = NULL;
+	const char *by = NULL;
+	char err[256] = "";
+	int r = ho_fastkey_load(path, &key, &by, err, sizeof(err));
+	if (r != 0)
+		fail_msg("ho_fastkey_load(%s) = %d: %s", path, r, err);
+	assert_string_equal(by, signer);
+	return key;
+}
+
 static gnutls_privkey_t
 load(const char *path)
 {
-	gnutls_privkey_t key = NULL;
-	char err[256] = "";
-	int r = ho_fastkey_load(path, &key, err, sizeof(err));
-	if (r != 0)
-		fail_msg("ho_fastkey_load(%s) = %d: %s", path, r, err);
-	return key;
+	return load_by(path, "openssl");
 }
 
 /* Signs text with algo and checks the signature verifies with pub, and
@@ -260,18 +281,62 @@ two_threads_share_a_key(void **state)
 	gnutls_privkey_deinit(key);
 }
 
-/* A kind GnuTLS signs faster is left to it; a missing file is named. */
+/* Ed25519 is deterministic: libsodium's bytes must be GnuTLS's, for
+ * short and long messages (a TLS 1.3 CertificateVerify signs ~130
+ * bytes; key-only callers may send more). */
+static void
+ed25519_matches_gnutls(void **state)
+{
+	(void)state;
+	gnutls_privkey_t key = load_by(ed_path, "libsodium");
+	static char text[3000];
+	for (size_t i = 0; i + 1 < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	size_t lengths[] = {1, 130, sizeof(text) - 1};
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		text[lengths[i]] = '\0';
+		gnutls_datum_t ours = sign_and_verify(
+		    key, ed_pub, GNUTLS_SIGN_EDDSA_ED25519, text);
+		gnutls_datum_t data = {
+		    (unsigned char *)text, (unsigned)lengths[i]};
+		gnutls_datum_t theirs = {NULL, 0};
+		assert_int_equal(
+		    gnutls_privkey_sign_data2(ed_gnutls,
+		        GNUTLS_SIGN_EDDSA_ED25519, 0, &data, &theirs),
+		    0);
+		assert_int_equal(ours.size, 64);
+		assert_int_equal(theirs.size, 64);
+		assert_memory_equal(ours.data, theirs.data, 64);
+		gnutls_free(ours.data);
+		gnutls_free(theirs.data);
+		text[lengths[i]] = 'x';
+	}
+	/* It signs nothing else. */
+	const char *t = "not ecdsa";
+	gnutls_datum_t data = {(unsigned char *)t, (unsigned)strlen(t)};
+	gnutls_datum_t sig = {NULL, 0};
+	assert_true(
+	    gnutls_privkey_sign_data2(
+	        key, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0, &data, &sig) < 0);
+	gnutls_privkey_deinit(key);
+}
+
+/* A kind neither library signs faster (Ed448) is left to GnuTLS; a
+ * missing file is named. */
 static void
 other_kinds_and_missing_files(void **state)
 {
 	(void)state;
 	gnutls_privkey_t key = NULL;
+	const char *by = NULL;
 	char err[256] = "";
-	assert_int_equal(ho_fastkey_load(ed_path, &key, err, sizeof(err)), 1);
+	assert_int_equal(
+	    ho_fastkey_load(ed448_path, &key, &by, err, sizeof(err)), 1);
 	assert_null(key);
 	char missing[160];
 	snprintf(missing, sizeof(missing), "%s/absent.pem", tmpdir);
-	assert_int_equal(ho_fastkey_load(missing, &key, err, sizeof(err)), -1);
+	assert_int_equal(
+	    ho_fastkey_load(missing, &key, &by, err, sizeof(err)), -1);
 	assert_null(key);
 	assert_non_null(strstr(err, missing));
 }
@@ -285,6 +350,7 @@ main(void)
 	    cmocka_unit_test(rsa_pss_signs_with_each_hash),
 	    cmocka_unit_test(rsa_pkcs1_matches_gnutls),
 	    cmocka_unit_test(two_threads_share_a_key),
+	    cmocka_unit_test(ed25519_matches_gnutls),
 	    cmocka_unit_test(other_kinds_and_missing_files),
 	};
 	return cmocka_run_group_tests(tests, make_keys, remove_keys);
