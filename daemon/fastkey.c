@@ -9,7 +9,7 @@
  * GnuTLS session sign through callbacks, so the key is read once with
  * libcrypto and every signature is made there; the handshake itself stays
  * GnuTLS's.  Ed25519 signs with libsodium, which is faster at it than
- * both (17-18 us against GnuTLS's ~29 us and libcrypto's ~35 us here).
+ * both (16-18 us against GnuTLS's ~29 us and libcrypto's ~35 us here).
  * A key whose profile allows RSA key transport stays with GnuTLS (its
  * PKCS#1 v1.5 decryption must not leak timing, and GnuTLS handles that
  * case itself), and so does Ed448.
