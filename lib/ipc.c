@@ -22,6 +22,8 @@
  * decides when to give up; a reply (or a queued request) whose call gave
  * up is dropped.
  *
+ * What the receiver does with each reply is in ipc_reply.c.
+ *
  * The receiver thread and nanomsg's own worker do not survive fork():
  * create contexts after forking.  A child that uses its parent's context
  * anyway gets HANDOFF_ESTATE at once, and freeing the context there
@@ -42,19 +44,10 @@
 #include <nanomsg/reqrep.h>
 
 #include "handoff_internal.h"
+#include "ipc_internal.h"
 #include "paths.h"
 #include "wipe.h"
 
-/* The raw REQ header: a 32-bit word with the top bit set, which
- * handoffd's raw REP socket routes back unchanged.  Its low 31 bits are
- * the low bits of the call's REQUEST_ID: a reply is matched by its
- * REQUEST_ID, but one whose body we cannot read, or an ERROR without
- * REQUEST_ID (handoffd could not read the request: the versions differ),
- * is still matched to its call by the header, and fails it at once. */
-#define SP_HEADER_LEN 4
-#define SP_ROUTE_MASK 0x7fffffffu
-/* Set in the REQUEST_ID of a one-way request (ho_ipc_send_oneway). */
-#define HO_IPC_ONEWAY_ID (UINT64_C(1) << 63)
 /* Longest wait in ho_ipc_free for the next answer to a one-way request. */
 #define ONEWAY_WAIT_MS 200
 /* With the one-way window full and no answer for this long, the
@@ -135,16 +128,16 @@ bucket_of(uint64_t id)
 
 /* Frees a nanomsg message we own, wiped first: replies hold keys and
  * traffic secrets, requests session tokens and handshake bytes. */
-static void
-free_wiped(void *msg, size_t len)
+void
+ho_ipc_free_wiped(void *msg, size_t len)
 {
 	ho_wipe(msg, len);
 	nn_freemsg(msg);
 }
 
 /* Unlinks a call from the table; the lock is held. */
-static void
-unlink_call(struct ho_ipc *ipc, struct ho_ipc_call *call)
+void
+ho_ipc_unlink_call(struct ho_ipc *ipc, struct ho_ipc_call *call)
 {
 	struct ho_ipc_call **pp = &ipc->buckets[bucket_of(call->id)];
 	while (*pp != NULL && *pp != call)
@@ -201,8 +194,8 @@ try_send(struct ho_ipc *ipc, void *frame, struct ho_ipc_call *call)
 	return 0;
 }
 
-static struct ho_ipc_call *
-find_call(struct ho_ipc *ipc, uint64_t id)
+struct ho_ipc_call *
+ho_ipc_find_call(struct ho_ipc *ipc, uint64_t id)
 {
 	struct ho_ipc_call *c = ipc->buckets[bucket_of(id)];
 	while (c != NULL && c->id != id)
@@ -213,8 +206,8 @@ find_call(struct ho_ipc *ipc, uint64_t id)
 /* The call whose REQUEST_ID's low bits are route, or NULL.  Ids are
  * handed out in order, so two calls in flight share them only 2^31
  * requests apart. */
-static struct ho_ipc_call *
-find_call_by_route(struct ho_ipc *ipc, uint32_t route)
+struct ho_ipc_call *
+ho_ipc_find_call_by_route(struct ho_ipc *ipc, uint32_t route)
 {
 	/* HO_IPC_BUCKETS divides 2^31: the low bits pick the bucket. */
 	struct ho_ipc_call *c = ipc->buckets[bucket_of(route)];
@@ -223,49 +216,20 @@ find_call_by_route(struct ho_ipc *ipc, uint32_t route)
 	return c;
 }
 
-/* Says in call->err why a reply matched by its header is of no use; m is
- * NULL when the body could not be parsed (perr says why). */
-static void
-explain_unreadable(struct ho_ipc *ipc, struct ho_ipc_call *call,
-    const struct ho_proto_msg *m, int perr)
-{
-	static const char fix[] = "the daemon and library versions differ: "
-	                          "install handoffd and libhandoff of the "
-	                          "same version";
-	char text[200] = ""; /* with the rest, fits call->err */
-	call->errnum = HANDOFF_EPROTO;
-	if (m == NULL)
-		snprintf(call->err, sizeof(call->err),
-		    "handoffd at %.160s sent a reply this library cannot read "
-		    "(%s): %s",
-		    ipc->url, ho_proto_strerror(perr), fix);
-	else if (m->type == HO_MSG_ERROR &&
-	    ho_proto_get_str(m, HO_F_ERROR_TEXT, text, sizeof(text)) == 0)
-		snprintf(call->err, sizeof(call->err),
-		    "handoffd at %.160s could not read our request (it says: "
-		    "\"%s\"): %s",
-		    ipc->url, text, fix);
-	else
-		snprintf(call->err, sizeof(call->err),
-		    "handoffd at %.160s answered with %s but no request id: "
-		    "%s",
-		    ipc->url, ho_proto_msg_name(m->type), fix);
-}
-
 /* Frees a reply nobody will take.  One that leaves a session open in
  * handoffd (a handshake to go on, or a client session waiting for its
  * ticket) was for a connection freed or timed out meanwhile: handoffd is
  * asked to drop that session now rather than keep it until its timeout.
  * The lock must not be held. */
-static void
-drop_reply(struct ho_ipc *ipc, void *msg, size_t len)
+void
+ho_ipc_drop_reply(struct ho_ipc *ipc, void *msg, size_t len)
 {
 	struct ho_proto_msg m;
 	if (ho_proto_parse(msg, len, &m) == 0 && m.f[HO_F_TOKEN].present &&
 	    (m.type == HO_MSG_HS_CONTINUE || m.type == HO_MSG_HS_DONE))
 		ho_ipc_send_oneway(
 		    ipc, HO_MSG_HS_ABORT, m.f[HO_F_TOKEN].ptr, NULL, 0);
-	free_wiped(msg, len);
+	ho_ipc_free_wiped(msg, len);
 }
 
 /* Forgets the ServerHello bytes a call still held for its reply. */
@@ -275,150 +239,6 @@ drop_ahead(struct ho_ipc_call *call)
 	free(call->ahead_rest);
 	call->ahead_rest = NULL;
 	call->ahead_rest_len = 0;
-}
-
-/* An HS_AHEAD for call (under the lock): its output straight to the
- * peer's socket, without waiting, as the caller would write it on the
- * reply (the caller writes nothing to it while it waits); what the
- * socket does not take, or all of it if the descriptor is no socket (or
- * the call has none), waits for the reply in call->ahead_rest. */
-static void
-write_ahead(struct ho_ipc_call *call, const struct ho_proto_msg *m)
-{
-	const struct ho_proto_field *o = &m->f[HO_F_OUTPUT];
-	if (!o->present || o->len == 0)
-		return;
-	size_t done = 0;
-	if (call->ahead_fd >= 0 && call->ahead_rest_len == 0) {
-		ssize_t n = send(call->ahead_fd, o->ptr, o->len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		done = n > 0 ? (size_t)n : 0;
-	}
-	if (done == o->len)
-		return;
-	uint8_t *rest =
-	    realloc(call->ahead_rest, call->ahead_rest_len + o->len - done);
-	if (rest == NULL) {
-		/* The peer would get a broken flight: fail the call. */
-		call->failed = 1;
-		call->errnum = HANDOFF_ENOMEM;
-		snprintf(call->err, sizeof(call->err), "out of memory");
-		return;
-	}
-	memcpy(rest + call->ahead_rest_len, o->ptr + done, o->len - done);
-	call->ahead_rest = rest;
-	call->ahead_rest_len += o->len - done;
-}
-
-/* Wakes the thread waiting for call, outside the lock: the write may
- * switch this CPU to that thread at once, and with the lock still held
- * it would only find the lock taken and sleep again (an event loop
- * would sleep in a non-blocking call: ~200 times a second in the
- * bench's stall figure).  ipc->signalling, set under the lock with the
- * reply, keeps the eventfd open meanwhile. */
-static void
-signal_call(struct ho_ipc *ipc, struct ho_ipc_call *call)
-{
-	uint64_t one = 1;
-	if (write(call->efd, &one, sizeof(one)) < 0) {
-		/* cannot fail: the counter is drained on take */
-	}
-	atomic_store(&ipc->signalling, NULL);
-}
-
-/* Hands one reply to its call, or drops it.  route is the low bits of
- * the raw REQ header that came back with it (SP_HEADER_LEN), or -1. */
-static void
-deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
-{
-	struct ho_proto_msg m;
-	uint64_t id = 0;
-	int perr = ho_proto_parse(msg, (size_t)n, &m);
-	if (perr == 0)
-		ho_proto_get_u64(&m, HO_F_REQUEST_ID, &id);
-	pthread_mutex_lock(&ipc->lock);
-	struct ho_ipc_call *call = NULL;
-	if (id != 0) {
-		call = find_call(ipc, id);
-	} else if (route >= 0) {
-		/* Unreadable, or no REQUEST_ID: fail its call now rather
-		 * than let it wait for its deadline and blame a daemon
-		 * that did answer. */
-		call = find_call_by_route(ipc, (uint32_t)route);
-		if (call != NULL)
-			explain_unreadable(
-			    ipc, call, perr == 0 ? &m : NULL, perr);
-	}
-	if (call != NULL && perr == 0 && m.type == HO_MSG_HS_AHEAD) {
-		/* Not the reply: the call waits on for it. */
-		write_ahead(call, &m);
-		if (call->failed) {
-			unlink_call(ipc, call);
-			uint64_t one = 1;
-			if (write(call->efd, &one, sizeof(one)) < 0) {
-				/* cannot fail: drained on take */
-			}
-		}
-		pthread_mutex_unlock(&ipc->lock);
-		free_wiped(msg, (size_t)n);
-		return;
-	}
-	if (call == NULL && (id & HO_IPC_ONEWAY_ID) && ipc->oneway_out > 0) {
-		ipc->oneway_out--;
-		ipc->oneway_progress_ms = ho_now_ms();
-	}
-	if (call != NULL) {
-		unlink_call(ipc, call);
-		if (id != 0) {
-			call->reply = msg;
-			call->reply_len = n;
-			msg = NULL;
-		} else {
-			call->failed = 1;
-		}
-		atomic_store(&ipc->signalling, call);
-	}
-	pthread_mutex_unlock(&ipc->lock);
-	if (call != NULL)
-		signal_call(ipc, call);
-	if (msg != NULL) /* its call gave up, or unreadable */
-		drop_reply(ipc, msg, (size_t)n);
-}
-
-/* Receives one reply without waiting: its length and *msg, and in
- * *route the low bits of its raw REQ header (-1 if it has none), or -1
- * when there is none. */
-static int
-recv_reply(struct ho_ipc *ipc, void **msg, int64_t *route)
-{
-	void *control = NULL;
-	struct nn_iovec iov = {msg, NN_MSG};
-	struct nn_msghdr hdr = {&iov, 1, &control, NN_MSG};
-	int n = nn_recvmsg(ipc->sock, &hdr, NN_DONTWAIT);
-	*route = -1;
-	if (n < 0)
-		return -1;
-	/* The header comes as a control message: a size_t length, then
-	 * the header, whose last word is the one we sent. */
-	for (struct nn_cmsghdr *c = NN_CMSG_FIRSTHDR(&hdr); c != NULL;
-	     c = NN_CMSG_NXTHDR(&hdr, c)) {
-		size_t room = c->cmsg_len - NN_CMSG_LEN(0), sp;
-		if (c->cmsg_level != PROTO_SP || c->cmsg_type != SP_HDR ||
-		    room < sizeof(sp) + SP_HEADER_LEN)
-			continue;
-		const uint8_t *d = NN_CMSG_DATA(c);
-		memcpy(&sp, d, sizeof(sp));
-		if (sp < SP_HEADER_LEN || sp > room - sizeof(sp))
-			continue;
-		const uint8_t *w = d + sizeof(sp) + sp - SP_HEADER_LEN;
-		uint32_t word = (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 |
-		    (uint32_t)w[2] << 8 | w[3];
-		if (word & ~SP_ROUTE_MASK)
-			*route = word & SP_ROUTE_MASK;
-	}
-	if (control != NULL)
-		nn_freemsg(control);
-	return n;
 }
 
 /* Sends queued frames while the window and nanomsg allow; returns 0
@@ -432,7 +252,7 @@ flush_queue(struct ho_ipc *ipc)
 	while (ipc->queue != NULL) {
 		struct ho_ipc_queued *q = ipc->queue;
 		struct ho_ipc_call *call =
-		    q->id != 0 ? find_call(ipc, q->id) : NULL;
+		    q->id != 0 ? ho_ipc_find_call(ipc, q->id) : NULL;
 		if (q->id == 0 || call != NULL) {
 			int r = try_send(ipc, q->frame, call);
 			if (r > 0) {
@@ -440,9 +260,9 @@ flush_queue(struct ho_ipc *ipc)
 				break;
 			}
 			if (r < 0) /* its call times out */
-				free_wiped(q->frame, q->len);
+				ho_ipc_free_wiped(q->frame, q->len);
 		} else {
-			free_wiped(q->frame, q->len);
+			ho_ipc_free_wiped(q->frame, q->len);
 		}
 		ipc->queue = q->next;
 		free(q);
@@ -509,10 +329,10 @@ receiver(void *arg)
 		for (;;) {
 			void *msg = NULL;
 			int64_t route;
-			int n = recv_reply(ipc, &msg, &route);
+			int n = ho_ipc_recv_reply(ipc, &msg, &route);
 			if (n < 0)
 				break;
-			deliver(ipc, msg, n, route);
+			ho_ipc_deliver(ipc, msg, n, route);
 		}
 		stopped = flush_queue(ipc);
 	}
@@ -619,7 +439,7 @@ ho_ipc_free(struct ho_ipc *ipc)
 	while (ipc->queue != NULL) {
 		struct ho_ipc_queued *q = ipc->queue;
 		ipc->queue = q->next;
-		free_wiped(q->frame, q->len);
+		ho_ipc_free_wiped(q->frame, q->len);
 		free(q);
 	}
 	pthread_mutex_destroy(&ipc->lock);
@@ -682,7 +502,7 @@ send_frame(struct ho_ipc *ipc, struct ho_ipc_call *call, uint64_t id,
 	free(q);
 	if (r == 0)
 		return 0;
-	free_wiped(frame, len + SP_HEADER_LEN);
+	ho_ipc_free_wiped(frame, len + SP_HEADER_LEN);
 	return -1;
 }
 
@@ -781,7 +601,8 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		/* The table is the parent's (its lock too): forget the
 		 * call without unlinking it; nothing here reads it. */
 		if (call->reply != NULL)
-			free_wiped(call->reply, (size_t)call->reply_len);
+			ho_ipc_free_wiped(
+			    call->reply, (size_t)call->reply_len);
 		call->reply = NULL;
 		drop_ahead(call); /* this process's copy */
 		call->id = 0;
@@ -793,7 +614,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	pthread_mutex_lock(&ipc->lock);
 	int freed_slot = call->sent;
 	if (call->id != 0)
-		unlink_call(ipc, call);
+		ho_ipc_unlink_call(ipc, call);
 	drop_ahead(call);
 	void *late = call->reply;
 	size_t late_len = (size_t)call->reply_len;
@@ -811,7 +632,7 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		wake_io_thread(ipc); /* a queued request may go now */
 	if (late != NULL) {
 		uint64_t count;
-		drop_reply(ipc, late, late_len);
+		ho_ipc_drop_reply(ipc, late, late_len);
 		if (read(call->efd, &count, sizeof(count)) < 0) {
 			/* already drained */
 		}
@@ -845,7 +666,7 @@ void
 ho_ipc_freemsg(void *msg, size_t len)
 {
 	if (msg != NULL)
-		free_wiped(msg, len);
+		ho_ipc_free_wiped(msg, len);
 }
 
 int
