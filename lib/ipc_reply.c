@@ -121,16 +121,17 @@ ho_ipc_deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 			    ipc, call, perr == 0 ? &m : NULL, perr);
 	}
 	if (call != NULL && perr == 0 && m.type == HO_MSG_HS_AHEAD) {
-		/* Not the reply: the call waits on for it. */
+		/* Not the reply: the call waits on for it, unless the bytes
+		 * the socket did not take could not be kept. */
 		write_ahead(call, &m);
-		if (call->failed) {
+		int failed = call->failed;
+		if (failed) {
 			ho_ipc_unlink_call(ipc, call);
-			uint64_t one = 1;
-			if (write(call->efd, &one, sizeof(one)) < 0) {
-				/* cannot fail: drained on take */
-			}
+			atomic_store(&ipc->signalling, call);
 		}
 		pthread_mutex_unlock(&ipc->lock);
+		if (failed)
+			signal_call(ipc, call);
 		ho_ipc_free_wiped(msg, (size_t)n);
 		return;
 	}
