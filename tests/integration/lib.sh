@@ -144,11 +144,13 @@ nap() {
 	sleep "$(awk -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN {print s * k}')"
 }
 
-# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
+# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds,
+# for SECONDS times $TIME_SCALE (under valgrind a daemon starting while
+# the suite's other test runs can take longer than the plain limit).
 wait_for() {
 	local what=$1 secs=$2
 	shift 2
-	local end=$((SECONDS + secs))
+	local end=$((SECONDS + secs * ${TIME_SCALE:-1}))
 	until "$@" >/dev/null 2>&1; do
 		[ $SECONDS -lt $end ] || fail "timed out waiting for $what"
 		sleep 0.05
