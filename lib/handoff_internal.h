@@ -249,6 +249,8 @@ struct handoff_conn {
  */
 #define HO_CONN_MAX_IDLE_RECORDS 32
 
+/* A connection's socket I/O and deadlines (conn_io.c). */
+
 /* Records an error on the connection; returns -1 for tail calls. */
 int ho_conn_fail(struct handoff_conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -263,6 +265,17 @@ int ho_conn_fill(struct handoff_conn *c);
 int ho_conn_fill_awaiting(struct handoff_conn *c, const char *awaited);
 /* Writes c->out.  Returns 0 when empty, HANDOFF_WANT_POLLOUT, or -1. */
 int ho_conn_flush(struct handoff_conn *c);
+/* One attempt at writing c->out that never waits, for a best-effort
+ * alert or close_notify.  Returns as ho_conn_flush. */
+int ho_conn_flush_once(struct handoff_conn *c);
+/* Starts the deadline of a handshake wait: the per-wait deadline, or
+ * the whole handshake's end if that comes first. */
+void ho_conn_start_deadline(struct handoff_conn *c);
+/* Fails the connection because its deadline passed: with the message fmt
+ * when the wait's own deadline ran out, or one naming awaited (a phrase)
+ * when the whole handshake's limit did. */
+int ho_conn_timed_out(struct handoff_conn *c, const char *awaited,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Drives the handshake state machine (handshake.c). */
 int ho_handshake_run(struct handoff_conn *c);
@@ -288,15 +301,6 @@ void ho_conn_send_alert(struct handoff_conn *c, uint8_t desc);
  * ctx->err set on failure. */
 struct handoff_conn *ho_conn_new(
     struct handoff_ctx *ctx, int fd, int role, const char *caller);
-
-/* Starts the deadline of a handshake wait: the per-wait deadline, or
- * the whole handshake's end if that comes first. */
-void ho_conn_start_deadline(struct handoff_conn *c);
-/* Fails the connection because its deadline passed: with the message fmt
- * when the wait's own deadline ran out, or one naming awaited (a phrase)
- * when the whole handshake's limit did. */
-int ho_conn_timed_out(struct handoff_conn *c, const char *awaited,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- client.c --------------------------------------------------------- */
 
