@@ -190,14 +190,16 @@ int ho_scheduling_apply(enum ho_scheduling wanted, char *note, size_t len);
 
 /* ---- x25519.c -------------------------------------------------------- */
 
-/* Routes GnuTLS's X25519 shared secrets (nettle_curve25519_mul, which
- * handoffd defines and exports) to libsodium if use_sodium, else to
- * nettle's own.  Call once before any handshake.  Returns what computes
- * them now ("libsodium", or GnuTLS's own and why), or NULL if nothing
- * can. */
+/* Routes GnuTLS's X25519 key shares and shared secrets
+ * (nettle_curve25519_mul_g and nettle_curve25519_mul, which handoffd
+ * defines and exports) to libsodium if use_sodium, else to nettle's own.
+ * Call once before any handshake.  Returns what computes them now
+ * ("libsodium", or GnuTLS's own and why), or NULL if nothing can. */
 const char *ho_x25519_setup(int use_sodium);
 /* Shared secrets libsodium has computed since handoffd started. */
 unsigned long long ho_x25519_sodium_calls(void);
+/* Key shares libsodium has made since handoffd started. */
+unsigned long long ho_x25519_sodium_shares(void);
 
 /* ---- cache.c: client-role sessions to resume ------------------------- */
 

@@ -233,11 +233,12 @@ main(int argc, char **argv)
 	    ho_x25519_setup(cfg.kx_backend == HO_KX_BACKEND_AUTO);
 	if (x25519 == NULL) {
 		snprintf(err, sizeof(err),
-		    "nettle's curve25519_mul, which GnuTLS's X25519 needs, "
-		    "was not found: reinstall libhogweed6 and libgnutls30");
+		    "nettle's curve25519_mul or curve25519_mul_g, which "
+		    "GnuTLS's X25519 needs, was not found: reinstall "
+		    "libhogweed6 and libgnutls30");
 		goto fail;
 	}
-	ho_log_info("X25519 shared secrets: %s", x25519);
+	ho_log_info("X25519 key shares and shared secrets: %s", x25519);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config
 	libgnutls28-dev libuv1-dev libnanomsg-dev libinih-dev libcmocka-dev
-	libssl-dev libsodium-dev
+	libssl-dev libsodium-dev libgmp-dev
 	# real peers and tools used by the tests
 	gnutls-bin openssl curl procps util-linux strace valgrind softhsm2
 	# libFuzzer target

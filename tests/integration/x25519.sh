@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# x25519.sh - handoffd computes X25519 shared secrets with libsodium
-# (daemon/x25519.c stands in for nettle's curve25519_mul under GnuTLS).
-# The log says so; each X25519 handshake, TLS 1.3 and 1.2, server and
-# client role, moves handoffd's x25519_libsodium count by one, and a
-# P-256 handshake does not: so GnuTLS's key exchange really goes through
-# it, and every one of those handshakes completes against a real peer,
-# which it could not if a secret came out wrong.  With kx_backend =
-# gnutls, GnuTLS's own function computes them and nothing is counted.
+# x25519.sh - handoffd makes X25519 key shares and computes X25519 shared
+# secrets with libsodium (daemon/x25519.c stands in for nettle's
+# curve25519_mul_g and curve25519_mul under GnuTLS).  The log says so;
+# each X25519 handshake, TLS 1.3 and 1.2, server and client role, moves
+# handoffd's x25519_shares_libsodium and x25519_libsodium counts by one
+# each, and a P-256 handshake does not: so GnuTLS's key exchange really
+# goes through them, and every one of those handshakes completes against
+# a real peer, which it could not if a share or a secret came out wrong.
+# With kx_backend = gnutls, GnuTLS's own functions compute them and
+# nothing is counted.
 source "$(dirname "$0")/lib.sh"
 
 make_ca
@@ -29,9 +31,9 @@ certificate = $T/rsaserver-cert.pem
 key = $T/rsaserver-key.pem
 CONF
 start_daemon
-grep -q "X25519 shared secrets: libsodium" "$T/handoffd.log" ||
+grep -q "X25519 key shares and shared secrets: libsodium" "$T/handoffd.log" ||
 	fail "handoffd does not say libsodium computes X25519: $(cat "$T/handoffd.log")"
-pass "handoffd: X25519 shared secrets on libsodium"
+pass "handoffd: X25519 key shares and shared secrets on libsodium"
 start_demo
 
 # server_handshake GROUP OPENSSL_ARGS...: one openssl client through
@@ -48,30 +50,38 @@ server_handshake() {
 		fail "openssl s_client -groups $group $*: no answer: $out"
 }
 
-# expect_count_after BEFORE DELTA WHAT: the count must have moved by DELTA.
-expect_count_after() {
-	local now
-	now=$(stat_value x25519_libsodium)
-	[ "$now" -eq $(($1 + $2)) ] ||
-		fail "$3: x25519_libsodium went from $1 to $now, not by $2"
+# counts: both of libsodium's counts, "SHARES SECRETS".
+counts() {
+	echo "$(stat_value x25519_shares_libsodium) $(stat_value x25519_libsodium)"
 }
 
-n=$(stat_value x25519_libsodium)
+# expect_count_after BEFORE DELTA WHAT: both counts must have moved by
+# DELTA since BEFORE (from counts).
+expect_count_after() {
+	local shares secrets
+	read -r shares secrets <<<"$(counts)"
+	[ "$shares" -eq $((${1% *} + $2)) ] ||
+		fail "$3: x25519_shares_libsodium went from ${1% *} to $shares, not by $2"
+	[ "$secrets" -eq $((${1#* } + $2)) ] ||
+		fail "$3: x25519_libsodium went from ${1#* } to $secrets, not by $2"
+}
+
+n=$(counts)
 server_handshake X25519 -tls1_3
 expect_count_after "$n" 1 "a TLS 1.3 server handshake on X25519"
-pass "server role, TLS 1.3, X25519: completed, one shared secret on libsodium"
+pass "server role, TLS 1.3, X25519: completed, one key share and one shared secret on libsodium"
 
-n=$(stat_value x25519_libsodium)
+n=$(counts)
 server_handshake P-256 -tls1_3
 expect_count_after "$n" 0 "a TLS 1.3 server handshake on P-256"
 pass "server role, TLS 1.3, P-256: completed, libsodium not involved"
 stop_demo
 
 start_demo --profile rsa
-n=$(stat_value x25519_libsodium)
+n=$(counts)
 server_handshake X25519 -tls1_2
 expect_count_after "$n" 1 "a TLS 1.2 ECDHE server handshake on X25519"
-pass "server role, TLS 1.2 ECDHE-RSA, X25519: completed, one shared secret on libsodium"
+pass "server role, TLS 1.2 ECDHE-RSA, X25519: completed, one key share and one shared secret on libsodium"
 stop_demo
 
 # The client role: handoffd makes the key share, openssl s_server picks
@@ -79,23 +89,23 @@ stop_demo
 port=$(free_port)
 start_openssl_server "$port" -cert "$T/server-cert.pem" \
 	-key "$T/server-key.pem" -tls1_3 -groups X25519
-n=$(stat_value x25519_libsodium)
+n=$(counts)
 out=$(echo "handoff-x25519" | demo_connect "$port" --cafile "$T/ca-cert.pem") ||
 	fail "client role against openssl s_server: $(cat "$T/connect.err")"
 [ "$out" = "$(echo "handoff-x25519" | rev)" ] ||
 	fail "client role: the server sent back \"$out\""
 expect_count_after "$n" 1 "a TLS 1.3 client handshake on X25519"
-pass "client role, TLS 1.3, X25519: completed, one shared secret on libsodium"
+pass "client role, TLS 1.3, X25519: completed, one key share and one shared secret on libsodium"
 
 stop_daemon
 sed -i 's/^workers = 2$/workers = 2\nkx_backend = gnutls/' "$T/handoffd.conf"
 start_daemon
-grep -q "X25519 shared secrets: GnuTLS's own, nettle (kx_backend = gnutls)" "$T/handoffd.log" ||
+grep -q "X25519 key shares and shared secrets: GnuTLS's own, nettle (kx_backend = gnutls)" "$T/handoffd.log" ||
 	fail "with kx_backend = gnutls the log does not name GnuTLS: $(tail -5 "$T/handoffd.log")"
 start_demo
 server_handshake X25519 -tls1_3
-[ "$(stat_value x25519_libsodium)" -eq 0 ] ||
-	fail "kx_backend = gnutls: libsodium computed $(stat_value x25519_libsodium) secrets"
+[ "$(counts)" = "0 0" ] ||
+	fail "kx_backend = gnutls: libsodium made key shares and secrets: $(counts)"
 stop_demo
 pass "kx_backend = gnutls: GnuTLS's own X25519, named in the log; the handshake completes, libsodium unused"
 finish

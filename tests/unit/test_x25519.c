@@ -1,13 +1,15 @@
 /*
- * test_x25519.c - handoffd's X25519 shared secrets (daemon/x25519.c):
- * the function that stands in for nettle's curve25519_mul must return
- * what nettle's own returns, byte for byte, since GnuTLS cannot tell
- * them apart: on RFC 7748's vectors (sections 5.2 and 6.1, and the
- * iterated one to 1,000), on the low-order points a hostile peer could
- * send (all zeros, which GnuTLS then refuses), and on random inputs,
- * non-canonical and top-bit-set coordinates included.  It also checks
- * that the export is in effect: a lookup by name finds this function,
- * not libhogweed's, and libsodium's count moves with each call.
+ * test_x25519.c - handoffd's X25519 shared secrets and key shares
+ * (daemon/x25519.c, x25519_share.c): the functions that stand in for
+ * nettle's curve25519_mul and curve25519_mul_g must return what nettle's
+ * own return, byte for byte, since GnuTLS cannot tell them apart: on RFC
+ * 7748's vectors (sections 5.2 and 6.1, and the iterated one to 1,000),
+ * on the low-order points a hostile peer could send (all zeros, which
+ * GnuTLS then refuses), on random inputs, non-canonical and
+ * top-bit-set coordinates included, and on the scalars clamping treats
+ * at its edges.  It also checks that the exports are in effect: a lookup
+ * by name finds these functions, not libhogweed's, and libsodium's counts
+ * move with each call.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
@@ -25,6 +27,7 @@
 #include "handoffd.h"
 
 typedef void mul_fn(uint8_t *q, const uint8_t *n, const uint8_t *p);
+typedef void mul_g_fn(uint8_t *q, const uint8_t *n);
 
 /* libhogweed's own curve25519_mul, which the daemon's hides. */
 static mul_fn *
@@ -33,6 +36,16 @@ nettle_own(void)
 	mul_fn *f = (mul_fn *)dlsym(RTLD_NEXT, "nettle_curve25519_mul");
 	assert_non_null(f);
 	assert_ptr_not_equal(f, nettle_curve25519_mul);
+	return f;
+}
+
+/* libhogweed's own curve25519_mul_g. */
+static mul_g_fn *
+nettle_own_g(void)
+{
+	mul_g_fn *f = (mul_g_fn *)dlsym(RTLD_NEXT, "nettle_curve25519_mul_g");
+	assert_non_null(f);
+	assert_ptr_not_equal(f, nettle_curve25519_mul_g);
 	return f;
 }
 
@@ -68,7 +81,11 @@ before_setup_nettle_computes(void **state)
 	nettle_curve25519_mul(q, n, p);
 	nettle_own()(q_nettle, n, p);
 	assert_bytes(q, q_nettle, "before setup");
+	nettle_curve25519_mul_g(q, n);
+	nettle_own_g()(q_nettle, n);
+	assert_bytes(q, q_nettle, "a key share before setup");
 	assert_int_equal(ho_x25519_sodium_calls(), 0);
+	assert_int_equal(ho_x25519_sodium_shares(), 0);
 }
 
 static void
@@ -81,6 +98,8 @@ setup_done(void **state)
 	/* What libgnutls's call resolves to, by the same lookup. */
 	assert_ptr_equal(dlsym(RTLD_DEFAULT, "nettle_curve25519_mul"),
 	    (void *)nettle_curve25519_mul);
+	assert_ptr_equal(dlsym(RTLD_DEFAULT, "nettle_curve25519_mul_g"),
+	    (void *)nettle_curve25519_mul_g);
 }
 
 /* RFC 7748 5.2: two scalar multiplications, and the iterated one. */
@@ -150,6 +169,19 @@ rfc7748_section_6_1(void **state)
 	    want);
 	nettle_curve25519_mul(q, alice, bob_public);
 	assert_bytes(q, want, "RFC 7748 6.1 shared secret");
+
+	/* Each side's key share from its secret. */
+	uint8_t bob[32];
+	from_hex(
+	    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+	    bob);
+	from_hex(
+	    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+	    want);
+	nettle_curve25519_mul_g(q, alice);
+	assert_bytes(q, want, "RFC 7748 6.1 Alice's public key");
+	nettle_curve25519_mul_g(q, bob);
+	assert_bytes(q, bob_public, "RFC 7748 6.1 Bob's public key");
 }
 
 /* Points of small order: the product is the point at infinity, u = 0.
@@ -206,14 +238,48 @@ random_inputs_match_nettle(void **state)
 	}
 }
 
+/* Key shares from random secrets, and from those whose clamped value
+ * lies at clamping's edges: all bits clear (2^254) or set (2^255 - 8),
+ * and each single bit that clamping keeps. */
+static void
+key_shares_match_nettle(void **state)
+{
+	(void)state;
+	mul_g_fn *own = nettle_own_g();
+	uint8_t n[32], q[32], q_nettle[32];
+	for (int i = 0; i < 3000; i++) {
+		randombytes_buf(n, sizeof(n));
+		nettle_curve25519_mul_g(q, n);
+		own(q_nettle, n);
+		assert_bytes(q, q_nettle, "a key share from a random secret");
+	}
+	for (int fill = 0; fill <= 0xff; fill += 0xff) {
+		memset(n, fill, sizeof(n));
+		nettle_curve25519_mul_g(q, n);
+		own(q_nettle, n);
+		assert_bytes(q, q_nettle, "a key share at clamping's edge");
+	}
+	for (int bit = 3; bit < 254; bit++) {
+		memset(n, 0, sizeof(n));
+		n[bit / 8] = (uint8_t)(1u << (bit % 8));
+		nettle_curve25519_mul_g(q, n);
+		own(q_nettle, n);
+		assert_bytes(q, q_nettle, "a key share from one bit");
+	}
+}
+
 static void
 calls_are_counted(void **state)
 {
 	(void)state;
 	uint8_t n[32] = {1}, p[32] = {9}, q[32];
 	unsigned long long before = ho_x25519_sodium_calls();
+	unsigned long long shares = ho_x25519_sodium_shares();
 	nettle_curve25519_mul(q, n, p);
 	nettle_curve25519_mul(q, n, p);
+	assert_int_equal(ho_x25519_sodium_calls(), before + 2);
+	nettle_curve25519_mul_g(q, n);
+	assert_int_equal(ho_x25519_sodium_shares(), shares + 1);
 	assert_int_equal(ho_x25519_sodium_calls(), before + 2);
 }
 
@@ -227,6 +293,7 @@ main(void)
 	    cmocka_unit_test(rfc7748_section_6_1),
 	    cmocka_unit_test(low_order_points_give_zeros),
 	    cmocka_unit_test(random_inputs_match_nettle),
+	    cmocka_unit_test(key_shares_match_nettle),
 	    cmocka_unit_test(calls_are_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
