@@ -5,8 +5,9 @@
  * handshakes/s the cores could do if a server did nothing but its handshake's
  * asymmetric work.  handoffd signs with another library for ECDSA and RSA key
  * files (libcrypto, daemon/fastkey.c), so those signatures are also timed the
- * way it makes them, and its X25519 shared secrets come from libsodium
- * (daemon/x25519.c): each side gets the limit of its own crypto.  Also what
+ * way it makes them, and its X25519 key shares and shared secrets come
+ * from libsodium (daemon/x25519.c): each side gets the limit of its own
+ * crypto.  Also what
  * this machine charges for the two things handoff adds to a handshake:
  * system calls and one thread waking another (IPC is made of them),
  * and one whole IPC round trip (ipc_rtt.c).
@@ -25,6 +26,7 @@
 #include <sodium.h>
 
 #include "bench.h"
+#include "x25519_share.h"
 
 static gnutls_privkey_t
 load_key(const char *path)
@@ -148,17 +150,17 @@ libsodium_sign_cost(const char *path, double seconds)
  * functions GnuTLS calls for them in a handshake, nettle's
  * curve25519_mul_g and curve25519_mul (one of each per handshake, as a
  * shim counting GnuTLS's calls showed; its work around them is not
- * asymmetric crypto).  handoffd computes the shared
- * secret with libsodium instead (daemon/x25519.c), so its exchange is
- * timed with that.  Alternating rounds of the three, so that both sums
- * see the same machine.
+ * asymmetric crypto).  handoffd makes both with libsodium instead
+ * (daemon/x25519.c: the key share as x25519_share.c makes it), so its
+ * exchange is timed with those.  Alternating rounds of the four, so that
+ * both sums see the same machine.
  */
 static void
 kx_costs(double seconds, double *in_process_us, double *offload_us)
 {
 	uint8_t scalar[32], point[32], out[32];
 	unsigned long rounds = 0;
-	double fixed = 0, nettle = 0, sodium = 0;
+	double nettle_g = 0, nettle = 0, sodium_g = 0, sodium = 0;
 	if (sodium_init() < 0)
 		bench_die("libsodium failed to start");
 	randombytes_buf(scalar, sizeof(scalar));
@@ -171,16 +173,20 @@ kx_costs(double seconds, double *in_process_us, double *offload_us)
 		double t1 = bench_now();
 		curve25519_mul(out, scalar, point);
 		double t2 = bench_now();
+		if (ho_x25519_share(out, scalar) != 0)
+			bench_die("an X25519 key share with libsodium failed");
+		double t3 = bench_now();
 		if (crypto_scalarmult_curve25519(out, scalar, point) != 0)
 			bench_die("X25519 with libsodium failed");
-		double t3 = bench_now();
-		fixed += t1 - t0;
+		double t4 = bench_now();
+		nettle_g += t1 - t0;
 		nettle += t2 - t1;
-		sodium += t3 - t2;
+		sodium_g += t3 - t2;
+		sodium += t4 - t3;
 		rounds++;
 	}
-	*in_process_us = (fixed + nettle) / (double)rounds * 1e6;
-	*offload_us = (fixed + sodium) / (double)rounds * 1e6;
+	*in_process_us = (nettle_g + nettle) / (double)rounds * 1e6;
+	*offload_us = (sodium_g + sodium) / (double)rounds * 1e6;
 }
 
 /* The cheapest system call there is, made directly. */

@@ -694,9 +694,10 @@ main(int argc, char **argv)
 		offload_limit_per_sec[k] = cpus * 1e6 /
 		    (costs.offload_sign_us[k] + costs.offload_kx_us);
 	}
-	printf("X25519 %.1f us (handoffd's, its shared secret by libsodium: "
-	       "%.1f us)\nThe limit (the cores doing nothing but a "
-	       "server's asymmetric work), in process: ",
+	printf(
+	    "X25519 %.1f us (handoffd's, its key share and shared secret "
+	    "by libsodium: %.1f us)\nThe limit (the cores doing nothing but a "
+	    "server's asymmetric work), in process: ",
 	    costs.kx_us, costs.offload_kx_us);
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		printf("%s %.0f hs/s%s", bench_key_names[k], limit_per_sec[k],
