@@ -33,33 +33,35 @@ typedef void mul_fn(uint8_t *q, const uint8_t *n, const uint8_t *p);
 typedef void mul_g_fn(uint8_t *q, const uint8_t *n);
 
 static atomic_int sodium_ready;
-static _Atomic(mul_fn *) nettle_own;
-static _Atomic(mul_g_fn *) nettle_own_g;
-static atomic_ullong sodium_calls;  /* shared secrets */
-static atomic_ullong sodium_shares; /* key shares */
+static _Atomic(void *) nettle_own;   /* libhogweed's curve25519_mul */
+static _Atomic(void *) nettle_own_g; /* and its curve25519_mul_g */
+static atomic_ullong sodium_calls;   /* shared secrets */
+static atomic_ullong sodium_shares;  /* key shares */
 
-/* libhogweed's curve25519_mul, the one this file stands in for. */
-static mul_fn *
-nettle_mul(void)
+/* The definition of name after handoffd's own: libhogweed's, the one
+ * this file stands in for.  Looked up once, into *cached. */
+static void *
+next_definition(_Atomic(void *) *cached, const char *name)
 {
-	mul_fn *f = atomic_load(&nettle_own);
+	void *f = atomic_load(cached);
 	if (f == NULL) {
-		f = (mul_fn *)dlsym(RTLD_NEXT, "nettle_curve25519_mul");
-		atomic_store(&nettle_own, f);
+		f = dlsym(RTLD_NEXT, name);
+		atomic_store(cached, f);
 	}
 	return f;
 }
 
-/* libhogweed's curve25519_mul_g. */
+static mul_fn *
+nettle_mul(void)
+{
+	return (mul_fn *)next_definition(&nettle_own, "nettle_curve25519_mul");
+}
+
 static mul_g_fn *
 nettle_mul_g(void)
 {
-	mul_g_fn *f = atomic_load(&nettle_own_g);
-	if (f == NULL) {
-		f = (mul_g_fn *)dlsym(RTLD_NEXT, "nettle_curve25519_mul_g");
-		atomic_store(&nettle_own_g, f);
-	}
-	return f;
+	return (mul_g_fn *)next_definition(
+	    &nettle_own_g, "nettle_curve25519_mul_g");
 }
 
 /* Default visibility: the project builds with hidden, and a hidden
