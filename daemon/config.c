@@ -80,9 +80,9 @@ ho_config_parse_scheduling(const char *s)
 }
 
 int
-ho_config_parse_kx_backend(const char *s)
+ho_config_parse_backend(const char *s)
 {
-	/* HO_KX_BACKEND_AUTO, _GNUTLS */
+	/* HO_BACKEND_AUTO, _GNUTLS */
 	static const char *const names[] = {"auto", "gnutls"};
 	return name_index(s, names, 2);
 }
@@ -163,13 +163,17 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 		cfg->scheduling = (enum ho_scheduling)policy;
 		return 1;
 	}
-	if (strcmp(key, "kx_backend") == 0) {
-		int backend = ho_config_parse_kx_backend(value);
+	if (strcmp(key, "kx_backend") == 0 ||
+	    strcmp(key, "hash_backend") == 0) {
+		int backend = ho_config_parse_backend(value);
 		if (backend < 0)
 			return refuse(st,
-			    "kx_backend = \"%s\": expected auto or gnutls",
+			    "%s = \"%s\": expected auto or gnutls", key,
 			    value);
-		cfg->kx_backend = (enum ho_kx_backend)backend;
+		enum ho_backend *which = strcmp(key, "kx_backend") == 0
+		    ? &cfg->kx_backend
+		    : &cfg->hash_backend;
+		*which = (enum ho_backend)backend;
 		return 1;
 	}
 	if (strcmp(key, "session_timeout") == 0) {
@@ -216,7 +220,8 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
-	    "scheduling, kx_backend, session_timeout, max_sessions, "
+	    "scheduling, kx_backend, hash_backend, session_timeout, "
+	    "max_sessions, "
 	    "log_level, user, ticket_lifetime, client_cache_size, "
 	    "verify_cache_size)",
 	    key);

@@ -32,10 +32,12 @@ enum ho_scheduling {
 	HO_SCHEDULING_NORMAL     /* whatever it was started with */
 };
 
-/* Who computes X25519 shared secrets (x25519.c says why). */
-enum ho_kx_backend {
-	HO_KX_BACKEND_AUTO = 0, /* libsodium */
-	HO_KX_BACKEND_GNUTLS    /* GnuTLS's own, in nettle */
+/* Who does a piece of GnuTLS's crypto that handoffd can do faster:
+ * X25519 (kx_backend, x25519.c) or SHA-384/512 blocks (hash_backend,
+ * sha512.c). */
+enum ho_backend {
+	HO_BACKEND_AUTO = 0, /* handoffd's: libsodium, libcrypto */
+	HO_BACKEND_GNUTLS    /* GnuTLS's own, in nettle */
 };
 
 enum ho_log_level {
@@ -75,7 +77,8 @@ struct ho_config {
 	char *listen;                  /* nanomsg URL, NULL = default path */
 	int workers;                   /* 0 = number of CPUs */
 	enum ho_scheduling scheduling; /* policy of every thread */
-	enum ho_kx_backend kx_backend; /* X25519's shared secrets */
+	enum ho_backend kx_backend;    /* X25519 */
+	enum ho_backend hash_backend;  /* SHA-384/512 blocks */
 	unsigned session_timeout_ms;   /* idle session lifetime */
 	unsigned max_sessions;         /* open sessions before "busy" */
 	enum ho_log_level log_level;
@@ -125,6 +128,6 @@ void ho_config_free(struct ho_config *cfg);
 int ho_config_parse_client_auth(const char *s);
 int ho_config_parse_log_level(const char *s);
 int ho_config_parse_scheduling(const char *s);
-int ho_config_parse_kx_backend(const char *s);
+int ho_config_parse_backend(const char *s);
 
 #endif /* HANDOFFD_CONFIG_H */

@@ -188,6 +188,28 @@ int ho_priv_can_remove_socket(const char *listen_url);
  * -1 if the policy could not be set (handoffd can go on without it). */
 int ho_scheduling_apply(enum ho_scheduling wanted, char *note, size_t len);
 
+/* ---- standin.c ------------------------------------------------------- */
+
+/* nettle's own definition of the function `name` (of `version`, if not
+ * NULL and there is one), the one a stand-in in handoffd hides: looked
+ * up once, into *cached.  NULL if there is none. */
+void *ho_nettle_own(
+    _Atomic(void *) *cached, const char *name, const char *version);
+
+/* ---- sha512.c -------------------------------------------------------- */
+
+/* Routes nettle's SHA-384/512 blocks (_nettle_sha512_compress, which
+ * handoffd defines and exports under nettle's internal version) to
+ * libcrypto if use_libcrypto and a check of both digests passes, else
+ * to nettle's own.  Call once before any handshake.  Returns what does
+ * them now ("libcrypto", or GnuTLS's own and why), or NULL if nothing
+ * can. */
+const char *ho_sha512_setup(int use_libcrypto);
+/* The stand-in itself, with nettle 3.8's internal prototype (k: its
+ * round constants). */
+void _nettle_sha512_compress(
+    uint64_t *state, const uint8_t *input, const uint64_t *k);
+
 /* ---- x25519.c -------------------------------------------------------- */
 
 /* Routes GnuTLS's X25519 key shares and shared secrets

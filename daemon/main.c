@@ -230,7 +230,7 @@ main(int argc, char **argv)
 	        cfg.ticket_lifetime_s, err, sizeof(err)) != 0)
 		goto fail;
 	const char *x25519 =
-	    ho_x25519_setup(cfg.kx_backend == HO_KX_BACKEND_AUTO);
+	    ho_x25519_setup(cfg.kx_backend == HO_BACKEND_AUTO);
 	if (x25519 == NULL) {
 		snprintf(err, sizeof(err),
 		    "nettle's curve25519_mul or curve25519_mul_g, which "
@@ -239,6 +239,16 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	ho_log_info("X25519 key shares and shared secrets: %s", x25519);
+	const char *sha512 =
+	    ho_sha512_setup(cfg.hash_backend == HO_BACKEND_AUTO);
+	if (sha512 == NULL) {
+		snprintf(err, sizeof(err),
+		    "nettle's own SHA-512 block function was not found, "
+		    "and libcrypto's differed: reinstall libnettle8 and "
+		    "libssl3");
+		goto fail;
+	}
+	ho_log_info("SHA-384/512 blocks: %s", sha512);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(

@@ -17,7 +17,7 @@
  * here.  With kx_backend = gnutls in the config, or if libsodium cannot
  * start, the calls go on to nettle's own functions.
  */
-#define _GNU_SOURCE /* RTLD_NEXT */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -38,30 +38,18 @@ static _Atomic(void *) nettle_own_g; /* and its curve25519_mul_g */
 static atomic_ullong sodium_calls;   /* shared secrets */
 static atomic_ullong sodium_shares;  /* key shares */
 
-/* The definition of name after handoffd's own: libhogweed's, the one
- * this file stands in for.  Looked up once, into *cached. */
-static void *
-next_definition(_Atomic(void *) *cached, const char *name)
-{
-	void *f = atomic_load(cached);
-	if (f == NULL) {
-		f = dlsym(RTLD_NEXT, name);
-		atomic_store(cached, f);
-	}
-	return f;
-}
-
 static mul_fn *
 nettle_mul(void)
 {
-	return (mul_fn *)next_definition(&nettle_own, "nettle_curve25519_mul");
+	return (mul_fn *)ho_nettle_own(
+	    &nettle_own, "nettle_curve25519_mul", NULL);
 }
 
 static mul_g_fn *
 nettle_mul_g(void)
 {
-	return (mul_g_fn *)next_definition(
-	    &nettle_own_g, "nettle_curve25519_mul_g");
+	return (mul_g_fn *)ho_nettle_own(
+	    &nettle_own_g, "nettle_curve25519_mul_g", NULL);
 }
 
 /* Default visibility: the project builds with hidden, and a hidden

@@ -65,6 +65,7 @@ test_full_file(void **state)
 	                      "workers = 3\n"
 	                      "scheduling = normal\n"
 	                      "kx_backend = gnutls\n"
+	                      "hash_backend = auto\n"
 	                      "session_timeout = 12\n"
 	                      "max_sessions = 500\n"
 	                      "log_level = debug\n"
@@ -88,7 +89,8 @@ test_full_file(void **state)
 	assert_string_equal(cfg.listen, "ipc:///tmp/x.sock");
 	assert_int_equal(cfg.workers, 3);
 	assert_int_equal(cfg.scheduling, HO_SCHEDULING_NORMAL);
-	assert_int_equal(cfg.kx_backend, HO_KX_BACKEND_GNUTLS);
+	assert_int_equal(cfg.kx_backend, HO_BACKEND_GNUTLS);
+	assert_int_equal(cfg.hash_backend, HO_BACKEND_AUTO);
 	assert_int_equal(cfg.session_timeout_ms, 12000);
 	assert_int_equal(cfg.max_sessions, 500);
 	assert_int_equal(cfg.log_level, HO_LOG_DEBUG);
@@ -112,6 +114,15 @@ test_full_file(void **state)
 	assert_int_equal(cfg.profiles[1].allow_sign, 0); /* off by default */
 	assert_null(cfg.profiles[1].priority);
 	ho_config_free(&cfg);
+
+	/* The two backends are set apart. */
+	assert_int_equal(load("[daemon]\nhash_backend = gnutls\n"
+	                      "[profile p]\ncertificate = c\nkey = k\n",
+	                     &cfg, err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.hash_backend, HO_BACKEND_GNUTLS);
+	assert_int_equal(cfg.kx_backend, HO_BACKEND_AUTO);
+	ho_config_free(&cfg);
 }
 
 static void
@@ -122,7 +133,8 @@ test_defaults(void **state)
 	assert_null(cfg.listen);
 	assert_int_equal(cfg.workers, 0);
 	assert_int_equal(cfg.scheduling, HO_SCHEDULING_BATCH);
-	assert_int_equal(cfg.kx_backend, HO_KX_BACKEND_AUTO);
+	assert_int_equal(cfg.kx_backend, HO_BACKEND_AUTO);
+	assert_int_equal(cfg.hash_backend, HO_BACKEND_AUTO);
 	assert_int_equal(cfg.session_timeout_ms, 30000);
 	assert_int_equal(cfg.max_sessions, 10000);
 	assert_int_equal(cfg.verify_cache_size, 1024);
@@ -150,6 +162,8 @@ test_refusals(void **state)
 	    "scheduling = \"fifo\": expected batch or normal");
 	refused(WITH("kx_backend = openssl\n"), 2,
 	    "kx_backend = \"openssl\": expected auto or gnutls");
+	refused(WITH("hash_backend = openssl\n"), 2,
+	    "hash_backend = \"openssl\": expected auto or gnutls");
 	refused(WITH("listen = http://x\n"), 2, "ipc:// or tcp://");
 	refused(WITH("workers = 1\nworkers = 2\n"), 3, "twice");
 	refused(WITH("workers =\n"), 2, "no value");
