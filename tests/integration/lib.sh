@@ -321,6 +321,20 @@ make_ca() {
 		--template "$T/ca.tmpl" --outfile "$T/ca-cert.pem" 2>/dev/null
 }
 
+# demo_handshake WHAT OPENSSL_ARGS...: one openssl s_client through
+# handoff-demo on $PORT, verifying its chain against the test CA
+# (make_ca); fails, naming WHAT, unless the handshake completes and the
+# demo answers.
+demo_handshake() {
+	local what=$1 out
+	shift
+	out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client \
+		-connect "127.0.0.1:$PORT" -servername localhost \
+		-CAfile "$T/ca-cert.pem" -verify_return_error -quiet "$@" 2>&1) ||
+		fail "$what: $out"
+	grep -q "handoff-demo: TLSv1" <<<"$out" || fail "$what: no answer: $out"
+}
+
 # make_leaf NAME KEYTYPE [TEMPLATE LINES...]: a certificate for
 # localhost/127.0.0.1 signed by the test CA, valid for servers and
 # clients, in $T/NAME-cert.pem / $T/NAME-key.pem.  KEYTYPE is ecdsa or

@@ -21,23 +21,11 @@ certificate = $T/server-cert.pem
 key = $T/server-key.pem
 CONF
 
-# handshake WHAT OPENSSL_ARGS...: one openssl client through handoff-demo;
-# fails unless it completes and verifies.
-handshake() {
-	local what=$1 out
-	shift
-	out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client \
-		-connect "127.0.0.1:$PORT" -servername localhost \
-		-CAfile "$T/ca-cert.pem" -verify_return_error -quiet "$@" 2>&1) ||
-		fail "$what: $out"
-	grep -q "handoff-demo: TLSv1" <<<"$out" || fail "$what: no answer: $out"
-}
-
 # both_suites LABEL: a TLS 1.3 and a TLS 1.2 handshake on SHA-384 suites.
 both_suites() {
-	handshake "$1, TLS 1.3 TLS_AES_256_GCM_SHA384" -tls1_3 \
+	demo_handshake "$1, TLS 1.3 TLS_AES_256_GCM_SHA384" -tls1_3 \
 		-ciphersuites TLS_AES_256_GCM_SHA384
-	handshake "$1, TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384" -tls1_2 \
+	demo_handshake "$1, TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384" -tls1_2 \
 		-cipher ECDHE-ECDSA-AES256-GCM-SHA384
 }
 

@@ -39,15 +39,9 @@ start_demo
 # server_handshake GROUP OPENSSL_ARGS...: one openssl client through
 # handoff-demo; fails unless it completes on that group.
 server_handshake() {
-	local group=$1 out
+	local group=$1
 	shift
-	out=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client \
-		-connect "127.0.0.1:$PORT" -servername localhost \
-		-CAfile "$T/ca-cert.pem" -verify_return_error -groups "$group" \
-		-quiet "$@" 2>&1) ||
-		fail "openssl s_client -groups $group $*: $out"
-	grep -q "handoff-demo: TLSv1" <<<"$out" ||
-		fail "openssl s_client -groups $group $*: no answer: $out"
+	demo_handshake "openssl s_client -groups $group $*" -groups "$group" "$@"
 }
 
 # counts: both of libsodium's counts, "SHARES SECRETS".
