@@ -11,15 +11,7 @@ source "$(dirname "$0")/lib.sh"
 
 make_ca
 make_leaf server ecdsa
-cat >"$T/handoffd.conf" <<CONF
-[daemon]
-listen = $DAEMON_URL
-workers = 2
-
-[profile default]
-certificate = $T/server-cert.pem
-key = $T/server-key.pem
-CONF
+write_config
 
 # both_suites LABEL: a TLS 1.3 and a TLS 1.2 handshake on SHA-384 suites.
 both_suites() {
@@ -39,7 +31,7 @@ stop_demo
 pass "TLS 1.3 and TLS 1.2 handshakes on SHA-384 suites complete and verify"
 
 stop_daemon
-sed -i 's/^workers = 2$/workers = 2\nhash_backend = gnutls/' "$T/handoffd.conf"
+write_config "hash_backend = gnutls"
 start_daemon
 grep -q "SHA-384/512 blocks: GnuTLS's own, nettle (hash_backend = gnutls)" "$T/handoffd.log" ||
 	fail "with hash_backend = gnutls the log does not name GnuTLS: $(tail -5 "$T/handoffd.log")"
