@@ -114,6 +114,14 @@ double bench_thread_user_us(void);
  * (handoff_gnutls.h); the handshake itself in process. */
 enum bench_side { BENCH_GNUTLS, BENCH_HANDOFF, BENCH_KEYONLY };
 
+/* One side's rate in each alternating round (rounds.c), in order, so
+ * that a figure's ratio can be given with its spread across rounds. */
+#define BENCH_ROUNDS_MAX 8 /* main.c runs 5 */
+struct bench_round_rates {
+	double rate[BENCH_ROUNDS_MAX];
+	int n;
+};
+
 struct bench_hs_result {
 	double per_sec;
 	double p50_us, p99_us;
@@ -126,6 +134,7 @@ struct bench_hs_result {
 	 * servers, in process or libhandoff's callers; for client
 	 * handshakes, the clients) and handoffd. */
 	struct bench_usage side, daemon;
+	struct bench_round_rates rounds; /* per_sec of each round */
 };
 
 enum bench_role { BENCH_SERVER_ROLE, BENCH_CLIENT_ROLE };
@@ -184,6 +193,16 @@ void bench_hs_total_add(
 void bench_hs_total_finish(
     struct bench_hs_result *total, struct bench_samples *pool);
 
+/* Adds one round's rate (ignored past BENCH_ROUNDS_MAX). */
+void bench_round_rates_add(struct bench_round_rates *r, double rate);
+/* The rounds' own ratios, theirs / gnutls, each round's two sides taken
+ * together, into *ratios (rounds with no GnuTLS rate left out). */
+void bench_round_ratios(const struct bench_round_rates *gnutls,
+    const struct bench_round_rates *theirs, struct bench_round_rates *ratios);
+/* The lowest and highest of r's values; 0 if r holds none. */
+int bench_round_range(
+    const struct bench_round_rates *r, double *lo, double *hi);
+
 /* Figure f for in-process GnuTLS (*gnutls) and for `other` (*theirs),
  * `seconds` each, in `rounds` alternating rounds (bench_alternate). */
 void bench_hs_alternating(const struct bench_hs_figure *f,
@@ -215,6 +234,7 @@ struct bench_rec_result {
 	/* The measured thread's user-space CPU time per record: the record
 	 * layer's own work, without the kernel's (same on both sides). */
 	double write_user_us, read_user_us;
+	struct bench_round_rates write_rounds, read_rounds; /* GB/s */
 };
 
 /* Record-layer throughput for one cipher ("AES-128-GCM", ...) and record
@@ -346,6 +366,9 @@ struct bench_row {
 	char unit[16];
 	double gnutls, handoff;
 	int lower_is_better;
+	/* The ratio in each alternating round, when the figure keeps them
+	 * (n > 0): how far one round's reading strays on this machine. */
+	struct bench_round_rates rounds;
 };
 /* The figure `name` of `section` in this run, or NULL if not measured. */
 const struct bench_row *bench_row_find(const char *section, const char *name);

@@ -45,25 +45,41 @@ wanted(const char *name)
 	return bench_only_wants(only, name);
 }
 
+/* A figure's row; with `ratios` (not NULL), its ratio in each
+ * alternating round, whose spread follows the ratio. */
 static void
-add_row(const char *section, const char *name, const char *unit, double gnutls,
-    double handoff, int lower_is_better)
+add_row_rounds(const char *section, const char *name, const char *unit,
+    double gnutls, double handoff, int lower_is_better,
+    const struct bench_round_rates *ratios)
 {
 	if (nrows == 256)
 		return;
 	struct bench_row *r = &rows[nrows++];
+	memset(r, 0, sizeof(*r));
 	snprintf(r->section, sizeof(r->section), "%s", section);
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->unit, sizeof(r->unit), "%s", unit);
 	r->gnutls = gnutls;
 	r->handoff = handoff;
 	r->lower_is_better = lower_is_better;
+	if (ratios != NULL)
+		r->rounds = *ratios;
 	int prec = strcmp(unit, "GB/s") == 0 ? 2 : 1;
-	printf("  %-44s %12.*f %12.*f %-6s %6.2fx\n", name, prec, gnutls, prec,
-	    handoff, unit,
-	    lower_is_better ? (handoff > 0 ? gnutls / handoff : 0)
-	                    : (gnutls > 0 ? handoff / gnutls : 0));
+	printf("  %-44s %12.*f %12.*f %-6s %6.2fx", name, prec, gnutls, prec,
+	    handoff, unit, bench_row_ratio(r));
+	double lo, hi;
+	if (bench_round_range(&r->rounds, &lo, &hi))
+		printf("  (%d rounds: %.2f-%.2fx)", r->rounds.n, lo, hi);
+	printf("\n");
 	fflush(stdout);
+}
+
+static void
+add_row(const char *section, const char *name, const char *unit, double gnutls,
+    double handoff, int lower_is_better)
+{
+	add_row_rounds(
+	    section, name, unit, gnutls, handoff, lower_is_better, NULL);
 }
 
 double
@@ -130,7 +146,10 @@ add_hs_rows(const char *section, const char *name,
     const struct bench_hs_result *g, const struct bench_hs_result *h)
 {
 	char row[128];
-	add_row(section, name, "hs/s", g->per_sec, h->per_sec, 0);
+	struct bench_round_rates ratios;
+	bench_round_ratios(&g->rounds, &h->rounds, &ratios);
+	add_row_rounds(
+	    section, name, "hs/s", g->per_sec, h->per_sec, 0, &ratios);
 	snprintf(row, sizeof(row), "%s latency p50", name);
 	add_row(section, row, "us", g->p50_us, h->p50_us, 1);
 	snprintf(row, sizeof(row), "%s latency p99", name);
@@ -332,18 +351,23 @@ run_records(const struct bench_cert *certs, const char *url, double secs)
 			char name[96];
 			const char *c = record_ciphers[i];
 			size_t kib = sizes[j] / 1024;
+			struct bench_round_rates ratios;
+			bench_round_ratios(
+			    &g.write_rounds, &h.write_rounds, &ratios);
 			snprintf(
 			    name, sizeof(name), "%s %zu KiB write", c, kib);
-			add_row("records", name, "GB/s", g.write_gbps,
-			    h.write_gbps, 0);
+			add_row_rounds("records", name, "GB/s", g.write_gbps,
+			    h.write_gbps, 0, &ratios);
 			snprintf(name, sizeof(name),
 			    "%s %zu KiB write, user CPU", c, kib);
 			add_row("records", name, "us", g.write_user_us,
 			    h.write_user_us, 1);
+			bench_round_ratios(
+			    &g.read_rounds, &h.read_rounds, &ratios);
 			snprintf(
 			    name, sizeof(name), "%s %zu KiB read", c, kib);
-			add_row("records", name, "GB/s", g.read_gbps,
-			    h.read_gbps, 0);
+			add_row_rounds("records", name, "GB/s", g.read_gbps,
+			    h.read_gbps, 0, &ratios);
 			snprintf(name, sizeof(name),
 			    "%s %zu KiB read, user CPU", c, kib);
 			add_row("records", name, "us", g.read_user_us,
@@ -437,8 +461,11 @@ run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
 		    .processes = 1,
 		    .clients = 4 * cpus};
 		bench_hs_alternating(&f, BENCH_KEYONLY, secs, rounds, &g, &h);
+		struct bench_round_rates ratios;
+		bench_round_ratios(&g.rounds, &h.rounds, &ratios);
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
-		add_row("keyonly", name, "hs/s", g.per_sec, h.per_sec, 0);
+		add_row_rounds(
+		    "keyonly", name, "hs/s", g.per_sec, h.per_sec, 0, &ratios);
 		snprintf(name, sizeof(name), "%s full latency p50",
 		    bench_key_names[k]);
 		add_row("keyonly", name, "us", g.p50_us, h.p50_us, 1);
@@ -565,15 +592,21 @@ write_json(const char *path, unsigned cpus)
 		    latency.highest_us);
 	bench_targets_json(f);
 	fprintf(f, "  \"results\": [\n");
-	for (int i = 0; i < nrows; i++)
+	for (int i = 0; i < nrows; i++) {
 		fprintf(f,
 		    "    {\"section\": \"%s\", \"name\": \"%s\", \"unit\": "
 		    "\"%s\", \"gnutls\": %.6g, \"handoff\": %.6g, \"ratio\": "
-		    "%.4g, \"lower_is_better\": %s}%s\n",
+		    "%.4g, \"lower_is_better\": %s",
 		    rows[i].section, rows[i].name, rows[i].unit,
 		    rows[i].gnutls, rows[i].handoff, bench_row_ratio(&rows[i]),
-		    rows[i].lower_is_better ? "true" : "false",
-		    i + 1 < nrows ? "," : "");
+		    rows[i].lower_is_better ? "true" : "false");
+		for (int k = 0; k < rows[i].rounds.n; k++)
+			fprintf(f, "%s%.6g%s",
+			    k ? ", " : ", \"round_ratios\": [",
+			    rows[i].rounds.rate[k],
+			    k + 1 < rows[i].rounds.n ? "" : "]");
+		fprintf(f, "}%s\n", i + 1 < nrows ? "," : "");
+	}
 	fprintf(f, "  ]\n}\n");
 	fclose(f);
 }

@@ -182,7 +182,19 @@ struct rec_sums {
 	                 * record layer's own work (sealing or opening, copies,
 	                 * bookkeeping), the system calls' kernel time left
 	                 * out */
+	struct bench_round_rates rounds; /* GB/s of each round */
 };
+
+/* One round's bytes in `seconds` added to *sum. */
+static void
+rec_sums_add(
+    struct rec_sums *sum, double bytes, double seconds, double user_us)
+{
+	sum->bytes += bytes;
+	sum->seconds += seconds;
+	sum->user_us += user_us;
+	bench_round_rates_add(&sum->rounds, bytes / seconds / 1e9);
+}
 
 static void
 measure_write(
@@ -202,9 +214,8 @@ measure_write(
 			bytes += (uint64_t)n;
 		}
 	}
-	sum->seconds += bench_now() - start;
-	sum->user_us += bench_thread_user_us() - user;
-	sum->bytes += (double)bytes;
+	rec_sums_add(sum, (double)bytes, bench_now() - start,
+	    bench_thread_user_us() - user);
 }
 
 static void
@@ -222,9 +233,8 @@ measure_read(struct measured *m, size_t total, struct rec_sums *sum)
 			bench_die("record read failed after %zu bytes", got);
 		got += (size_t)n;
 	}
-	sum->seconds += bench_now() - start;
-	sum->user_us += bench_thread_user_us() - user;
-	sum->bytes += (double)got;
+	rec_sums_add(sum, (double)got, bench_now() - start,
+	    bench_thread_user_us() - user);
 }
 
 /* One connection through a socket pair; returns its measured side. */
@@ -322,6 +332,8 @@ rec_result(const struct rec_sums *write, const struct rec_sums *read,
 	out->write_user_us = write->user_us / (write->bytes / (double)record);
 	out->read_gbps = read->bytes / read->seconds / 1e9;
 	out->read_user_us = read->user_us / (read->bytes / (double)record);
+	out->write_rounds = write->rounds;
+	out->read_rounds = read->rounds;
 }
 
 /* bench_records' state across its rounds. */

@@ -29,6 +29,37 @@ bench_hs_total_add(
 	total->failures += round->failures;
 	total->unresumed += round->unresumed;
 	total->seconds += round->seconds;
+	bench_round_rates_add(&total->rounds, round->per_sec);
+}
+
+void
+bench_round_rates_add(struct bench_round_rates *r, double rate)
+{
+	if (r->n < BENCH_ROUNDS_MAX)
+		r->rate[r->n++] = rate;
+}
+
+void
+bench_round_ratios(const struct bench_round_rates *gnutls,
+    const struct bench_round_rates *theirs, struct bench_round_rates *ratios)
+{
+	ratios->n = 0;
+	for (int i = 0; i < gnutls->n && i < theirs->n; i++)
+		if (gnutls->rate[i] > 0)
+			bench_round_rates_add(
+			    ratios, theirs->rate[i] / gnutls->rate[i]);
+}
+
+int
+bench_round_range(const struct bench_round_rates *r, double *lo, double *hi)
+{
+	for (int i = 0; i < r->n; i++) {
+		if (i == 0 || r->rate[i] < *lo)
+			*lo = r->rate[i];
+		if (i == 0 || r->rate[i] > *hi)
+			*hi = r->rate[i];
+	}
+	return r->n > 0;
 }
 
 void

@@ -52,7 +52,20 @@ ratio_target(
 	const struct bench_row *r = bench_row_find(section, name);
 	if (r == NULL)
 		return NULL;
-	return add_target(what, AT_LEAST, wanted, bench_row_ratio(r), "x");
+	struct target *t =
+	    add_target(what, AT_LEAST, wanted, bench_row_ratio(r), "x");
+	/* The rounds say whether the verdict is on the line: a target met
+	 * in some rounds and not in others is not settled by this run. */
+	double lo, hi;
+	if (bench_round_range(&r->rounds, &lo, &hi)) {
+		int met = 0;
+		for (int i = 0; i < r->rounds.n; i++)
+			met += r->rounds.rate[i] >= wanted;
+		snprintf(t->detail, sizeof(t->detail),
+		    "met in %d of %d rounds: %.2f-%.2fx", met, r->rounds.n, lo,
+		    hi);
+	}
+	return t;
 }
 
 void

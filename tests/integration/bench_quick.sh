@@ -150,7 +150,30 @@ grep -q "^  $met of 8 targets met in this run$" "$T/bench.log" ||
 	fail "the table does not list eight targets with wanted, measured and verdict"
 pass "the run judges all 8 targets on its own figures ($met met in this quick run)"
 
-rows=$(grep -cE '^  .* [0-9.]+x$' "$T/bench.log")
+# Handshake and record rates, taken in alternating rounds, give each
+# round's own ratio too: two with --quick, all positive, the whole run's
+# ratio among them (a weighted mean of theirs), and the table's spread
+# the same.
+bad=$(jq '[.results[] | select(.unit == "hs/s" or .unit == "GB/s") | select(.section | IN("server", "client", "keyonly", "records")) | select((.round_ratios | length) != 2 or ([.round_ratios[] | select(. <= 0)] | length) > 0 or .ratio < (.round_ratios | min) * 0.98 or .ratio > (.round_ratios | max) * 1.02)] | map(.name)' "$T/bench.json")
+[ "$bad" = "[]" ] || fail "rates without two rounds' ratios around the run's: $bad"
+while IFS=$'\t' read -r lo hi name; do
+	want=$(printf '(2 rounds: %.2f-%.2fx)' "$lo" "$hi")
+	grep -F "  $name " "$T/bench.log" | grep -qF "$want" ||
+		fail "the table's row \"$name\" lacks its rounds $want"
+done < <(jq -r '.results[] | select(.round_ratios) | "\(.round_ratios | min)\t\(.round_ratios | max)\t\(.name)"' "$T/bench.json")
+# A ratio target says in how many rounds it was met, from those ratios.
+for pair in "full server handshakes/s, ECDSA-P256=ECDSA-P256 full=1" \
+	"full server handshakes/s, RSA-2048=RSA-2048 full=2.5" \
+	"ChaCha20-Poly1305 16 KiB records written=CHACHA20-POLY1305 16 KiB write=5"; do
+	t=${pair%%=*} rest=${pair#*=}
+	n=${rest%=*} w=${rest##*=}
+	want=$(jq -r --arg n "$n" --argjson w "$w" '[.results[] | select(.name == $n)][0].round_ratios | "met in \([.[] | select(. >= $w)] | length) of \(length) rounds"' "$T/bench.json")
+	jq -e --arg t "$t" --arg d "$want" '[.targets[] | select(.target == $t)][0].detail | startswith($d)' "$T/bench.json" >/dev/null ||
+		fail "target \"$t\" does not say \"$want\""
+done
+pass "rates carry each round's ratio, in the JSON, the table and the targets"
+
+rows=$(grep -cE '^  .* [0-9.]+x(  \([0-9]+ rounds: [0-9.]+-[0-9.]+x\))?$' "$T/bench.log")
 [ "$rows" -eq "$(jq '.results | length' "$T/bench.json")" ] ||
 	fail "table has $rows rows, JSON $(jq '.results | length' "$T/bench.json")"
 pass "table: one row per figure, each with its ratio"
