@@ -298,6 +298,7 @@ struct bench_rate {
 	double per_sec;        /* operations per second, all threads */
 	double p50_us, p99_us; /* one operation's latency */
 	unsigned long failures;
+	struct bench_round_rates rounds; /* per_sec of each round */
 };
 
 /* `threads` threads sign a SHA-256 hash (Ed25519: a 130-byte message,

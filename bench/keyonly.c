@@ -65,6 +65,7 @@ struct rate_pool {
 	struct bench_samples lat; /* us */
 	unsigned long count, failures;
 	double seconds;
+	struct bench_round_rates rounds; /* ops/s of each round */
 };
 
 static void
@@ -85,7 +86,9 @@ run(int (*op)(void *), void *arg, unsigned threads, double seconds,
 		pthread_create(&t[i], NULL, run_thread, &r);
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
-	pool->seconds += bench_now() - start;
+	double took = bench_now() - start;
+	bench_round_rates_add(&pool->rounds, (double)r.count / took);
+	pool->seconds += took;
 	pool->count += r.count;
 	pool->failures += r.failures;
 	bench_samples_append(&pool->lat, &r.lat);
@@ -101,6 +104,7 @@ rate_result(struct rate_pool *pool, struct bench_rate *out)
 	out->p50_us = bench_quantile(&pool->lat, 0.5);
 	out->p99_us = bench_quantile(&pool->lat, 0.99);
 	out->failures = pool->failures;
+	out->rounds = pool->rounds;
 	bench_samples_free(&pool->lat);
 }
 

@@ -492,8 +492,11 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
 		bench_sign_rates(
 		    &certs[k], url, profile, 2 * cpus, secs, rounds, &g, &h);
+		struct bench_round_rates ratios;
+		bench_round_ratios(&g.rounds, &h.rounds, &ratios);
 		snprintf(name, sizeof(name), "%s sign", bench_key_names[k]);
-		add_row("sign", name, "ops/s", g.per_sec, h.per_sec, 0);
+		add_row_rounds(
+		    "sign", name, "ops/s", g.per_sec, h.per_sec, 0, &ratios);
 		snprintf(name, sizeof(name), "%s sign latency p50",
 		    bench_key_names[k]);
 		add_row("sign", name, "us", g.p50_us, h.p50_us, 1);
@@ -513,9 +516,12 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 		struct bench_rate v;
 		bench_verify_rates(ca, &leaf, hit ? url : nocache, "ecdsa",
 		    2 * cpus, secs, rounds, &g, &v);
+		struct bench_round_rates ratios;
+		bench_round_ratios(&g.rounds, &v.rounds, &ratios);
 		snprintf(name, sizeof(name), "ECDSA-P256 chain verify, %s",
 		    hit ? "cache hit" : "cache miss");
-		add_row("verify", name, "ops/s", g.per_sec, v.per_sec, 0);
+		add_row_rounds(
+		    "verify", name, "ops/s", g.per_sec, v.per_sec, 0, &ratios);
 		snprintf(name, sizeof(name),
 		    "ECDSA-P256 chain verify latency p50, %s",
 		    hit ? "hit" : "miss");

@@ -150,11 +150,11 @@ grep -q "^  $met of 8 targets met in this run$" "$T/bench.log" ||
 	fail "the table does not list eight targets with wanted, measured and verdict"
 pass "the run judges all 8 targets on its own figures ($met met in this quick run)"
 
-# Handshake and record rates, taken in alternating rounds, give each
-# round's own ratio too: two with --quick, all positive, the whole run's
-# ratio among them (a weighted mean of theirs), and the table's spread
-# the same.
-bad=$(jq '[.results[] | select(.unit == "hs/s" or .unit == "GB/s") | select(.section | IN("server", "client", "keyonly", "records")) | select((.round_ratios | length) != 2 or ([.round_ratios[] | select(. <= 0)] | length) > 0 or .ratio < (.round_ratios | min) * 0.98 or .ratio > (.round_ratios | max) * 1.02)] | map(.name)' "$T/bench.json")
+# Handshake, record, signature and verification rates, taken in
+# alternating rounds, give each round's own ratio too: two with --quick,
+# all positive, the whole run's ratio among them (a weighted mean of
+# theirs), and the table's spread the same.
+bad=$(jq '[.results[] | select(.unit | IN("hs/s", "GB/s", "ops/s")) | select(.section | IN("server", "client", "keyonly", "records", "sign", "verify")) | select((.round_ratios | length) != 2 or ([.round_ratios[] | select(. <= 0)] | length) > 0 or .ratio < (.round_ratios | min) * 0.98 or .ratio > (.round_ratios | max) * 1.02)] | map(.name)' "$T/bench.json")
 [ "$bad" = "[]" ] || fail "rates without two rounds' ratios around the run's: $bad"
 while IFS=$'\t' read -r lo hi name; do
 	want=$(printf '(2 rounds: %.2f-%.2fx)' "$lo" "$hi")
