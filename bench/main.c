@@ -48,7 +48,7 @@ wanted(const char *name)
 /* A figure's row; with `ratios` (not NULL), its ratio in each
  * alternating round, whose spread follows the ratio. */
 static void
-add_row_rounds(const char *section, const char *name, const char *unit,
+add_row_with(const char *section, const char *name, const char *unit,
     double gnutls, double handoff, int lower_is_better,
     const struct bench_round_rates *ratios)
 {
@@ -78,8 +78,20 @@ static void
 add_row(const char *section, const char *name, const char *unit, double gnutls,
     double handoff, int lower_is_better)
 {
-	add_row_rounds(
+	add_row_with(
 	    section, name, unit, gnutls, handoff, lower_is_better, NULL);
+}
+
+/* A rate's row (higher is better), with its ratio in each round taken
+ * from both sides' per-round rates. */
+static void
+add_rate_row(const char *section, const char *name, const char *unit,
+    double gnutls, double handoff, const struct bench_round_rates *g_rounds,
+    const struct bench_round_rates *h_rounds)
+{
+	struct bench_round_rates ratios;
+	bench_round_ratios(g_rounds, h_rounds, &ratios);
+	add_row_with(section, name, unit, gnutls, handoff, 0, &ratios);
 }
 
 double
@@ -146,10 +158,8 @@ add_hs_rows(const char *section, const char *name,
     const struct bench_hs_result *g, const struct bench_hs_result *h)
 {
 	char row[128];
-	struct bench_round_rates ratios;
-	bench_round_ratios(&g->rounds, &h->rounds, &ratios);
-	add_row_rounds(
-	    section, name, "hs/s", g->per_sec, h->per_sec, 0, &ratios);
+	add_rate_row(section, name, "hs/s", g->per_sec, h->per_sec, &g->rounds,
+	    &h->rounds);
 	snprintf(row, sizeof(row), "%s latency p50", name);
 	add_row(section, row, "us", g->p50_us, h->p50_us, 1);
 	snprintf(row, sizeof(row), "%s latency p99", name);
@@ -351,23 +361,18 @@ run_records(const struct bench_cert *certs, const char *url, double secs)
 			char name[96];
 			const char *c = record_ciphers[i];
 			size_t kib = sizes[j] / 1024;
-			struct bench_round_rates ratios;
-			bench_round_ratios(
-			    &g.write_rounds, &h.write_rounds, &ratios);
 			snprintf(
 			    name, sizeof(name), "%s %zu KiB write", c, kib);
-			add_row_rounds("records", name, "GB/s", g.write_gbps,
-			    h.write_gbps, 0, &ratios);
+			add_rate_row("records", name, "GB/s", g.write_gbps,
+			    h.write_gbps, &g.write_rounds, &h.write_rounds);
 			snprintf(name, sizeof(name),
 			    "%s %zu KiB write, user CPU", c, kib);
 			add_row("records", name, "us", g.write_user_us,
 			    h.write_user_us, 1);
-			bench_round_ratios(
-			    &g.read_rounds, &h.read_rounds, &ratios);
 			snprintf(
 			    name, sizeof(name), "%s %zu KiB read", c, kib);
-			add_row_rounds("records", name, "GB/s", g.read_gbps,
-			    h.read_gbps, 0, &ratios);
+			add_rate_row("records", name, "GB/s", g.read_gbps,
+			    h.read_gbps, &g.read_rounds, &h.read_rounds);
 			snprintf(name, sizeof(name),
 			    "%s %zu KiB read, user CPU", c, kib);
 			add_row("records", name, "us", g.read_user_us,
@@ -461,11 +466,9 @@ run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
 		    .processes = 1,
 		    .clients = 4 * cpus};
 		bench_hs_alternating(&f, BENCH_KEYONLY, secs, rounds, &g, &h);
-		struct bench_round_rates ratios;
-		bench_round_ratios(&g.rounds, &h.rounds, &ratios);
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
-		add_row_rounds(
-		    "keyonly", name, "hs/s", g.per_sec, h.per_sec, 0, &ratios);
+		add_rate_row("keyonly", name, "hs/s", g.per_sec, h.per_sec,
+		    &g.rounds, &h.rounds);
 		snprintf(name, sizeof(name), "%s full latency p50",
 		    bench_key_names[k]);
 		add_row("keyonly", name, "us", g.p50_us, h.p50_us, 1);
@@ -492,11 +495,9 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 		snprintf(profile, sizeof(profile), "%s-sign", profile_of[k]);
 		bench_sign_rates(
 		    &certs[k], url, profile, 2 * cpus, secs, rounds, &g, &h);
-		struct bench_round_rates ratios;
-		bench_round_ratios(&g.rounds, &h.rounds, &ratios);
 		snprintf(name, sizeof(name), "%s sign", bench_key_names[k]);
-		add_row_rounds(
-		    "sign", name, "ops/s", g.per_sec, h.per_sec, 0, &ratios);
+		add_rate_row("sign", name, "ops/s", g.per_sec, h.per_sec,
+		    &g.rounds, &h.rounds);
 		snprintf(name, sizeof(name), "%s sign latency p50",
 		    bench_key_names[k]);
 		add_row("sign", name, "us", g.p50_us, h.p50_us, 1);
@@ -516,12 +517,10 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 		struct bench_rate v;
 		bench_verify_rates(ca, &leaf, hit ? url : nocache, "ecdsa",
 		    2 * cpus, secs, rounds, &g, &v);
-		struct bench_round_rates ratios;
-		bench_round_ratios(&g.rounds, &v.rounds, &ratios);
 		snprintf(name, sizeof(name), "ECDSA-P256 chain verify, %s",
 		    hit ? "cache hit" : "cache miss");
-		add_row_rounds(
-		    "verify", name, "ops/s", g.per_sec, v.per_sec, 0, &ratios);
+		add_rate_row("verify", name, "ops/s", g.per_sec, v.per_sec,
+		    &g.rounds, &v.rounds);
 		snprintf(name, sizeof(name),
 		    "ECDSA-P256 chain verify latency p50, %s",
 		    hit ? "hit" : "miss");
@@ -607,7 +606,7 @@ write_json(const char *path, unsigned cpus)
 		    rows[i].gnutls, rows[i].handoff, bench_row_ratio(&rows[i]),
 		    rows[i].lower_is_better ? "true" : "false");
 		for (int k = 0; k < rows[i].rounds.n; k++)
-			fprintf(f, "%s%.6g%s",
+			fprintf(f, "%s%.9g%s",
 			    k ? ", " : ", \"round_ratios\": [",
 			    rows[i].rounds.rate[k],
 			    k + 1 < rows[i].rounds.n ? "" : "]");
