@@ -639,6 +639,13 @@ signals_outside_the_lock(void **state)
 	struct pollfd p = {call.efd, POLLIN, 0};
 	if (poll(&p, 1, 0) != 0)
 		fail_msg("the eventfd is still readable with nothing to take");
+	/* The receiver clears its mark after its own signal, which can
+	 * come after the take above: wait for that, or it would clear the
+	 * mark set below too. */
+	deadline = now_ms() + 3000;
+	while (atomic_load(&ipc.signalling) != NULL && now_ms() < deadline)
+		usleep(1000);
+	assert_null(atomic_load(&ipc.signalling));
 	/* A signal under way: freeing waits for it, eventfd open. */
 	atomic_store(&ipc.signalling, &call);
 	struct freeing f = {&ipc, &call, 0};
