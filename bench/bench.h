@@ -217,6 +217,9 @@ struct bench_stall_result {
 	                        * clock also counts time the loop thread sat
 	                        * preempted by other threads */
 	double per_sec;        /* handshakes completed by the loop */
+	/* Each alternating round's own p99, max, CPU p99 (us) and rate. */
+	struct bench_round_rates p99_rounds, max_rounds, cpu_p99_rounds,
+	    rate_rounds;
 };
 
 /* One single-threaded epoll server under handshake load: how long one

@@ -182,11 +182,13 @@ loop_thread(void *arg)
 	return NULL;
 }
 
-/* Iterations of one side's rounds, pooled. */
+/* Iterations of one side's rounds, pooled, and each round's own figures
+ * (the result's *_rounds), so the ratio's spread across rounds shows. */
 struct stall_pool {
 	struct bench_samples busy, busy_cpu; /* wall clock, loop's CPU */
 	unsigned long done;                  /* handshakes completed */
 	double seconds;                      /* run time */
+	struct bench_stall_result rounds;    /* only *_rounds filled */
 };
 
 /* One round of one side: the loop under load for `seconds`. */
@@ -225,6 +227,14 @@ stall_round(enum bench_side side, const struct bench_cert *c,
 	double took = bench_now() - start;
 	atomic_store_explicit(&l.stop, 1, memory_order_relaxed);
 	pthread_join(t, NULL);
+	bench_round_rates_add(
+	    &pool->rounds.p99_rounds, bench_quantile(&l.busy, 0.99) * 1e6);
+	bench_round_rates_add(
+	    &pool->rounds.max_rounds, bench_quantile(&l.busy, 1.0) * 1e6);
+	bench_round_rates_add(&pool->rounds.cpu_p99_rounds,
+	    bench_quantile(&l.busy_cpu, 0.99) * 1e6);
+	bench_round_rates_add(
+	    &pool->rounds.rate_rounds, took > 0 ? (double)l.done / took : 0);
 	bench_samples_append(&pool->busy, &l.busy);
 	bench_samples_append(&pool->busy_cpu, &l.busy_cpu);
 	bench_samples_free(&l.busy);
@@ -249,6 +259,10 @@ stall_result(struct stall_pool *pool, struct bench_stall_result *out)
 	out->cpu_p99_us = bench_quantile(&pool->busy_cpu, 0.99) * 1e6;
 	out->per_sec =
 	    pool->seconds > 0 ? (double)pool->done / pool->seconds : 0;
+	out->p99_rounds = pool->rounds.p99_rounds;
+	out->max_rounds = pool->rounds.max_rounds;
+	out->cpu_p99_rounds = pool->rounds.cpu_p99_rounds;
+	out->rate_rounds = pool->rounds.rate_rounds;
 	bench_samples_free(&pool->busy);
 	bench_samples_free(&pool->busy_cpu);
 }

@@ -104,9 +104,12 @@ bench_targets_judge(
 	    "ECDSA-P256 loop iteration p99", 10.0);
 	const struct bench_row *cpu = bench_row_find(
 	    "stall", "ECDSA-P256 iteration p99, loop's CPU time");
-	if (t != NULL && cpu != NULL)
-		snprintf(t->detail, sizeof(t->detail),
-		    "in the loop's CPU time: %.1fx", bench_row_ratio(cpu));
+	if (t != NULL && cpu != NULL) {
+		size_t used = strlen(t->detail); /* the rounds, if any */
+		snprintf(t->detail + used, sizeof(t->detail) - used,
+		    "%sin the loop's CPU time: %.1fx", used ? "; " : "",
+		    bench_row_ratio(cpu));
+	}
 
 	const struct bench_row *held = bench_row_find(
 	    "memory", "handoffd, session held (cert requested)");

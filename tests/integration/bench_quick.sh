@@ -154,8 +154,18 @@ pass "the run judges all 8 targets on its own figures ($met met in this quick ru
 # alternating rounds, give each round's own ratio too: two with --quick,
 # all positive, the whole run's ratio among them (a weighted mean of
 # theirs), and the table's spread the same.
-bad=$(jq '[.results[] | select(.unit | IN("hs/s", "GB/s", "ops/s")) | select(.section | IN("server", "client", "keyonly", "records", "sign", "verify")) | select((.round_ratios | length) != 2 or ([.round_ratios[] | select(. <= 0)] | length) > 0 or .ratio < (.round_ratios | min) * 0.98 or .ratio > (.round_ratios | max) * 1.02)] | map(.name)' "$T/bench.json")
+bad=$(jq '[.results[] | select(.unit | IN("hs/s", "GB/s", "ops/s")) | select(.section | IN("server", "client", "keyonly", "records", "sign", "verify", "stall")) | select((.round_ratios | length) != 2 or ([.round_ratios[] | select(. <= 0)] | length) > 0 or .ratio < (.round_ratios | min) * 0.98 or .ratio > (.round_ratios | max) * 1.02)] | map(.name)' "$T/bench.json")
 [ "$bad" = "[]" ] || fail "rates without two rounds' ratios around the run's: $bad"
+# The stall's times too (GnuTLS / handoff, each round's own quantiles;
+# the run's pools the rounds' iterations, so it may lie outside them).
+bad=$(jq '[.results[] | select(.section == "stall" and .unit == "us") | select((.round_ratios | length) != 2 or ([.round_ratios[] | select(. <= 0)] | length) > 0)] | map(.name)' "$T/bench.json")
+[ "$bad" = "[]" ] && [ "$(jq '[.results[] | select(.section == "stall" and .unit == "us")] | length' "$T/bench.json")" -eq 3 ] ||
+	fail "the stall's three times lack two rounds' ratios each: $bad"
+# ...taken the same way up as the run's: a p99's rounds may stray from the
+# pooled one, but not by a factor of three (GnuTLS's p99 is several times
+# handoff's here, so rounds divided the wrong way round would).
+bad=$(jq '[.results[] | select(.section == "stall" and (.name | contains("p99"))) | select(.ratio > (.round_ratios | min) * 3 or .ratio < (.round_ratios | max) / 3)] | map(.name)' "$T/bench.json")
+[ "$bad" = "[]" ] || fail "the stall's p99 rounds stray a factor of 3 from the run's ratio: $bad"
 while IFS=$'\t' read -r lo hi name; do
 	want=$(printf '(2 rounds: %.2f-%.2fx)' "$lo" "$hi")
 	grep -F "  $name " "$T/bench.log" | grep -qF "$want" ||
@@ -164,7 +174,8 @@ done < <(jq -r '.results[] | select(.round_ratios) | "\(.round_ratios | min)\t\(
 # A ratio target says in how many rounds it was met, from those ratios.
 for pair in "full server handshakes/s, ECDSA-P256=ECDSA-P256 full=1" \
 	"full server handshakes/s, RSA-2048=RSA-2048 full=2.5" \
-	"ChaCha20-Poly1305 16 KiB records written=CHACHA20-POLY1305 16 KiB write=5"; do
+	"ChaCha20-Poly1305 16 KiB records written=CHACHA20-POLY1305 16 KiB write=5" \
+	"event-loop iteration p99, GnuTLS / handoff=ECDSA-P256 loop iteration p99=10"; do
 	t=${pair%%=*} rest=${pair#*=}
 	n=${rest%=*} w=${rest##*=}
 	want=$(jq -r --arg n "$n" --argjson w "$w" '[.results[] | select(.name == $n)][0].round_ratios | "met in \([.[] | select(. >= $w)] | length) of \(length) rounds"' "$T/bench.json")
