@@ -82,29 +82,33 @@ add_row(const char *section, const char *name, const char *unit, double gnutls,
 	    section, name, unit, gnutls, handoff, lower_is_better, NULL);
 }
 
-/* A rate's row (higher is better), with its ratio in each round taken
- * from both sides' per-round rates. */
+/* A row with its ratio in each round, taken the way the run's is:
+ * handoff / GnuTLS for a rate, GnuTLS / handoff for a time
+ * (bench_round_ratios divides its second argument's rounds by its
+ * first's). */
+static void
+add_rounds_row(const char *section, const char *name, const char *unit,
+    double gnutls, double handoff, int lower_is_better,
+    const struct bench_round_rates *g_rounds,
+    const struct bench_round_rates *h_rounds)
+{
+	struct bench_round_rates ratios;
+	if (lower_is_better)
+		bench_round_ratios(h_rounds, g_rounds, &ratios);
+	else
+		bench_round_ratios(g_rounds, h_rounds, &ratios);
+	add_row_with(
+	    section, name, unit, gnutls, handoff, lower_is_better, &ratios);
+}
+
+/* A rate's row (higher is better), with each round's ratio. */
 static void
 add_rate_row(const char *section, const char *name, const char *unit,
     double gnutls, double handoff, const struct bench_round_rates *g_rounds,
     const struct bench_round_rates *h_rounds)
 {
-	struct bench_round_rates ratios;
-	bench_round_ratios(g_rounds, h_rounds, &ratios);
-	add_row_with(section, name, unit, gnutls, handoff, 0, &ratios);
-}
-
-/* A row where lower is better (a time), its ratio GnuTLS / handoff in
- * each round too: bench_round_ratios divides its second argument's
- * rounds by its first's, so handoff's go first. */
-static void
-add_time_row(const char *section, const char *name, const char *unit,
-    double gnutls, double handoff, const struct bench_round_rates *g_rounds,
-    const struct bench_round_rates *h_rounds)
-{
-	struct bench_round_rates ratios;
-	bench_round_ratios(h_rounds, g_rounds, &ratios);
-	add_row_with(section, name, unit, gnutls, handoff, 1, &ratios);
+	add_rounds_row(
+	    section, name, unit, gnutls, handoff, 0, g_rounds, h_rounds);
 }
 
 double
@@ -405,12 +409,12 @@ run_stall(const struct bench_cert *certs, const char *url, double secs,
 	    profile_of[BENCH_ECDSA], 2 * cpus, secs, rounds, &g, &h);
 	/* Iterations are pooled across rounds for the run's quantiles, so
 	 * a run's ratio need not lie between its rounds' own. */
-	add_time_row("stall", "ECDSA-P256 loop iteration p99", "us", g.p99_us,
-	    h.p99_us, &g.p99_rounds, &h.p99_rounds);
-	add_time_row("stall", "ECDSA-P256 loop iteration max", "us", g.max_us,
-	    h.max_us, &g.max_rounds, &h.max_rounds);
-	add_time_row("stall", "ECDSA-P256 iteration p99, loop's CPU time",
-	    "us", g.cpu_p99_us, h.cpu_p99_us, &g.cpu_p99_rounds,
+	add_rounds_row("stall", "ECDSA-P256 loop iteration p99", "us",
+	    g.p99_us, h.p99_us, 1, &g.p99_rounds, &h.p99_rounds);
+	add_rounds_row("stall", "ECDSA-P256 loop iteration max", "us",
+	    g.max_us, h.max_us, 1, &g.max_rounds, &h.max_rounds);
+	add_rounds_row("stall", "ECDSA-P256 iteration p99, loop's CPU time",
+	    "us", g.cpu_p99_us, h.cpu_p99_us, 1, &g.cpu_p99_rounds,
 	    &h.cpu_p99_rounds);
 	add_rate_row("stall", "ECDSA-P256 handshakes by the loop", "hs/s",
 	    g.per_sec, h.per_sec, &g.rate_rounds, &h.rate_rounds);
