@@ -208,6 +208,9 @@ HANDOFF_EXPORT int handoff_conn_poll_timeout(struct handoff_conn *conn);
  * the peer sent close_notify, -1 on error, or HANDOFF_WANT_*.  With len 0
  * it returns 0 at once, as read(2) does, without reading, waiting or
  * running the handshake (-1 if the connection can no longer carry records).
+ * On a blocking socket it waits as read(2) does: HANDOFF_WANT_POLLIN
+ * when the socket's SO_RCVTIMEO passes first (handoff_conn_errno() is
+ * then HANDOFF_ETIMEOUT; the connection stays usable).
  */
 HANDOFF_EXPORT ssize_t handoff_read(
     struct handoff_conn *conn, void *buf, size_t len);
@@ -216,7 +219,9 @@ HANDOFF_EXPORT ssize_t handoff_read(
  * Writes application data (split into records).  Returns the number of
  * bytes taken: all len on a blocking socket, possibly fewer on a
  * non-blocking one.  Returns -1 on error, or HANDOFF_WANT_*: then call
- * again with the same buffer and length.
+ * again with the same buffer and length.  A blocking socket whose
+ * SO_SNDTIMEO passes gives HANDOFF_WANT_POLLOUT too (handoff_conn_errno()
+ * HANDOFF_ETIMEOUT), and handoff_close() likewise.
  */
 HANDOFF_EXPORT ssize_t handoff_write(
     struct handoff_conn *conn, const void *buf, size_t len);

@@ -122,6 +122,31 @@ wait_socket(struct handoff_conn *c, short events)
 	}
 }
 
+/*
+ * After the handshake a blocking socket's read or send waits as read(2)
+ * and write(2) do, so it returns EAGAIN only when the caller's own
+ * timeout on it (SO_RCVTIMEO, SO_SNDTIMEO) passed, or when the caller
+ * made it non-blocking since.  Either way the caller asked not to wait
+ * longer: the call returns HANDOFF_WANT_POLLIN or _POLLOUT, as on a
+ * non-blocking socket (GnuTLS and OpenSSL report their "again" there
+ * too), and the connection stays usable.  Waiting on regardless would
+ * turn a timeout set on purpose into a wait without end.
+ */
+static int
+socket_wait_ended(struct handoff_conn *c, short events)
+{
+	c->errnum = HANDOFF_ETIMEOUT;
+	snprintf(c->err, sizeof(c->err),
+	    "the socket's %s timeout (%s) passed %s, or the socket was made "
+	    "non-blocking: the connection is intact; call again to keep "
+	    "waiting, or close it",
+	    events == POLLIN ? "receive" : "send",
+	    events == POLLIN ? "SO_RCVTIMEO" : "SO_SNDTIMEO",
+	    events == POLLIN ? "before the peer sent a whole record"
+	                     : "while the peer left no room to write");
+	return events == POLLIN ? HANDOFF_WANT_POLLIN : HANDOFF_WANT_POLLOUT;
+}
+
 int
 ho_conn_fill(struct handoff_conn *c)
 {
@@ -147,6 +172,8 @@ ho_conn_fill(struct handoff_conn *c)
 			    "reading from the peer: %s", strerror(errno));
 		if (c->nonblocking)
 			return HANDOFF_WANT_POLLIN;
+		if (c->deadline_ms == 0) /* the read blocked, then gave up */
+			return socket_wait_ended(c, POLLIN);
 		if (wait_socket(c, POLLIN) != 0)
 			return -1;
 	}
@@ -242,8 +269,9 @@ send_to_peer(
  * blocking socket and on a non-blocking one alike (else a caller
  * polling would get WANT_POLLOUT with a timeout of 0 for ever).  With no
  * deadline (records after the handshake) a blocking socket waits as
- * write(2) does.  once: one attempt that never waits, for a best-effort
- * alert.
+ * write(2) does, until its own SO_SNDTIMEO if it has one (then
+ * WANT_POLLOUT: socket_wait_ended).  once: one attempt that never waits,
+ * for a best-effort alert.
  */
 static int
 flush_out(struct handoff_conn *c, int once)
@@ -267,6 +295,8 @@ flush_out(struct handoff_conn *c, int once)
 				return write_timeout(c);
 			if (c->nonblocking)
 				return HANDOFF_WANT_POLLOUT;
+			if (may_block) /* the send blocked, then gave up */
+				return socket_wait_ended(c, POLLOUT);
 			if (wait_socket(c, POLLOUT) != 0)
 				return -1;
 			continue;

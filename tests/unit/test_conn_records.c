@@ -10,8 +10,9 @@
  * never reading must not make the output grow or block a reader; nothing
  * goes out after our close_notify; a KeyUpdate ends its record; records
  * without data are limited and empty handshake records refused; reads
- * after a close during the handshake, reads of length 0, and a write to a
- * pipe nobody reads (no SIGPIPE).
+ * after a close during the handshake, reads of length 0, a write to a
+ * pipe nobody reads (no SIGPIPE), and a blocking socket's own receive and
+ * send timeouts (SO_RCVTIMEO, SO_SNDTIMEO) ending a read, write or close.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -607,6 +610,177 @@ read_len_zero(void **state)
 	assert_int_equal(handoff_read(f->c, buf, 0), -1);
 }
 
+/* ---- a blocking socket with the caller's own timeouts ----------------- */
+
+static void
+set_socket_timeout(int fd, int option, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	assert_int_equal(
+	    setsockopt(fd, SOL_SOCKET, option, &tv, sizeof(tv)), 0);
+}
+
+static double
+seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Asserts that call's result came after the socket's 200 ms timeout, not
+ * at once and not after a wait of its own. */
+#define ASSERT_AFTER_TIMEOUT(call, want)                                      \
+	do {                                                                  \
+		double t0_ = seconds_now();                                   \
+		assert_int_equal((call), (want));                             \
+		double took_ = seconds_now() - t0_;                           \
+		if (took_ < 0.15 || took_ > 5)                                \
+			fail_msg("%s returned after %.3f s, not after the "   \
+			         "socket's 200 ms timeout",                   \
+			    #call, took_);                                    \
+	} while (0)
+
+/*
+ * SO_RCVTIMEO bounds a blocking handoff_read as it bounds read(2): with
+ * nothing from the peer the read returns HANDOFF_WANT_POLLIN once the
+ * timeout passes, and says why; the connection stays usable, and half a
+ * record read before a timeout is kept.  (Waiting on regardless would
+ * hang here until the alarm.)
+ */
+static void
+read_with_receive_timeout(void **state)
+{
+	struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 0);
+	alarm(10);
+	set_socket_timeout(f->c->fd, SO_RCVTIMEO, 200);
+	char buf[16];
+	ASSERT_AFTER_TIMEOUT(
+	    handoff_read(f->c, buf, sizeof(buf)), HANDOFF_WANT_POLLIN);
+	assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ETIMEOUT);
+	assert_non_null(strstr(handoff_conn_error(f->c), "SO_RCVTIMEO"));
+	uint8_t rec[64];
+	size_t n = peer_seal(f, HO_CT_APPLICATION_DATA, "hello", 5, rec);
+	write_all(f->peer, rec, 3);
+	ASSERT_AFTER_TIMEOUT(
+	    handoff_read(f->c, buf, sizeof(buf)), HANDOFF_WANT_POLLIN);
+	write_all(f->peer, rec + 3, n - 3);
+	assert_int_equal(handoff_read(f->c, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+}
+
+/* The peer's end read to EOF by a thread, once it is started. */
+struct drain {
+	int fd;
+	uint8_t *wire;
+	size_t len, cap;
+};
+
+static void *
+drain_thread(void *arg)
+{
+	struct drain *d = arg;
+	ssize_t r;
+	while (d->len < d->cap &&
+	    (r = read(d->fd, d->wire + d->len, d->cap - d->len)) > 0)
+		d->len += (size_t)r;
+	return NULL;
+}
+
+/* Opens the drained records under the peer's keys: their application
+ * data into plain (*plain_len), and the type of the last one. */
+static uint8_t
+open_drained(struct fixture *f, const struct drain *d, uint8_t *plain,
+    size_t *plain_len)
+{
+	uint8_t last = 0;
+	size_t off = 0;
+	*plain_len = 0;
+	while (d->len - off >= HO_REC_HEADER_LEN) {
+		size_t len = HO_REC_HEADER_LEN +
+		    ((size_t)d->wire[off + 3] << 8 | d->wire[off + 4]);
+		assert_true(d->len - off >= len);
+		uint8_t *pl = NULL;
+		size_t pl_len = 0;
+		assert_int_equal(ho_rec_open(&f->prec, d->wire + off, len,
+		                     &last, &pl, &pl_len),
+		    0);
+		if (last == HO_CT_APPLICATION_DATA) {
+			memcpy(plain + *plain_len, pl, pl_len);
+			*plain_len += pl_len;
+		}
+		off += len;
+	}
+	assert_int_equal(off, d->len);
+	return last;
+}
+
+#define TIMEOUT_WRITE_LEN (256 * 1024)
+
+/*
+ * SO_SNDTIMEO bounds a blocking handoff_write and handoff_close on a peer
+ * that does not read: each returns HANDOFF_WANT_POLLOUT once it passes.
+ * The first time, the write is retried once the peer reads (the retry
+ * reports what the first call took, as on a non-blocking socket) and the
+ * rest written; the second, the caller closes instead, and the close
+ * completes once the peer reads.  The peer gets every byte taken, once
+ * and in order, then close_notify.
+ */
+static void
+write_and_close_with_send_timeout(void **state)
+{
+	static uint8_t data[TIMEOUT_WRITE_LEN], plain[TIMEOUT_WRITE_LEN];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+	for (int retry = 1; retry >= 0; retry--) {
+		struct fixture *f = open_conn(state, HO_TLS13, TLS13_SUITE, 0);
+		alarm(10);
+		int small = 4096;
+		setsockopt(
+		    f->c->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+		set_socket_timeout(f->c->fd, SO_SNDTIMEO, 200);
+		ASSERT_AFTER_TIMEOUT(handoff_write(f->c, data, sizeof(data)),
+		    HANDOFF_WANT_POLLOUT);
+		assert_int_equal(handoff_conn_errno(f->c), HANDOFF_ETIMEOUT);
+		assert_non_null(
+		    strstr(handoff_conn_error(f->c), "SO_SNDTIMEO"));
+		if (!retry)
+			ASSERT_AFTER_TIMEOUT(
+			    handoff_close(f->c), HANDOFF_WANT_POLLOUT);
+		struct drain d = {f->peer, NULL, 0, 2 * sizeof(data)};
+		d.wire = malloc(d.cap);
+		assert_non_null(d.wire);
+		pthread_t t;
+		assert_int_equal(
+		    pthread_create(&t, NULL, drain_thread, &d), 0);
+		size_t sent = 0;
+		while (retry && sent < sizeof(data)) {
+			ssize_t n = handoff_write(
+			    f->c, data + sent, sizeof(data) - sent);
+			if (n <= 0)
+				fail_msg("handoff_write: %zd (%s)", n,
+				    handoff_conn_error(f->c));
+			sent += (size_t)n;
+		}
+		assert_int_equal(handoff_close(f->c), 0);
+		shutdown(f->c->fd, SHUT_WR);
+		pthread_join(t, NULL);
+		size_t got = 0;
+		assert_int_equal(
+		    open_drained(f, &d, plain, &got), HO_CT_ALERT);
+		free(d.wire);
+		if (retry)
+			assert_int_equal(got, sizeof(data));
+		else if (got == 0 || got >= sizeof(data))
+			fail_msg("the write took %zu of %zu bytes before it "
+			         "timed out",
+			    got, sizeof(data));
+		assert_memory_equal(plain, data, got);
+		teardown(state);
+		*state = NULL;
+	}
+}
+
 int
 main(void)
 {
@@ -624,6 +798,8 @@ main(void)
 	    T(read_len_zero),
 	    T(write_after_close),
 	    T(write_to_pipe_without_reader),
+	    T(read_with_receive_timeout),
+	    T(write_and_close_with_send_timeout),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
