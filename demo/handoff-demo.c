@@ -2,12 +2,16 @@
  * handoff-demo.c - a small TLS server (and client) built on libhandoff.
  *
  *   handoff-demo serve --port P [--echo] [--daemon URL] [--profile NAME]
+ *                      [--deadline MS] [--idle-timeout MS]
  *   handoff-demo connect --host H --port P ...   (see connect.c)
  *
  * Listens on 127.0.0.1:P; each connection gets a thread, a handshake
  * done by handoffd, and then either a one-page HTTP answer naming the
- * negotiated version and cipher, or (--echo) its own bytes back.  It is
- * also the example of how a program uses the library.
+ * negotiated version and cipher, or (--echo) its own bytes back.  A
+ * client that sends nothing, or reads nothing, for --idle-timeout ms
+ * (default 60000) after its handshake is closed: the socket's own
+ * SO_RCVTIMEO and SO_SNDTIMEO bound the library's blocking reads and
+ * writes.  It is also the example of how a program uses the library.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
@@ -20,14 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "demo.h"
 #include "handoff.h"
 
+#define DEFAULT_IDLE_TIMEOUT_MS 60000
+
 struct server {
 	struct handoff_ctx *ctx;
 	int echo;
+	unsigned idle_timeout_ms; /* 0: a client may stay idle for ever */
 };
 
 struct client {
@@ -41,12 +49,14 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: handoff-demo serve --port P [--echo] [--daemon URL] "
 	    "[--profile NAME] [--deadline MS]\n"
+	    "                          [--idle-timeout MS (default %d, 0: "
+	    "none)]\n"
 	    "       handoff-demo connect --host H --port P [--servername N] "
 	    "[--cafile F] ...\n"
 	    "Serves TLS on 127.0.0.1:P, or connects to H:P, with the "
 	    "handshake done by\nhandoffd.  "
 	    "The daemon URL defaults to $%s, else handoffd's default path.\n",
-	    HANDOFF_DAEMON_ENV);
+	    DEFAULT_IDLE_TIMEOUT_MS, HANDOFF_DAEMON_ENV);
 }
 
 /* Reads an HTTP request head (up to the blank line); 0 when seen. */
@@ -124,11 +134,28 @@ serve_echo(struct handoff_conn *conn)
 	}
 }
 
+/*
+ * Bounds how long a blocking read or write of this client's may wait.
+ * The handshake keeps its own deadline (handoff_config_set_deadline_ms);
+ * after it, handoff_read and handoff_write wait as read(2) and write(2)
+ * do, and return HANDOFF_WANT_* (with HANDOFF_ETIMEOUT) when these pass.
+ */
+static void
+set_idle_timeout(int fd, unsigned ms)
+{
+	struct timeval tv = {
+	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 static void *
 client_thread(void *arg)
 {
 	struct client *cl = arg;
 	struct handoff_conn *conn = NULL;
+	if (cl->srv->idle_timeout_ms > 0)
+		set_idle_timeout(cl->fd, cl->srv->idle_timeout_ms);
 	if (handoff_accept_socket(cl->srv->ctx, &conn, cl->fd) != 0) {
 		fprintf(stderr, "handoff-demo: %s\n",
 		    handoff_ctx_error(cl->srv->ctx));
@@ -145,7 +172,9 @@ client_thread(void *arg)
 		fprintf(stderr, "handoff-demo: connection ended: %s (%s)\n",
 		    handoff_conn_error(conn),
 		    handoff_err_name(handoff_conn_errno(conn)));
-	else
+	/* Idle too long: still say goodbye (close_notify), as after a
+	 * normal end; it waits at most the send timeout. */
+	if (r == 0 || handoff_conn_errno(conn) == HANDOFF_ETIMEOUT)
 		handoff_close(conn);
 out:
 	handoff_conn_free(conn);
@@ -184,15 +213,16 @@ serve(int argc, char **argv)
 	    {"daemon", required_argument, NULL, 'd'},
 	    {"profile", required_argument, NULL, 'P'},
 	    {"deadline", required_argument, NULL, 't'},
+	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	struct server srv = {NULL, 0};
+	struct server srv = {NULL, 0, DEFAULT_IDLE_TIMEOUT_MS};
 	int port = 0, c;
 	struct handoff_config *cfg = handoff_config_new();
 	if (cfg == NULL) {
 		fprintf(stderr, "handoff-demo: out of memory\n");
 		return 1;
 	}
-	while ((c = getopt_long(argc, argv, "p:ed:P:t:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "p:ed:P:t:i:h", longopts, NULL)) !=
 	    -1) {
 		int bad = 0;
 		switch (c) {
@@ -203,6 +233,16 @@ serve(int argc, char **argv)
 		case 't':
 			bad = handoff_config_set_deadline_ms(
 			    cfg, (unsigned)atoi(optarg));
+			break;
+		case 'i':
+			if (atoi(optarg) < 0 || optarg[0] == '\0') {
+				fprintf(stderr,
+				    "handoff-demo: --idle-timeout "
+				    "takes milliseconds (0: none)\n");
+				handoff_config_free(cfg);
+				return 2;
+			}
+			srv.idle_timeout_ms = (unsigned)atoi(optarg);
 			break;
 		case 'h':
 			usage(stdout);
