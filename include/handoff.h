@@ -13,8 +13,9 @@
  *   - a handoff_conn is one TLS connection on a socket the caller owns.
  * Functions return 0 (or a byte count) on success, -1 on error, or
  * HANDOFF_WANT_POLLIN / HANDOFF_WANT_POLLOUT when a non-blocking socket
- * (or the daemon) is not ready: wait for that event on
- * handoff_conn_pollfd() and call again with the same arguments.
+ * (or the daemon) is not ready, or a blocking socket's own SO_RCVTIMEO or
+ * SO_SNDTIMEO passed: wait for that event on handoff_conn_pollfd() and
+ * call again with the same arguments.
  * The reason for an error is on the object: handoff_conn_error(),
  * handoff_ctx_error(), with a code from handoff_conn_errno().
  * Every *_free(NULL) does nothing.
