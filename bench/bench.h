@@ -91,7 +91,11 @@ const char *bench_daemon_start(const char *handoffd, const char *dir,
 const char *bench_daemon_start_with(const char *handoffd, const char *dir,
     const struct bench_cert *certs, unsigned workers, const char *daemon_lines,
     int *pid);
+/* SIGTERM, then waits; a handoffd that does not exit with status 0 is
+ * reported on stderr with its log, and counted. */
 void bench_daemon_stop(int pid);
+/* How many stopped handoffds did not exit with status 0. */
+int bench_daemon_unclean_stops(void);
 /* The daemon's resident memory in KiB (from /proc), 0 if unknown. */
 long bench_daemon_rss_kib(int pid);
 

@@ -1,7 +1,9 @@
 /*
  * daemon.c - handoffd as a child of handoff-bench: its config (one
  * profile per certificate kind, the bench's priority string), start,
- * readiness, memory and stop.
+ * readiness, memory and stop.  A handoffd that does not exit cleanly when
+ * stopped (a crash, or a sanitizer's report in a sanitizer build) is
+ * reported with its log, and the run's exit status says so.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +13,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+
+static char daemon_log[600]; /* every start's handoffd logs here */
+static int unclean_stops;    /* handoffds that did not exit with 0 */
 
 /* The last lines of handoffd's log on stderr. */
 static void
@@ -57,6 +62,7 @@ bench_daemon_start_with(const char *handoffd, const char *dir,
 	snprintf(conf, sizeof(conf), "%s/handoffd-%u.conf", dir, starts);
 	snprintf(sock, sizeof(sock), "%s/handoffd-%u.sock", dir, starts);
 	snprintf(log, sizeof(log), "%s/handoffd.log", dir);
+	snprintf(daemon_log, sizeof(daemon_log), "%s", log);
 	snprintf(url, sizeof(url), "ipc://%s", sock);
 	FILE *f = fopen(conf, "w");
 	if (f == NULL)
@@ -144,7 +150,25 @@ void
 bench_daemon_stop(int pid)
 {
 	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	int status;
+	if (waitpid(pid, &status, 0) != pid ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return;
+	/* The log goes with the run's folder: show it now. */
+	print_log_tail(daemon_log);
+	fprintf(stderr,
+	    "handoff-bench: handoffd (pid %d) ended with %s %d when stopped, "
+	    "not exit status 0: the figures it served are suspect (its log "
+	    "is above)\n",
+	    pid, WIFEXITED(status) ? "exit status" : "signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	unclean_stops++;
+}
+
+int
+bench_daemon_unclean_stops(void)
+{
+	return unclean_stops;
 }
 
 long

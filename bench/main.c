@@ -819,5 +819,12 @@ main(int argc, char **argv)
 			       "apt-get install gnuplot-nox)\n");
 	}
 	bench_remove_run_dir();
+	if (bench_daemon_unclean_stops() > 0) {
+		fprintf(stderr,
+		    "handoff-bench: %d handoffd(s) did not exit cleanly when "
+		    "stopped (above): report it with their logs\n",
+		    bench_daemon_unclean_stops());
+		return 1;
+	}
 	return 0;
 }

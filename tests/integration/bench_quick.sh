@@ -18,6 +18,25 @@ rc=0
 	fail "--only stall,nosuch: exit $rc, $(cat "$T/only2.log")"
 pass "--only refuses an unknown section, alone or in a list, and lists the known ones"
 
+# A handoffd that does not exit cleanly when the run stops it (a crash, or
+# a sanitizer's report in a sanitizer build, whose log would go with the
+# run's folder) fails the run, saying so.  This one exits 3 on SIGTERM.
+cat >"$T/handoffd-exit3" <<EOF
+#!/usr/bin/env bash
+trap 'kill -TERM \$child; wait \$child; exit 3' TERM
+"$HANDOFFD" "\$@" &
+child=\$!
+wait \$child
+EOF
+chmod +x "$T/handoffd-exit3"
+rc=0
+"$HANDOFF_BENCH" --quick --only stall --handoffd "$T/handoffd-exit3" \
+	>"$T/unclean.log" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && grep -q "ended with exit status 3 when stopped" "$T/unclean.log" &&
+	grep -q "1 handoffd(s) did not exit cleanly" "$T/unclean.log" ||
+	fail "a handoffd exiting 3 when stopped: exit $rc, $(tail -5 "$T/unclean.log")"
+pass "a handoffd that does not exit cleanly when stopped fails the run, saying so"
+
 # A list runs those sections and no other.
 "$HANDOFF_BENCH" --quick --only stall,memory --json "$T/two.json" \
 	--handoffd "$HANDOFFD" >"$T/two.log" 2>&1 ||
