@@ -234,16 +234,25 @@ serve(int argc, char **argv)
 			bad = handoff_config_set_deadline_ms(
 			    cfg, (unsigned)atoi(optarg));
 			break;
-		case 'i':
-			if (atoi(optarg) < 0 || optarg[0] == '\0') {
+		case 'i': {
+			/* Strictly a number: "--idle-timeout 5s" must not
+			 * quietly mean 0, no timeout at all. */
+			char *end;
+			errno = 0;
+			long ms = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    ms < 0 || ms > 86400000) {
 				fprintf(stderr,
-				    "handoff-demo: --idle-timeout "
-				    "takes milliseconds (0: none)\n");
+				    "handoff-demo: --idle-timeout takes "
+				    "milliseconds, 0 to 86400000 (0: none), "
+				    "not \"%s\"\n",
+				    optarg);
 				handoff_config_free(cfg);
 				return 2;
 			}
-			srv.idle_timeout_ms = (unsigned)atoi(optarg);
+			srv.idle_timeout_ms = (unsigned)ms;
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			handoff_config_free(cfg);

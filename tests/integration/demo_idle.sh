@@ -7,6 +7,14 @@
 # served for longer than it.
 source "$TESTS_DIR/integration/lib.sh"
 
+# A value that is not a number of milliseconds is refused, not read as 0
+# (no timeout at all).
+rc=0
+"$HANDOFF_DEMO" serve --port 1 --idle-timeout 5s >"$T/bad.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'takes milliseconds.*not "5s"' "$T/bad.log" ||
+	fail "--idle-timeout 5s: exit $rc, $(cat "$T/bad.log")"
+pass "--idle-timeout 5s is refused: $(cat "$T/bad.log")"
+
 write_config
 start_daemon
 start_demo --echo --idle-timeout 500
