@@ -17,14 +17,14 @@
 static char daemon_log[600]; /* every start's handoffd logs here */
 static int unclean_stops;    /* handoffds that did not exit with 0 */
 
-/* The last lines of handoffd's log on stderr. */
-static void
+/* The last lines of handoffd's log on stderr; 0 if it has none. */
+static int
 print_log_tail(const char *log)
 {
 	char text[2048];
 	FILE *f = fopen(log, "r");
 	if (f == NULL)
-		return;
+		return 0;
 	fseek(f, 0, SEEK_END);
 	long size = ftell(f);
 	fseek(f,
@@ -34,9 +34,10 @@ print_log_tail(const char *log)
 	fclose(f);
 	text[n] = '\0';
 	if (n == 0)
-		return;
+		return 0;
 	fprintf(stderr, "---- %s\n%s%s----\n", log, text,
 	    text[n - 1] != '\n' ? "\n" : "");
+	return 1;
 }
 
 const char *
@@ -155,13 +156,13 @@ bench_daemon_stop(int pid)
 	    (WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		return;
 	/* The log goes with the run's folder: show it now. */
-	print_log_tail(daemon_log);
+	int logged = print_log_tail(daemon_log);
 	fprintf(stderr,
 	    "handoff-bench: handoffd (pid %d) ended with %s %d when stopped, "
-	    "not exit status 0: the figures it served are suspect (its log "
-	    "is above)\n",
+	    "not exit status 0: the figures it served are suspect (%s)\n",
 	    pid, WIFEXITED(status) ? "exit status" : "signal",
-	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+	    logged ? "its log is above" : "its log is empty");
 	unclean_stops++;
 }
 
