@@ -163,17 +163,18 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 		cfg->scheduling = (enum ho_scheduling)policy;
 		return 1;
 	}
-	if (strcmp(key, "kx_backend") == 0 ||
-	    strcmp(key, "hash_backend") == 0) {
+	enum ho_backend *backend_key = strcmp(key, "kx_backend") == 0
+	    ? &cfg->kx_backend
+	    : strcmp(key, "hash_backend") == 0   ? &cfg->hash_backend
+	    : strcmp(key, "verify_backend") == 0 ? &cfg->verify_backend
+	                                         : NULL;
+	if (backend_key != NULL) {
 		int backend = ho_config_parse_backend(value);
 		if (backend < 0)
 			return refuse(st,
 			    "%s = \"%s\": expected auto or gnutls", key,
 			    value);
-		enum ho_backend *which = strcmp(key, "kx_backend") == 0
-		    ? &cfg->kx_backend
-		    : &cfg->hash_backend;
-		*which = (enum ho_backend)backend;
+		*backend_key = (enum ho_backend)backend;
 		return 1;
 	}
 	if (strcmp(key, "session_timeout") == 0) {
@@ -220,10 +221,9 @@ daemon_key(struct parse_state *st, const char *key, const char *value)
 	}
 	return refuse(st,
 	    "unknown key \"%s\" in [daemon] (known: listen, workers, "
-	    "scheduling, kx_backend, hash_backend, session_timeout, "
-	    "max_sessions, "
-	    "log_level, user, ticket_lifetime, client_cache_size, "
-	    "verify_cache_size)",
+	    "scheduling, kx_backend, hash_backend, verify_backend, "
+	    "session_timeout, max_sessions, log_level, user, ticket_lifetime, "
+	    "client_cache_size, verify_cache_size)",
 	    key);
 }
 

@@ -33,8 +33,9 @@ enum ho_scheduling {
 };
 
 /* Who does a piece of GnuTLS's crypto that handoffd can do faster:
- * X25519 (kx_backend, x25519.c) or SHA-384/512 blocks (hash_backend,
- * sha512.c). */
+ * X25519 (kx_backend, x25519.c), SHA-384/512 blocks (hash_backend,
+ * sha512.c) or ECDSA P-256 signature checks (verify_backend,
+ * ecdsa_verify.c). */
 enum ho_backend {
 	HO_BACKEND_AUTO = 0, /* handoffd's: libsodium, libcrypto */
 	HO_BACKEND_GNUTLS    /* GnuTLS's own, in nettle */
@@ -74,13 +75,14 @@ struct ho_profile_config {
 };
 
 struct ho_config {
-	char *listen;                  /* nanomsg URL, NULL = default path */
-	int workers;                   /* 0 = number of CPUs */
-	enum ho_scheduling scheduling; /* policy of every thread */
-	enum ho_backend kx_backend;    /* X25519 */
-	enum ho_backend hash_backend;  /* SHA-384/512 blocks */
-	unsigned session_timeout_ms;   /* idle session lifetime */
-	unsigned max_sessions;         /* open sessions before "busy" */
+	char *listen;                   /* nanomsg URL, NULL = default path */
+	int workers;                    /* 0 = number of CPUs */
+	enum ho_scheduling scheduling;  /* policy of every thread */
+	enum ho_backend kx_backend;     /* X25519 */
+	enum ho_backend hash_backend;   /* SHA-384/512 blocks */
+	enum ho_backend verify_backend; /* ECDSA P-256 signature checks */
+	unsigned session_timeout_ms;    /* idle session lifetime */
+	unsigned max_sessions;          /* open sessions before "busy" */
 	enum ho_log_level log_level;
 	char *user; /* drop to this user after start, or NULL */
 	/* Lifetime of the session tickets handoffd issues; GnuTLS derives

@@ -223,6 +223,17 @@ unsigned long long ho_x25519_sodium_calls(void);
 /* Key shares libsodium has made since handoffd started. */
 unsigned long long ho_x25519_sodium_shares(void);
 
+/* ---- ecdsa_verify.c ------------------------------------------------- */
+
+/* Routes GnuTLS's ECDSA signature checks (nettle_ecdsa_verify, which
+ * handoffd defines and exports) for P-256 keys to libcrypto if
+ * use_libcrypto and a check of both on one signature agrees, else all
+ * to nettle's own.  Returns who checks P-256 signatures now
+ * ("libcrypto ...", or GnuTLS's own and why), or NULL if nothing can. */
+const char *ho_ecdsa_verify_setup(int use_libcrypto);
+/* P-256 signatures libcrypto has checked since handoffd started. */
+unsigned long long ho_ecdsa_verify_libcrypto_checks(void);
+
 /* ---- cache.c: client-role sessions to resume ------------------------- */
 
 /* Longest server key (client.c): name, "@address:port", "#unverified",

@@ -249,6 +249,16 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	ho_log_info("SHA-384/512 blocks: %s", sha512);
+	const char *ecdsa =
+	    ho_ecdsa_verify_setup(cfg.verify_backend == HO_BACKEND_AUTO);
+	if (ecdsa == NULL) {
+		snprintf(err, sizeof(err),
+		    "nettle's ecdsa_verify, which GnuTLS's ECDSA signature "
+		    "checks need, was not found: reinstall libhogweed6 and "
+		    "libgnutls30");
+		goto fail;
+	}
+	ho_log_info("ECDSA signature checks: %s", ecdsa);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(

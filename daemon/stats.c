@@ -114,6 +114,8 @@ ho_stats_format(
 	PUT("private_key_ops %llu\n", (unsigned long long)st->private_key_ops);
 	PUT("x25519_libsodium %llu\n", ho_x25519_sodium_calls());
 	PUT("x25519_shares_libsodium %llu\n", ho_x25519_sodium_shares());
+	PUT("ecdsa_verify_libcrypto %llu\n",
+	    ho_ecdsa_verify_libcrypto_checks());
 	PUT("sign_requests %llu\n", (unsigned long long)st->sign_requests);
 	PUT("verify_requests %llu\n", (unsigned long long)st->verify_requests);
 	PUT("verify_cache_hits %llu\n",

@@ -12,7 +12,7 @@
  * vectors, low-order points, random inputs).  GnuTLS has no hook for its
  * key exchange (gnutls_crypto_register_* are no-ops since 3.7), so
  * handoffd defines nettle_curve25519_mul and nettle_curve25519_mul_g
- * itself and exports them (daemon/x25519.dynlist): the dynamic linker
+ * itself and exports them (daemon/standin.dynlist): the dynamic linker
  * looks in the executable before libhogweed, so libgnutls's calls land
  * here.  With kx_backend = gnutls in the config, or if libsodium cannot
  * start, the calls go on to nettle's own functions.
@@ -88,7 +88,7 @@ ho_x25519_setup(int use_sodium)
 		return NULL;
 	if (!use_sodium)
 		return "GnuTLS's own, nettle (kx_backend = gnutls)";
-	/* The export (x25519.dynlist) is what makes libgnutls call the
+	/* The export (standin.dynlist) is what makes libgnutls call the
 	 * functions above: without it this file would be dead code. */
 	if (dlsym(RTLD_DEFAULT, "nettle_curve25519_mul") !=
 	        (void *)nettle_curve25519_mul ||

@@ -115,12 +115,21 @@ test_full_file(void **state)
 	assert_null(cfg.profiles[1].priority);
 	ho_config_free(&cfg);
 
-	/* The two backends are set apart. */
+	/* The three backends are set apart. */
 	assert_int_equal(load("[daemon]\nhash_backend = gnutls\n"
 	                      "[profile p]\ncertificate = c\nkey = k\n",
 	                     &cfg, err, sizeof(err)),
 	    0);
 	assert_int_equal(cfg.hash_backend, HO_BACKEND_GNUTLS);
+	assert_int_equal(cfg.kx_backend, HO_BACKEND_AUTO);
+	assert_int_equal(cfg.verify_backend, HO_BACKEND_AUTO);
+	ho_config_free(&cfg);
+	assert_int_equal(load("[daemon]\nverify_backend = gnutls\n"
+	                      "[profile p]\ncertificate = c\nkey = k\n",
+	                     &cfg, err, sizeof(err)),
+	    0);
+	assert_int_equal(cfg.verify_backend, HO_BACKEND_GNUTLS);
+	assert_int_equal(cfg.hash_backend, HO_BACKEND_AUTO);
 	assert_int_equal(cfg.kx_backend, HO_BACKEND_AUTO);
 	ho_config_free(&cfg);
 }
@@ -135,6 +144,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.scheduling, HO_SCHEDULING_BATCH);
 	assert_int_equal(cfg.kx_backend, HO_BACKEND_AUTO);
 	assert_int_equal(cfg.hash_backend, HO_BACKEND_AUTO);
+	assert_int_equal(cfg.verify_backend, HO_BACKEND_AUTO);
 	assert_int_equal(cfg.session_timeout_ms, 30000);
 	assert_int_equal(cfg.max_sessions, 10000);
 	assert_int_equal(cfg.verify_cache_size, 1024);
@@ -164,6 +174,8 @@ test_refusals(void **state)
 	    "kx_backend = \"openssl\": expected auto or gnutls");
 	refused(WITH("hash_backend = openssl\n"), 2,
 	    "hash_backend = \"openssl\": expected auto or gnutls");
+	refused(WITH("verify_backend = libcrypto\n"), 2,
+	    "verify_backend = \"libcrypto\": expected auto or gnutls");
 	refused(WITH("listen = http://x\n"), 2, "ipc:// or tcp://");
 	refused(WITH("workers = 1\nworkers = 2\n"), 3, "twice");
 	refused(WITH("workers =\n"), 2, "no value");
