@@ -34,8 +34,8 @@ enum ho_scheduling {
 
 /* Who does a piece of GnuTLS's crypto that handoffd can do faster:
  * X25519 (kx_backend, x25519.c), SHA-384/512 blocks (hash_backend,
- * sha512.c) or ECDSA P-256 signature checks (verify_backend,
- * ecdsa_verify.c). */
+ * sha512.c) or ECDSA P-256 and Ed25519 signature checks (verify_backend,
+ * ecdsa_verify.c, ed25519_verify.c). */
 enum ho_backend {
 	HO_BACKEND_AUTO = 0, /* handoffd's: libsodium, libcrypto */
 	HO_BACKEND_GNUTLS    /* GnuTLS's own, in nettle */
@@ -80,7 +80,7 @@ struct ho_config {
 	enum ho_scheduling scheduling;  /* policy of every thread */
 	enum ho_backend kx_backend;     /* X25519 */
 	enum ho_backend hash_backend;   /* SHA-384/512 blocks */
-	enum ho_backend verify_backend; /* ECDSA P-256 signature checks */
+	enum ho_backend verify_backend; /* P-256 and Ed25519 checks */
 	unsigned session_timeout_ms;    /* idle session lifetime */
 	unsigned max_sessions;          /* open sessions before "busy" */
 	enum ho_log_level log_level;

@@ -234,6 +234,17 @@ const char *ho_ecdsa_verify_setup(int use_libcrypto);
 /* P-256 signatures libcrypto has checked since handoffd started. */
 unsigned long long ho_ecdsa_verify_libcrypto_checks(void);
 
+/* ---- ed25519_verify.c ----------------------------------------------- */
+
+/* Routes GnuTLS's Ed25519 signature checks (nettle_ed25519_sha512_verify,
+ * which handoffd defines and exports) to libsodium if use_sodium and a
+ * check of both on one signature agrees, else to nettle's own.  Returns
+ * who checks them now ("libsodium", or GnuTLS's own and why), or NULL if
+ * nothing can. */
+const char *ho_ed25519_verify_setup(int use_sodium);
+/* Ed25519 signatures libsodium has checked since handoffd started. */
+unsigned long long ho_ed25519_verify_sodium_checks(void);
+
 /* ---- cache.c: client-role sessions to resume ------------------------- */
 
 /* Longest server key (client.c): name, "@address:port", "#unverified",

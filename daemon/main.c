@@ -259,6 +259,16 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	ho_log_info("ECDSA signature checks: %s", ecdsa);
+	const char *ed25519 =
+	    ho_ed25519_verify_setup(cfg.verify_backend == HO_BACKEND_AUTO);
+	if (ed25519 == NULL) {
+		snprintf(err, sizeof(err),
+		    "nettle's ed25519_sha512_verify, which GnuTLS's Ed25519 "
+		    "signature checks need, was not found: reinstall "
+		    "libhogweed6 and libgnutls30");
+		goto fail;
+	}
+	ho_log_info("Ed25519 signature checks: %s", ed25519);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(

@@ -116,6 +116,8 @@ ho_stats_format(
 	PUT("x25519_shares_libsodium %llu\n", ho_x25519_sodium_shares());
 	PUT("ecdsa_verify_libcrypto %llu\n",
 	    ho_ecdsa_verify_libcrypto_checks());
+	PUT("ed25519_verify_libsodium %llu\n",
+	    ho_ed25519_verify_sodium_checks());
 	PUT("sign_requests %llu\n", (unsigned long long)st->sign_requests);
 	PUT("verify_requests %llu\n", (unsigned long long)st->verify_requests);
 	PUT("verify_cache_hits %llu\n",

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# ecdsa_verify.sh - handoffd checks ECDSA P-256 signatures with libcrypto
-# (daemon/ecdsa_verify.c stands in for nettle's ecdsa_verify under
-# GnuTLS).  The log says so, which it only does after checking at start
-# that both agree on a signature and on a forgery.  A client handshake
-# against openssl s_server with a P-256 chain moves handoffd's
-# ecdsa_verify_libcrypto count by at least two (the certificate's
-# signature by the CA, the server's CertificateVerify) and completes; the
-# same certificate with one bit of its signature changed is refused as
-# unverified, so a "no" from libcrypto fails the handshake; a P-384
-# server key's CertificateVerify goes on to nettle (the count moves by
-# the P-256 CA's signature alone).  With verify_backend = gnutls, nettle
-# checks them all: named in the log, the same handshake completes, and
-# nothing is counted.
+# verify_backend.sh - handoffd checks ECDSA P-256 signatures with
+# libcrypto and Ed25519 ones with libsodium (daemon/ecdsa_verify.c and
+# ed25519_verify.c stand in for nettle's ecdsa_verify and
+# ed25519_sha512_verify under GnuTLS).  The log says so, which it only
+# does after checking at start that each agrees with nettle on a
+# signature and on a forgery.  A client handshake against openssl
+# s_server with a P-256 chain moves handoffd's ecdsa_verify_libcrypto
+# count by at least two (the certificate's signature by the CA, the
+# server's CertificateVerify) and completes; the same certificate with
+# one bit of its signature changed is refused as unverified, so a "no"
+# from libcrypto fails the handshake; a P-384 server key's
+# CertificateVerify goes on to nettle (the count moves by the P-256 CA's
+# signature alone); an Ed25519 server key's moves ed25519_verify_libsodium
+# by one.  With verify_backend = gnutls, nettle checks them all: named in
+# the log, the same handshakes complete, and nothing is counted.
 source "$(dirname "$0")/lib.sh"
 
 make_ca
@@ -22,7 +24,9 @@ start_daemon
 grep -q "ECDSA signature checks: libcrypto for P-256, GnuTLS's own (nettle) for other curves" \
 	"$T/handoffd.log" ||
 	fail "handoffd does not say libcrypto checks P-256 signatures: $(cat "$T/handoffd.log")"
-pass "handoffd: ECDSA P-256 signature checks on libcrypto (its start-up check passed)"
+grep -q "Ed25519 signature checks: libsodium" "$T/handoffd.log" ||
+	fail "handoffd does not say libsodium checks Ed25519 signatures: $(cat "$T/handoffd.log")"
+pass "handoffd: ECDSA P-256 signature checks on libcrypto, Ed25519 on libsodium (their start-up checks passed)"
 
 # client_handshake PORT WHAT: handoff-demo connects through handoffd and
 # must get its line back reversed.
@@ -87,13 +91,32 @@ p384_moved=$(($(stat_value ecdsa_verify_libcrypto) - n))
 	fail "a P-384 CertificateVerify under a P-256 CA moved the count by $p384_moved, not $((moved - 1)) (one less than a P-256 key's $moved)"
 pass "client role, P-384 key: completed, its CertificateVerify left to nettle ($p384_moved P-256 signatures by libcrypto)"
 
+# Ed25519 server key under the P-256 CA: the CertificateVerify is
+# libsodium's, the CA's signature libcrypto's.
+certtool --generate-privkey --key-type ed25519 \
+	--outfile "$T/ed25519-key.pem" 2>/dev/null
+certtool --generate-certificate --load-privkey "$T/ed25519-key.pem" \
+	--load-ca-certificate "$T/ca-cert.pem" --load-ca-privkey "$T/ca-key.pem" \
+	--template "$T/server.tmpl" --outfile "$T/ed25519-cert.pem" 2>/dev/null
+ed25519_port=$(free_port)
+start_openssl_server "$ed25519_port" -cert "$T/ed25519-cert.pem" \
+	-key "$T/ed25519-key.pem" -tls1_3
+n=$(stat_value ed25519_verify_libsodium)
+client_handshake "$ed25519_port" "client role, Ed25519 key under a P-256 CA"
+[ "$(stat_value ed25519_verify_libsodium)" -eq $((n + 1)) ] ||
+	fail "an Ed25519 CertificateVerify moved ed25519_verify_libsodium from $n to $(stat_value ed25519_verify_libsodium), not by 1"
+pass "client role, Ed25519 key: completed, its CertificateVerify checked by libsodium"
+
 stop_daemon
 sed -i 's/^workers = 2$/workers = 2\nverify_backend = gnutls/' "$T/handoffd.conf"
 start_daemon
 grep -q "ECDSA signature checks: GnuTLS's own, nettle (verify_backend = gnutls)" "$T/handoffd.log" ||
 	fail "with verify_backend = gnutls the log does not name GnuTLS: $(tail -5 "$T/handoffd.log")"
+grep -q "Ed25519 signature checks: GnuTLS's own, nettle (verify_backend = gnutls)" "$T/handoffd.log" ||
+	fail "with verify_backend = gnutls the log does not name GnuTLS for Ed25519: $(tail -5 "$T/handoffd.log")"
 client_handshake "$port" "verify_backend = gnutls, P-256 chain"
-[ "$(stat_value ecdsa_verify_libcrypto)" = 0 ] ||
-	fail "verify_backend = gnutls: libcrypto checked $(stat_value ecdsa_verify_libcrypto) signatures"
-pass "verify_backend = gnutls: nettle's own checks, named in the log; the handshake completes, libcrypto unused"
+client_handshake "$ed25519_port" "verify_backend = gnutls, Ed25519 key"
+[ "$(stat_value ecdsa_verify_libcrypto) $(stat_value ed25519_verify_libsodium)" = "0 0" ] ||
+	fail "verify_backend = gnutls: libcrypto and libsodium checked $(stat_value ecdsa_verify_libcrypto) and $(stat_value ed25519_verify_libsodium) signatures"
+pass "verify_backend = gnutls: nettle's own checks, named in the log; the handshakes complete, libcrypto and libsodium unused"
 finish
