@@ -169,6 +169,22 @@ worker_count(int workers, char *why, size_t len)
 	return (int)cpus.usable;
 }
 
+/* The stand-ins for nettle's functions (x25519.c, sha512.c,
+ * ecdsa_verify.c, ed25519_verify.c): logs who does `what` now, as the
+ * stand-in's setup said, or, if it said NULL (nettle's own function is
+ * missing), puts `missing` in err and returns -1. */
+static int
+standin_ready(const char *what, const char *who, const char *missing,
+    char *err, size_t errlen)
+{
+	if (who == NULL) {
+		snprintf(err, errlen, "%s", missing);
+		return -1;
+	}
+	ho_log_info("%s: %s", what, who);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -229,46 +245,31 @@ main(int argc, char **argv)
 	if (ho_handshake_global_init(
 	        cfg.ticket_lifetime_s, err, sizeof(err)) != 0)
 		goto fail;
-	const char *x25519 =
-	    ho_x25519_setup(cfg.kx_backend == HO_BACKEND_AUTO);
-	if (x25519 == NULL) {
-		snprintf(err, sizeof(err),
-		    "nettle's curve25519_mul or curve25519_mul_g, which "
-		    "GnuTLS's X25519 needs, was not found: reinstall "
-		    "libhogweed6 and libgnutls30");
+	int verify_auto = cfg.verify_backend == HO_BACKEND_AUTO;
+	if (standin_ready("X25519 key shares and shared secrets",
+	        ho_x25519_setup(cfg.kx_backend == HO_BACKEND_AUTO),
+	        "nettle's curve25519_mul or curve25519_mul_g, which "
+	        "GnuTLS's X25519 needs, was not found: reinstall "
+	        "libhogweed6 and libgnutls30",
+	        err, sizeof(err)) != 0 ||
+	    standin_ready("SHA-384/512 blocks",
+	        ho_sha512_setup(cfg.hash_backend == HO_BACKEND_AUTO),
+	        "nettle's own SHA-512 block function was not found, and "
+	        "libcrypto's differed: reinstall libnettle8 and libssl3",
+	        err, sizeof(err)) != 0 ||
+	    standin_ready("ECDSA signature checks",
+	        ho_ecdsa_verify_setup(verify_auto),
+	        "nettle's ecdsa_verify, which GnuTLS's ECDSA signature "
+	        "checks need, was not found: reinstall libhogweed6 and "
+	        "libgnutls30",
+	        err, sizeof(err)) != 0 ||
+	    standin_ready("Ed25519 signature checks",
+	        ho_ed25519_verify_setup(verify_auto),
+	        "nettle's ed25519_sha512_verify, which GnuTLS's Ed25519 "
+	        "signature checks need, was not found: reinstall "
+	        "libhogweed6 and libgnutls30",
+	        err, sizeof(err)) != 0)
 		goto fail;
-	}
-	ho_log_info("X25519 key shares and shared secrets: %s", x25519);
-	const char *sha512 =
-	    ho_sha512_setup(cfg.hash_backend == HO_BACKEND_AUTO);
-	if (sha512 == NULL) {
-		snprintf(err, sizeof(err),
-		    "nettle's own SHA-512 block function was not found, "
-		    "and libcrypto's differed: reinstall libnettle8 and "
-		    "libssl3");
-		goto fail;
-	}
-	ho_log_info("SHA-384/512 blocks: %s", sha512);
-	const char *ecdsa =
-	    ho_ecdsa_verify_setup(cfg.verify_backend == HO_BACKEND_AUTO);
-	if (ecdsa == NULL) {
-		snprintf(err, sizeof(err),
-		    "nettle's ecdsa_verify, which GnuTLS's ECDSA signature "
-		    "checks need, was not found: reinstall libhogweed6 and "
-		    "libgnutls30");
-		goto fail;
-	}
-	ho_log_info("ECDSA signature checks: %s", ecdsa);
-	const char *ed25519 =
-	    ho_ed25519_verify_setup(cfg.verify_backend == HO_BACKEND_AUTO);
-	if (ed25519 == NULL) {
-		snprintf(err, sizeof(err),
-		    "nettle's ed25519_sha512_verify, which GnuTLS's Ed25519 "
-		    "signature checks need, was not found: reinstall "
-		    "libhogweed6 and libgnutls30");
-		goto fail;
-	}
-	ho_log_info("Ed25519 signature checks: %s", ed25519);
 	/* The socket file gets mode 0660: never world-accessible. */
 	umask(0117);
 	if (ho_server_start(
