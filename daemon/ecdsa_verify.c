@@ -119,10 +119,12 @@ libcrypto_verify(const struct ecc_point *pub, size_t length,
 	BIGNUM *br = BN_bin2bn(r, P256_BYTES, NULL);
 	BIGNUM *bs = BN_bin2bn(s, P256_BYTES, NULL);
 	if (sig != NULL && br != NULL && bs != NULL &&
-	    ECDSA_SIG_set0(sig, br, bs) == 1)
+	    ECDSA_SIG_set0(sig, br, bs) == 1) {
 		br = bs = NULL; /* the signature owns them now */
-	else
-		ECDSA_SIG_free(sig), sig = NULL;
+	} else {
+		ECDSA_SIG_free(sig);
+		sig = NULL;
+	}
 	/* A digest longer than the curve's order counts by its leftmost
 	 * 256 bits alone in both libraries (FIPS 186-4 6.4): cut here, so
 	 * that any length fits libcrypto's int. */

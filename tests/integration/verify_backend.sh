@@ -74,16 +74,27 @@ grep -qi "verif" "$T/connect.err" ||
 	fail "the altered signature was not checked by libcrypto"
 pass "a P-256 certificate with a bad signature is refused as unverified: $(tr '\n' ' ' <"$T/connect.err")"
 
+# server_with_key NAME CERTTOOL_KEY_ARGS...: a server key of that kind,
+# its certificate from the test CA (make_leaf's template), and openssl
+# s_server with them on SERVER_PORT.
+server_with_key() {
+	local name=$1
+	shift
+	certtool --generate-privkey "$@" --outfile "$T/$name-key.pem" 2>/dev/null
+	certtool --generate-certificate --load-privkey "$T/$name-key.pem" \
+		--load-ca-certificate "$T/ca-cert.pem" \
+		--load-ca-privkey "$T/ca-key.pem" --template "$T/server.tmpl" \
+		--outfile "$T/$name-cert.pem" 2>/dev/null ||
+		fail "could not make the $name certificate"
+	SERVER_PORT=$(free_port)
+	start_openssl_server "$SERVER_PORT" -cert "$T/$name-cert.pem" \
+		-key "$T/$name-key.pem" -tls1_3
+}
+
 # P-384 server key under the P-256 CA: the CA's signature on it is
 # P-256 (libcrypto), the CertificateVerify P-384 (nettle).
-certtool --generate-privkey --key-type ecdsa --curve secp384r1 \
-	--outfile "$T/p384-key.pem" 2>/dev/null
-certtool --generate-certificate --load-privkey "$T/p384-key.pem" \
-	--load-ca-certificate "$T/ca-cert.pem" --load-ca-privkey "$T/ca-key.pem" \
-	--template "$T/server.tmpl" --outfile "$T/p384-cert.pem" 2>/dev/null
-p384_port=$(free_port)
-start_openssl_server "$p384_port" -cert "$T/p384-cert.pem" \
-	-key "$T/p384-key.pem" -tls1_3
+server_with_key p384 --key-type ecdsa --curve secp384r1
+p384_port=$SERVER_PORT
 n=$(stat_value ecdsa_verify_libcrypto)
 client_handshake "$p384_port" "client role, P-384 key under a P-256 CA"
 p384_moved=$(($(stat_value ecdsa_verify_libcrypto) - n))
@@ -93,14 +104,8 @@ pass "client role, P-384 key: completed, its CertificateVerify left to nettle ($
 
 # Ed25519 server key under the P-256 CA: the CertificateVerify is
 # libsodium's, the CA's signature libcrypto's.
-certtool --generate-privkey --key-type ed25519 \
-	--outfile "$T/ed25519-key.pem" 2>/dev/null
-certtool --generate-certificate --load-privkey "$T/ed25519-key.pem" \
-	--load-ca-certificate "$T/ca-cert.pem" --load-ca-privkey "$T/ca-key.pem" \
-	--template "$T/server.tmpl" --outfile "$T/ed25519-cert.pem" 2>/dev/null
-ed25519_port=$(free_port)
-start_openssl_server "$ed25519_port" -cert "$T/ed25519-cert.pem" \
-	-key "$T/ed25519-key.pem" -tls1_3
+server_with_key ed25519 --key-type ed25519
+ed25519_port=$SERVER_PORT
 n=$(stat_value ed25519_verify_libsodium)
 client_handshake "$ed25519_port" "client role, Ed25519 key under a P-256 CA"
 [ "$(stat_value ed25519_verify_libsodium)" -eq $((n + 1)) ] ||
