@@ -117,6 +117,17 @@ rfc6979_vector(void **state)
 	mpz_clear(y);
 }
 
+/* A P-256 key pair made by nettle from rnd. */
+static void
+new_key(
+    struct ecc_point *pub, struct ecc_scalar *key, struct knuth_lfib_ctx *rnd)
+{
+	ecc_point_init(pub, nettle_get_secp_256r1());
+	ecc_scalar_init(key, nettle_get_secp_256r1());
+	ecdsa_generate_keypair(
+	    pub, key, rnd, (nettle_random_func *)knuth_lfib_random);
+}
+
 /* Random keys and digests signed by nettle, and each altered. */
 static void
 random_signatures(void **state)
@@ -133,10 +144,7 @@ random_signatures(void **state)
 	for (int k = 0; k < 40; k++) {
 		struct ecc_point pub;
 		struct ecc_scalar key;
-		ecc_point_init(&pub, nettle_get_secp_256r1());
-		ecc_scalar_init(&key, nettle_get_secp_256r1());
-		ecdsa_generate_keypair(
-		    &pub, &key, &rnd, (nettle_random_func *)knuth_lfib_random);
+		new_key(&pub, &key, &rnd);
 		for (size_t l = 0; l < sizeof(lengths) / sizeof(*lengths);
 		     l++) {
 			uint8_t digest[100];
@@ -200,10 +208,7 @@ out_of_range(void **state)
 	knuth_lfib_init(&rnd, 7);
 	struct ecc_point pub;
 	struct ecc_scalar key;
-	ecc_point_init(&pub, nettle_get_secp_256r1());
-	ecc_scalar_init(&key, nettle_get_secp_256r1());
-	ecdsa_generate_keypair(
-	    &pub, &key, &rnd, (nettle_random_func *)knuth_lfib_random);
+	new_key(&pub, &key, &rnd);
 	uint8_t digest[32];
 	knuth_lfib_random(&rnd, sizeof(digest), digest);
 	struct dsa_signature sig;
