@@ -283,7 +283,7 @@ void bench_memory(enum bench_side side, const struct bench_cert *c,
 struct bench_costs {
 	double sign_us[BENCH_KEY_COUNT]; /* one signature, GnuTLS */
 	/* One signature as handoffd makes it for a key file: libcrypto for
-	 * ECDSA and RSA (daemon/fastkey.c), GnuTLS for Ed25519. */
+	 * ECDSA and RSA, libsodium for Ed25519 (daemon/fastkey.c). */
 	double offload_sign_us[BENCH_KEY_COUNT];
 	double kx_us; /* one X25519 key share + secret, nettle */
 	/* The same as handoffd computes it: the secret with libsodium. */
@@ -393,11 +393,18 @@ struct bench_added_latency {
 
 /* ---- targets.c: the performance targets, judged in this run ---------- */
 
+/* What bounds some targets on this machine, as this run measured it. */
+struct bench_ceilings {
+	const struct bench_costs *costs; /* the crypto costs line */
+	unsigned cpus;                   /* the cores the run used */
+	/* Each cipher alone (zero when the records section did not run). */
+	struct bench_cipher_speed aes128, chacha;
+};
 /* Judges every target whose figures this run measured: the rows above,
  * the added latency (lat->rounds == 0: not measured) and the memory
- * figure's handshakes in flight. */
-void bench_targets_judge(
-    const struct bench_added_latency *lat, unsigned memory_in_flight);
+ * figure's handshakes in flight; with what bounds it here, from c. */
+void bench_targets_judge(const struct bench_added_latency *lat,
+    unsigned memory_in_flight, const struct bench_ceilings *c);
 /* The table's last section: each target, wanted, measured, met or not;
  * quick: the run was --quick (its figures are short and noisy). */
 void bench_targets_print(int quick);

@@ -6,6 +6,9 @@
  * deciding whether offload pays on their machine reads the verdict for
  * that machine, not ours.  A target whose figures the run did not
  * measure (--only, or --quick's subset) is left out, never guessed.
+ * Where the run measured what bounds a target on this machine, the
+ * verdict says it too (ceiling_*), so that a target out of reach here
+ * reads as such, whatever handoff does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +24,7 @@ struct target {
 	double measured;  /* in unit */
 	const char *unit; /* "x" (a ratio), "us" or "KiB" */
 	int met;
-	char detail[96]; /* what else the reader needs, or "" */
+	char detail[160]; /* what else the reader needs, or "" */
 };
 
 static struct target targets[16]; /* room for more than judged */
@@ -68,20 +71,88 @@ ratio_target(
 	return t;
 }
 
+/* Appends "; text" (or "text") to a target's detail. */
+static void
+detail_add(struct target *t, const char *text)
+{
+	size_t used = strlen(t->detail);
+	snprintf(t->detail + used, sizeof(t->detail) - used, "%s%s",
+	    used ? "; " : "", text);
+}
+
+/* A record target's rate against the faster cipher alone: a record layer
+ * sealing with a cipher cannot outrun it, and writing through a socket
+ * adds the kernel's work on top, so a target at or above 100 % of it is
+ * out of reach on this machine. */
+static void
+ceiling_cipher(
+    struct target *t, const char *name, const struct bench_cipher_speed *alone)
+{
+	const struct bench_row *r = bench_row_find("records", name);
+	double fastest = alone->gnutls_gbps > alone->libcrypto_gbps
+	    ? alone->gnutls_gbps
+	    : alone->libcrypto_gbps;
+	if (t == NULL || r == NULL || fastest <= 0)
+		return;
+	char text[80];
+	snprintf(text, sizeof(text),
+	    "the target here is %.0f %% of the cipher's own speed",
+	    100 * t->wanted * r->gnutls / fastest);
+	detail_add(t, text);
+}
+
+/* A full-handshake target's ratio if handoff's server side cost only
+ * handoffd's crypto.  The cores are shared with the load generator: in
+ * process each handshake used cpus x 1e6 / rate us of CPU in all, of
+ * which the row's server CPU was the server's, the rest the load's.
+ * With the server at its bare crypto the same cores would make
+ * cpus x 1e6 / (load + crypto) handshakes/s.  A bound, not a forecast:
+ * handoff's server side also runs TCP, GnuTLS's handshake code and the
+ * IPC, so a target above this is out of reach on this machine.  Cores
+ * not all busy in process would make `all`, and so the bound, too high,
+ * never too low. */
+static void
+ceiling_crypto(struct target *t, const char *key, enum bench_key k,
+    const struct bench_costs *costs, unsigned cpus)
+{
+	char full[64], cpu[64];
+	snprintf(full, sizeof(full), "%s full", key);
+	snprintf(cpu, sizeof(cpu), "%s full server CPU per hs", key);
+	const struct bench_row *rate = bench_row_find("server", full);
+	const struct bench_row *server = bench_row_find("server", cpu);
+	double crypto = costs->offload_sign_us[k] + costs->offload_kx_us;
+	if (t == NULL || rate == NULL || server == NULL || rate->gnutls <= 0 ||
+	    crypto <= 0)
+		return;
+	double all = cpus * 1e6 / rate->gnutls;
+	double load = all - server->gnutls;
+	if (load <= 0)
+		return; /* the figures leave the load no share: no bound */
+	char text[80];
+	snprintf(text, sizeof(text),
+	    "the server side at handoffd's bare crypto: %.2fx",
+	    all / (load + crypto));
+	detail_add(t, text);
+}
+
 void
-bench_targets_judge(
-    const struct bench_added_latency *lat, unsigned memory_in_flight)
+bench_targets_judge(const struct bench_added_latency *lat,
+    unsigned memory_in_flight, const struct bench_ceilings *c)
 {
 	struct target *t;
 	ntargets = 0;
-	ratio_target("AES-128-GCM 16 KiB records written", "records",
+	t = ratio_target("AES-128-GCM 16 KiB records written", "records",
 	    "AES-128-GCM 16 KiB write", 2.0);
-	ratio_target("ChaCha20-Poly1305 16 KiB records written", "records",
+	ceiling_cipher(t, "AES-128-GCM 16 KiB write", &c->aes128);
+	t = ratio_target("ChaCha20-Poly1305 16 KiB records written", "records",
 	    "CHACHA20-POLY1305 16 KiB write", 5.0);
-	ratio_target("full server handshakes/s, ECDSA-P256", "server",
+	ceiling_cipher(t, "CHACHA20-POLY1305 16 KiB write", &c->chacha);
+	t = ratio_target("full server handshakes/s, ECDSA-P256", "server",
 	    "ECDSA-P256 full", 1.0);
-	ratio_target("full server handshakes/s, RSA-2048", "server",
+	ceiling_crypto(t, "ECDSA-P256", BENCH_ECDSA, c->costs, c->cpus);
+	t = ratio_target("full server handshakes/s, RSA-2048", "server",
 	    "RSA-2048 full", 2.5);
+	ceiling_crypto(t, "RSA-2048", BENCH_RSA, c->costs, c->cpus);
 
 	/* Handoff's own resumed rate over its own full rate; in-process
 	 * GnuTLS's beside it, since the key exchange bounds both. */
@@ -105,10 +176,10 @@ bench_targets_judge(
 	const struct bench_row *cpu = bench_row_find(
 	    "stall", "ECDSA-P256 iteration p99, loop's CPU time");
 	if (t != NULL && cpu != NULL) {
-		size_t used = strlen(t->detail); /* the rounds, if any */
-		snprintf(t->detail + used, sizeof(t->detail) - used,
-		    "%sin the loop's CPU time: %.1fx", used ? "; " : "",
+		char text[48];
+		snprintf(text, sizeof(text), "in the loop's CPU time: %.1fx",
 		    bench_row_ratio(cpu));
+		detail_add(t, text);
 	}
 
 	const struct bench_row *held = bench_row_find(

@@ -204,6 +204,38 @@ for pair in "full server handshakes/s, ECDSA-P256=ECDSA-P256 full=1" \
 done
 pass "rates carry each round's ratio, in the JSON, the table and the targets"
 
+# The record and full-handshake targets state what bounds them on this
+# machine, worked out again here from the run's own figures: the target's
+# rate against the faster cipher alone, and the ratio the cores would
+# allow with handoff's server side at handoffd's bare crypto.
+detail() { jq -r --arg t "$1" '[.targets[] | select(.target == $t)][0].detail' "$T/bench.json"; }
+for pair in "AES-128-GCM 16 KiB records written=AES-128-GCM=2" \
+	"ChaCha20-Poly1305 16 KiB records written=CHACHA20-POLY1305=5"; do
+	t=${pair%%=*} rest=${pair#*=}
+	c=${rest%=*} w=${rest##*=}
+	pct=$(detail "$t" | sed -n "s/.*the target here is \([0-9]*\) % of the cipher's own speed.*/\1/p")
+	[ -n "$pct" ] || fail "target \"$t\" does not set itself against the cipher alone: $(detail "$t")"
+	jq -e --arg c "$c" --argjson w "$w" --argjson pct "$pct" '([.results[] | select(.name == "\($c) 16 KiB write")][0].gnutls) as $g | ([.cipher_alone_gbps[$c][]] | max) as $alone | (100 * $w * $g / $alone - $pct | fabs) <= 1 + 0.02 * $pct' "$T/bench.json" >/dev/null ||
+		fail "target \"$t\": $pct % does not follow from the run's figures"
+done
+for pair in "full server handshakes/s, ECDSA-P256=ECDSA-P256" \
+	"full server handshakes/s, RSA-2048=RSA-2048"; do
+	t=${pair%%=*} k=${pair#*=}
+	bound=$(detail "$t" | sed -n "s/.*the server side at handoffd's bare crypto: \([0-9.]*\)x.*/\1/p")
+	# The bound, or "none" when the in-process server's CPU per
+	# handshake is all the cores' time, leaving the load generator no
+	# share to base a bound on: then none is stated.
+	want=$(jq -r --arg k "$k" '([.results[] | select(.section == "server" and .name == "\($k) full")][0].gnutls) as $rate | ([.results[] | select(.section == "server" and .name == "\($k) full server CPU per hs")][0].gnutls) as $server | (.cpus * 1e6 / $rate) as $all | (.costs_us["sign_offload_\($k)"] + .costs_us.x25519_offload) as $crypto | if $all > $server then $all / ($all - $server + $crypto) else "none" end' "$T/bench.json")
+	if [ "$want" = none ]; then
+		[ -z "$bound" ] || fail "target \"$t\" states a bound ${bound}x with no load generator's share to base it on"
+	else
+		[ -n "$bound" ] || fail "target \"$t\" states no bound from the crypto: $(detail "$t")"
+		jq -en --argjson w "$want" --argjson b "$bound" '($w - $b | fabs) <= 0.02 * $b' >/dev/null ||
+			fail "target \"$t\": the bound ${bound}x does not follow from the run's figures (${want}x)"
+	fi
+done
+pass "record and handshake targets state what bounds them here, from the run's own figures"
+
 rows=$(grep -cE '^  .* [0-9.]+x(  \([0-9]+ rounds: [0-9.]+-[0-9.]+x\))?$' "$T/bench.log")
 [ "$rows" -eq "$(jq '.results | length' "$T/bench.json")" ] ||
 	fail "table has $rows rows, JSON $(jq '.results | length' "$T/bench.json")"
