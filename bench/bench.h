@@ -261,6 +261,8 @@ struct bench_cipher_speed {
 };
 void bench_cipher_alone(
     const char *cipher, double seconds, struct bench_cipher_speed *out);
+/* The faster of the two, GB/s: the ceiling for any record layer here. */
+double bench_cipher_fastest(const struct bench_cipher_speed *s);
 
 /* ---- memory.c --------------------------------------------------------- */
 

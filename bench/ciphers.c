@@ -116,3 +116,9 @@ bench_cipher_alone(
 			    fastest(out->gnutls_gbps, gnutls_speed(g, round));
 	}
 }
+
+double
+bench_cipher_fastest(const struct bench_cipher_speed *s)
+{
+	return fastest(s->gnutls_gbps, s->libcrypto_gbps);
+}

@@ -89,9 +89,7 @@ ceiling_cipher(
     struct target *t, const char *name, const struct bench_cipher_speed *alone)
 {
 	const struct bench_row *r = bench_row_find("records", name);
-	double fastest = alone->gnutls_gbps > alone->libcrypto_gbps
-	    ? alone->gnutls_gbps
-	    : alone->libcrypto_gbps;
+	double fastest = bench_cipher_fastest(alone);
 	if (t == NULL || r == NULL || fastest <= 0)
 		return;
 	char text[80];
