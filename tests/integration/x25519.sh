@@ -8,8 +8,12 @@
 # goes through them, and every one of those handshakes completes against
 # a real peer, which it could not if a share or a secret came out wrong.
 # With kx_backend = gnutls, GnuTLS's own functions compute them and
-# nothing is counted.
+# nothing is counted.  A peer's X25519 share of small order is refused
+# with a fatal alert in either role, on either backend
+# (tests/tools/low_order_peer.c): the stand-in's all-zero secret reaches
+# GnuTLS's check (RFC 8446 7.4.2).
 source "$(dirname "$0")/lib.sh"
+: "${LOW_ORDER_PEER:?run through ctest}"
 
 make_ca
 make_leaf server ecdsa
@@ -91,6 +95,27 @@ out=$(echo "handoff-x25519" | demo_connect "$port" --cafile "$T/ca-cert.pem") ||
 expect_count_after "$n" 1 "a TLS 1.3 client handshake on X25519"
 pass "client role, TLS 1.3, X25519: completed, one key share and one shared secret on libsodium"
 
+# low_order_peer WHAT: the tool's cases against the running daemon; each
+# must go as it must.  Sets CASES to how many did.
+low_order_peer() {
+	"$LOW_ORDER_PEER" "$DAEMON_URL" >"$T/low_order.log" 2>&1 ||
+		fail "$1: $(grep -v ': ok:' "$T/low_order.log")"
+	CASES=$(grep -c ': ok:' "$T/low_order.log")
+}
+
+# Small-order shares: 7 points in each role, and a control each (the
+# ClientHello's own share, a random share from the server).  Each case
+# computes one shared secret on libsodium; each server-role case and each
+# ClientHello makes one key share.
+read -r shares secrets <<<"$(counts)"
+low_order_peer "small-order X25519 shares, libsodium"
+[ "$(stat_value x25519_libsodium)" -eq $((secrets + 16)) ] ||
+	fail "small-order shares: x25519_libsodium went from $secrets to $(stat_value x25519_libsodium), not by 16"
+[ "$(stat_value x25519_shares_libsodium)" -eq $((shares + 17)) ] ||
+	fail "small-order shares: x25519_shares_libsodium went from $shares to $(stat_value x25519_shares_libsodium), not by 17"
+kill -0 "$DAEMON_PID" || fail "handoffd is gone after the small-order shares"
+pass "small-order X25519 shares on libsodium: refused with a fatal alert before any ServerHello (server role) and after the ServerHello (client role); $CASES cases as they must, controls included"
+
 stop_daemon
 sed -i 's/^workers = 2$/workers = 2\nkx_backend = gnutls/' "$T/handoffd.conf"
 start_daemon
@@ -102,4 +127,8 @@ server_handshake X25519 -tls1_3
 	fail "kx_backend = gnutls: libsodium made key shares and secrets: $(counts)"
 stop_demo
 pass "kx_backend = gnutls: GnuTLS's own X25519, named in the log; the handshake completes, libsodium unused"
+low_order_peer "small-order X25519 shares, kx_backend = gnutls"
+[ "$(counts)" = "0 0" ] ||
+	fail "kx_backend = gnutls: libsodium computed for the small-order shares: $(counts)"
+pass "small-order X25519 shares on nettle (kx_backend = gnutls): refused the same way; $CASES cases as they must"
 finish
