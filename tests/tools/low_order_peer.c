@@ -16,15 +16,14 @@
  *
  * Server role: a real ClientHello (made by handoffd for a client-role
  * connection), its X25519 share replaced by each point of RFC 7748's
- * small-order list, goes to a libhandoff server connection on a socket
- * pair.  handoff_handshake must fail, and the first record on the wire
- * must be a fatal alert, never a ServerHello.
- * Client role: a libhandoff client's ClientHello is answered with a
- * ServerHello made here that picks X25519 with each of those points:
- * handoff_handshake must fail and send a fatal alert.
- * Controls, so that a refusal is the point's doing and not the replay's:
- * the ClientHello with its own share must get a ServerHello, and a
- * ServerHello with a random share must leave the client waiting for the
+ * small-order list (tests/x25519_small_order.h), goes to a libhandoff server
+ * connection on a socket pair.  handoff_handshake must fail, and the first
+ * record on the wire must be a fatal alert, never a ServerHello. Client role:
+ * a libhandoff client's ClientHello is answered with a ServerHello made here
+ * that picks X25519 with each of those points: handoff_handshake must fail and
+ * send a fatal alert. Controls, so that a refusal is the point's doing and not
+ * the replay's: the ClientHello with its own share must get a ServerHello, and
+ * a ServerHello with a random share must leave the client waiting for the
  * server's next flight.
  * Prints one line per case and exits 0 only if every case went as it
  * must.
@@ -38,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../x25519_small_order.h"
 #include "client_hello.h"
 #include "handoff.h"
 
@@ -48,19 +48,6 @@
 #define X25519_GROUP 0x001d
 #define KEY_SHARE_EXT 51
 #define SUPPORTED_GROUPS_EXT 10
-
-/* RFC 7748's points of small order and their non-canonical encodings,
- * little-endian, as in tests/unit/test_x25519.c. */
-static const char *low_order_points[] = {
-    "0000000000000000000000000000000000000000000000000000000000000000",
-    "0100000000000000000000000000000000000000000000000000000000000000",
-    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-    "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-};
-#define NPOINTS (sizeof(low_order_points) / sizeof(low_order_points[0]))
 
 static void
 from_hex(const char *hex, uint8_t out[32])
@@ -364,22 +351,22 @@ main(int argc, char **argv)
 	}
 	int failed = 0;
 	failed += !server_case(ctx, hello, (size_t)n, "its own share", 0);
-	for (size_t i = 0; i < NPOINTS; i++) {
+	for (size_t i = 0; i < X25519_SMALL_ORDER_POINTS; i++) {
 		char what[96];
-		snprintf(
-		    what, sizeof(what), "share %.8s...", low_order_points[i]);
-		from_hex(low_order_points[i], point);
+		snprintf(what, sizeof(what), "share %.8s...",
+		    x25519_small_order_points[i]);
+		from_hex(x25519_small_order_points[i], point);
 		memcpy(hello + f.x25519, point, 32);
 		failed += !server_case(ctx, hello, (size_t)n, what, 1);
 	}
 	for (int i = 0; i < 32; i++)
 		point[i] = (uint8_t)rand();
 	failed += !client_case(ctx, point, "a random share", 0);
-	for (size_t i = 0; i < NPOINTS; i++) {
+	for (size_t i = 0; i < X25519_SMALL_ORDER_POINTS; i++) {
 		char what[96];
-		snprintf(
-		    what, sizeof(what), "share %.8s...", low_order_points[i]);
-		from_hex(low_order_points[i], point);
+		snprintf(what, sizeof(what), "share %.8s...",
+		    x25519_small_order_points[i]);
+		from_hex(x25519_small_order_points[i], point);
 		failed += !client_case(ctx, point, what, 1);
 	}
 	handoff_ctx_free(ctx);

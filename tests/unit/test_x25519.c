@@ -24,6 +24,7 @@
 #include <nettle/curve25519.h>
 #include <sodium.h>
 
+#include "../x25519_small_order.h"
 #include "handoffd.h"
 
 typedef void mul_fn(uint8_t *q, const uint8_t *n, const uint8_t *p);
@@ -191,20 +192,11 @@ static void
 low_order_points_give_zeros(void **state)
 {
 	(void)state;
-	static const char *points[] = {
-	    "0000000000000000000000000000000000000000000000000000000000000000",
-	    "0100000000000000000000000000000000000000000000000000000000000000",
-	    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-	    "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-	    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-	};
 	static const uint8_t zeros[32];
 	mul_fn *own = nettle_own();
 	uint8_t n[32], p[32], q[32], q_nettle[32];
-	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-		from_hex(points[i], p);
+	for (size_t i = 0; i < X25519_SMALL_ORDER_POINTS; i++) {
+		from_hex(x25519_small_order_points[i], p);
 		randombytes_buf(n, sizeof(n));
 		memset(q, 0xa5, sizeof(q)); /* what a reused buffer holds */
 		nettle_curve25519_mul(q, n, p);
