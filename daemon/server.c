@@ -13,7 +13,10 @@
  * thread wake-ups and ~45 us of handoffd's ~280 us per handshake.)  The
  * libuv loop keeps the signals and timers and never runs crypto.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +318,12 @@ ho_server_start_workers(struct ho_daemon *d, int count, const char *why)
 			    d->nworkers + 1, count, uv_strerror(e));
 			return -1;
 		}
+		/* Named for top -H, perf and gdb ("handoffd-w0"...); nanomsg's
+		 * thread keeps the process's name.  A name that does not fit
+		 * the kernel's 15 characters is only cosmetic: ignored. */
+		char name[16];
+		snprintf(name, sizeof(name), "handoffd-w%d", d->nworkers);
+		pthread_setname_np(d->workers[d->nworkers], name);
 	}
 	ho_log_info(
 	    "%d worker thread%s (%s)", count, count == 1 ? "" : "s", why);

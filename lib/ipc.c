@@ -29,8 +29,10 @@
  * anyway gets HANDOFF_ESTATE at once, and freeing the context there
  * returns (see forked()).
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +353,10 @@ start_thread(struct ho_ipc *ipc)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int r = pthread_create(&ipc->thread, NULL, receiver, ipc);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Named so that the program's top -H, perf or gdb tell it from
+	 * the program's own threads (it would inherit its creator's). */
+	if (r == 0)
+		pthread_setname_np(ipc->thread, "handoff-io");
 	return r;
 }
 
