@@ -234,18 +234,17 @@ describe_wire(int peer, char *out, size_t len, int *fatal_alert,
  * client sends no handshake record before the server's Finished).
  * Returns 1 if the case went as it must. */
 static int
-judge(const char *role, const char *what, struct handoff_conn *c, int r,
-    int sv[2], int want_refusal)
+judge(int server, const char *what, struct handoff_conn *c, int r, int sv[2],
+    int want_refusal)
 {
 	char wire[64];
 	int fatal, x25519_hello;
 	describe_wire(sv[1], wire, sizeof(wire), &fatal, &x25519_hello);
-	int server = strcmp(role, "server role") == 0;
 	int ok = want_refusal
 	    ? r == -1 && fatal
 	    : r == HANDOFF_WANT_POLLIN && (!server || x25519_hello);
-	printf("%s, %s: %s: handoff_handshake -> %d (%s), %s%s%s\n", role,
-	    what, ok ? "ok" : "FAIL", r,
+	printf("%s role, %s: %s: handoff_handshake -> %d (%s), %s%s%s\n",
+	    server ? "server" : "client", what, ok ? "ok" : "FAIL", r,
 	    r == -1              ? handoff_err_name(handoff_conn_errno(c))
 	        : r == TIMED_OUT ? "timed out"
 	                         : "waiting",
@@ -282,8 +281,7 @@ server_case(struct handoff_ctx *ctx, const uint8_t *ch, size_t len,
 		printf("server role, %s: FAIL: cannot set up\n", what);
 		return 0;
 	}
-	return judge(
-	    "server role", what, c, drive(c, sv[0]), sv, want_refusal);
+	return judge(1, what, c, drive(c, sv[0]), sv, want_refusal);
 }
 
 /* One client-role case: a libhandoff client answered with a ServerHello
@@ -316,8 +314,7 @@ client_case(struct handoff_ctx *ctx, const uint8_t point[32], const char *what,
 	}
 	size_t len = server_hello(ch, &f, point, sh);
 	send(sv[1], sh, len, 0);
-	return judge(
-	    "client role", what, c, drive(c, sv[0]), sv, want_refusal);
+	return judge(0, what, c, drive(c, sv[0]), sv, want_refusal);
 }
 
 int
@@ -336,6 +333,7 @@ main(int argc, char **argv)
 	if (n <= 0 || parse_client_hello(hello, (size_t)n, &f) != 0) {
 		printf("FAIL: no ClientHello with an X25519 share from the "
 		       "daemon\n");
+		handoff_ctx_free(ctx);
 		return 1;
 	}
 	/* handoffd's ClientHello offers P-256 first (GnuTLS's default
