@@ -7,7 +7,7 @@
  * thread itself spent in those iterations, to tell work from time spent
  * preempted on a machine shared with the load and the daemon.
  */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE /* accept4, pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -164,6 +164,9 @@ loop_thread(void *arg)
 {
 	struct loop *l = arg;
 	struct epoll_event evs[64];
+	/* Named so that perf and /proc tell the loop from the load's threads,
+	 * which share its process. */
+	pthread_setname_np(pthread_self(), "bench-loop");
 	while (!atomic_load_explicit(&l->stop, memory_order_relaxed)) {
 		int n = epoll_wait(l->ep, evs, 64, 100);
 		double t0 = bench_now(), cpu0 = thread_cpu_now();
