@@ -80,9 +80,9 @@ struct ho_ipc {
 	uint64_t oneway_progress_ms; /* last answer, or first sent */
 	struct ho_ipc_call *buckets[HO_IPC_BUCKETS];
 	/* The call whose eventfd the I/O thread is signalling outside the
-	 * lock (ipc.c, deliver), or NULL: set under the lock, cleared
-	 * without it; ho_ipc_call_free waits until it is not that call
-	 * before closing the eventfd. */
+	 * lock (ipc_reply.c), or NULL: set under the lock, cleared without
+	 * it; ho_ipc_call_free of that call leaves the descriptor to the
+	 * I/O thread to close, marked with ho_ipc_handed_over. */
 	struct ho_ipc_call *_Atomic signalling;
 	_Atomic uint64_t next_id; /* atomic: no lock, safe after fork() */
 	char url[HO_URL_MAX];

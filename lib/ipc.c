@@ -31,6 +31,7 @@
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -555,6 +556,17 @@ ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
 		forked_error(call->err, sizeof(call->err));
 		return -1;
 	}
+	/* Drained whether or not something comes: the receiver signals
+	 * after setting the reply, so a count with nothing to take is left
+	 * from a reply taken before its signal landed, and would otherwise
+	 * keep the descriptor readable.  Drained before the lock (one
+	 * system call less under it): a reply set from now on is either
+	 * taken below, leaving a count that only wakes for nothing once,
+	 * or signalled after this read, leaving the descriptor readable. */
+	uint64_t count;
+	if (call->efd >= 0 && read(call->efd, &count, sizeof(count)) < 0) {
+		/* already drained */
+	}
 	pthread_mutex_lock(&ipc->lock);
 	if (call->reply != NULL) {
 		*msg = call->reply;
@@ -563,14 +575,6 @@ ho_ipc_call_take(struct ho_ipc *ipc, struct ho_ipc_call *call, void **msg)
 	} else if (call->failed) {
 		n = -1; /* call->err says why */
 		call->failed = 0;
-	}
-	/* Drained whether or not something came: the receiver signals
-	 * after setting the reply, so a count with nothing to take is left
-	 * from a reply taken before its signal landed, and would otherwise
-	 * keep the descriptor readable. */
-	uint64_t count;
-	if (call->efd >= 0 && read(call->efd, &count, sizeof(count)) < 0) {
-		/* already drained */
 	}
 	pthread_mutex_unlock(&ipc->lock);
 	return n;
@@ -645,12 +649,40 @@ ho_ipc_call_cancel(struct ho_ipc *ipc, struct ho_ipc_call *call)
 	}
 }
 
+/*
+ * Called when the I/O thread may be writing to call's eventfd right now:
+ * the reply came as the call went, most often because that write woke
+ * the caller, which took the CPU before the I/O thread could clear its
+ * mark.  Rather than sleep until it has (in what may be an event loop's
+ * non-blocking call, which would hand its core to whatever else can
+ * run), the descriptor's number is pointed at the I/O thread's own
+ * wake-up eventfd, which closes the call's eventfd (taking it out of any
+ * epoll set, as close() would), and left for the I/O thread to close
+ * after its write: a late write lands on the I/O thread's eventfd and
+ * wakes it once for nothing.  1 when handed over, 0 if the caller must
+ * close the number itself (the write is done, or dup3 failed).
+ */
+static int
+hand_over_eventfd(struct ho_ipc *ipc, struct ho_ipc_call *call)
+{
+	if (atomic_load(&ipc->signalling) != call)
+		return 0;
+	if (dup3(ipc->wake_fd, call->efd, O_CLOEXEC) != call->efd)
+		return 0;
+	struct ho_ipc_call *expected = call;
+	return atomic_compare_exchange_strong(
+	    &ipc->signalling, &expected, &ho_ipc_handed_over);
+}
+
 void
 ho_ipc_call_free(struct ho_ipc *ipc, struct ho_ipc_call *call)
 {
 	ho_ipc_call_cancel(ipc, call);
-	/* The receiver may be writing to the eventfd right now (a few
-	 * microseconds, and only when the reply came as the call went). */
+	if (call->efd >= 0 && !forked(ipc) && hand_over_eventfd(ipc, call)) {
+		call->efd = -1;
+		return;
+	}
+	/* Only if dup3 failed: wait for the write (a few microseconds). */
 	while (!forked(ipc) && atomic_load(&ipc->signalling) == call) {
 		struct timespec pause = {0, 20 * 1000};
 		nanosleep(&pause, NULL);

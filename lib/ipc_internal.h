@@ -33,6 +33,9 @@ struct ho_ipc_call *ho_ipc_find_call_by_route(
     struct ho_ipc *ipc, uint32_t route);
 /* Unlinks a call from the table; the lock is held. */
 void ho_ipc_unlink_call(struct ho_ipc *ipc, struct ho_ipc_call *call);
+/* What ho_ipc_call_free leaves in ipc->signalling when it hands the
+ * eventfd under way to the I/O thread to close (ipc_reply.c). */
+extern struct ho_ipc_call ho_ipc_handed_over;
 /* Frees a reply nobody will take, asking handoffd to drop the session
  * it leaves open; the lock must not be held. */
 void ho_ipc_drop_reply(struct ho_ipc *ipc, void *msg, size_t len);

@@ -81,20 +81,27 @@ write_ahead(struct ho_ipc_call *call, const struct ho_proto_msg *m)
 	call->ahead_rest_len += o->len - done;
 }
 
-/* Wakes the thread waiting for call, outside the lock: the write may
- * switch this CPU to that thread at once, and with the lock still held
- * it would only find the lock taken and sleep again (an event loop
- * would sleep in a non-blocking call: ~200 times a second in the
- * bench's stall figure).  ipc->signalling, set under the lock with the
- * reply, keeps the eventfd open meanwhile. */
+/* The mark ho_ipc_call_free leaves in ipc->signalling when it hands the
+ * eventfd being signalled over to this thread to close. */
+struct ho_ipc_call ho_ipc_handed_over;
+
+/* Wakes the thread waiting for a call through its eventfd efd (read
+ * under the lock: the call itself may be freed from now on), outside
+ * the lock: the write may switch this CPU to that thread at once, and
+ * with the lock still held it would only find the lock taken and sleep
+ * again (an event loop would sleep in a non-blocking call: ~200 times a
+ * second in the bench's stall figure).  ipc->signalling, set under the
+ * lock with the reply, keeps the descriptor from being closed meanwhile;
+ * a call freed meanwhile leaves it to be closed here. */
 static void
-signal_call(struct ho_ipc *ipc, struct ho_ipc_call *call)
+signal_call(struct ho_ipc *ipc, int efd)
 {
 	uint64_t one = 1;
-	if (write(call->efd, &one, sizeof(one)) < 0) {
+	if (write(efd, &one, sizeof(one)) < 0) {
 		/* cannot fail: the counter is drained on take */
 	}
-	atomic_store(&ipc->signalling, NULL);
+	if (atomic_exchange(&ipc->signalling, NULL) == &ho_ipc_handed_over)
+		close(efd);
 }
 
 /* Hands one reply to its call, or drops it.  route is the low bits of
@@ -124,14 +131,14 @@ ho_ipc_deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 		/* Not the reply: the call waits on for it, unless the bytes
 		 * the socket did not take could not be kept. */
 		write_ahead(call, &m);
-		int failed = call->failed;
+		int failed = call->failed, efd = call->efd;
 		if (failed) {
 			ho_ipc_unlink_call(ipc, call);
 			atomic_store(&ipc->signalling, call);
 		}
 		pthread_mutex_unlock(&ipc->lock);
 		if (failed)
-			signal_call(ipc, call);
+			signal_call(ipc, efd);
 		ho_ipc_free_wiped(msg, (size_t)n);
 		return;
 	}
@@ -139,7 +146,9 @@ ho_ipc_deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 		ipc->oneway_out--;
 		ipc->oneway_progress_ms = ho_now_ms();
 	}
+	int efd = -1;
 	if (call != NULL) {
+		efd = call->efd;
 		ho_ipc_unlink_call(ipc, call);
 		if (id != 0) {
 			call->reply = msg;
@@ -152,7 +161,7 @@ ho_ipc_deliver(struct ho_ipc *ipc, void *msg, int n, int64_t route)
 	}
 	pthread_mutex_unlock(&ipc->lock);
 	if (call != NULL)
-		signal_call(ipc, call);
+		signal_call(ipc, efd);
 	if (msg != NULL) /* its call gave up, or unreadable */
 		ho_ipc_drop_reply(ipc, msg, (size_t)n);
 }

@@ -40,6 +40,7 @@
 
 #include "handoff.h"
 #include "handoff_internal.h"
+#include "ipc_internal.h"
 #include "proto.h"
 
 /* How the stand-in answers a request. */
@@ -602,7 +603,8 @@ free_call(void *arg)
 /* The receiver writes to a call's eventfd outside the lock: a count
  * that lands after the reply was taken must not leave the descriptor
  * readable (an event loop would be woken for nothing, again and again),
- * and the eventfd must stay open while a write may be under way. */
+ * and a write under way must not land on a descriptor reused meanwhile:
+ * freeing the call hands the number over instead of waiting. */
 static void
 signals_outside_the_lock(void **state)
 {
@@ -646,18 +648,36 @@ signals_outside_the_lock(void **state)
 	while (atomic_load(&ipc.signalling) != NULL && now_ms() < deadline)
 		usleep(1000);
 	assert_null(atomic_load(&ipc.signalling));
-	/* A signal under way: freeing waits for it, eventfd open. */
+	/* A signal under way: freeing does not wait for it (it may be an
+	 * event loop's non-blocking call), and the descriptor's number
+	 * stays open for the receiver's write, no longer on the call's
+	 * eventfd but on the receiver's own, for the receiver to close. */
+	int number = call.efd;
+	int own = dup(call.efd); /* the call's eventfd, seen from here */
+	assert_true(own >= 0);
 	atomic_store(&ipc.signalling, &call);
 	struct freeing f = {&ipc, &call, 0};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, free_call, &f), 0);
-	usleep(100 * 1000);
-	assert_int_equal(atomic_load(&f.done), 0);
-	assert_true(call.efd >= 0);
-	atomic_store(&ipc.signalling, NULL);
+	deadline = now_ms() + 3000;
+	while (!atomic_load(&f.done) && now_ms() < deadline)
+		usleep(1000);
+	int waited = !atomic_load(&f.done);
+	/* Cleared as the receiver does after its write (which also lets a
+	 * waiting free end). */
+	struct ho_ipc_call *mark = atomic_exchange(&ipc.signalling, NULL);
 	pthread_join(t, NULL);
-	assert_int_equal(atomic_load(&f.done), 1);
+	if (waited)
+		fail_msg("freeing a call waited for the signal under way");
+	assert_ptr_equal(mark, &ho_ipc_handed_over);
 	assert_int_equal(call.efd, -1);
+	assert_true(fcntl(number, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(number, &one, sizeof(one)), sizeof(one));
+	struct pollfd q = {own, POLLIN, 0};
+	if (poll(&q, 1, 0) != 0)
+		fail_msg("the late write reached the freed call's eventfd");
+	close(own);
+	close(number); /* as the receiver does when it finds the mark */
 	ho_ipc_free(&ipc);
 }
 
