@@ -682,7 +682,8 @@ ho_ipc_call_free(struct ho_ipc *ipc, struct ho_ipc_call *call)
 		call->efd = -1;
 		return;
 	}
-	/* Only if dup3 failed: wait for the write (a few microseconds). */
+	/* The write is done (the loop below ends at once), or dup3 failed:
+	 * then wait for the write, a few microseconds. */
 	while (!forked(ipc) && atomic_load(&ipc->signalling) == call) {
 		struct timespec pause = {0, 20 * 1000};
 		nanosleep(&pause, NULL);
