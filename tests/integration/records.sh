@@ -20,12 +20,24 @@ pass "peer's record_size_limit honoured: $out"
 
 # max_fragment_length: 8 KiB in one line comes back in 512-byte records,
 # else OpenSSL fails with record_overflow (DATA_LENGTH_TOO_LONG).
+# s_client's input stays open until the whole line has come back, then
+# ends it, and -no_ign_eof (after -quiet, which turns ignoring on) makes
+# s_client close there: the echo server never closes, and waiting for it
+# ran each check into the 20 s timeout.
 head -c 6000 /dev/urandom | base64 -w 0 >"$T/line"
 echo >>"$T/line"
+echoed() {
+	[ "$(stat -c %s "$T/mfl.out")" -ge "$(stat -c %s "$T/line")" ]
+}
 for v in tls1_2 tls1_3; do
-	(cat "$T/line"; sleep 1) | timeout 20 openssl s_client -quiet \
-		-connect "127.0.0.1:$PORT" -CAfile "$CA" -maxfraglen 512 "-$v" \
-		>"$T/mfl.out" 2>"$T/mfl.log" || true
+	: >"$T/mfl.out"
+	{
+		cat "$T/line"
+		end=$((SECONDS + 20 * ${TIME_SCALE:-1}))
+		until echoed || [ $SECONDS -ge $end ]; do sleep 0.05; done
+	} | timeout $((20 * ${TIME_SCALE:-1})) openssl s_client -quiet \
+		-no_ign_eof -connect "127.0.0.1:$PORT" -CAfile "$CA" \
+		-maxfraglen 512 "-$v" >"$T/mfl.out" 2>"$T/mfl.log" || true
 	cmp -s "$T/line" "$T/mfl.out" ||
 		fail "$v max_fragment_length 512: $(grep -i error "$T/mfl.log" | head -2)"
 	pass "$v: 8 KiB echoed to a client that negotiated max_fragment_length 512"
