@@ -23,7 +23,8 @@ pass "peer's record_size_limit honoured: $out"
 # s_client's input stays open until the whole line has come back, then
 # ends it, and -no_ign_eof (after -quiet, which turns ignoring on) makes
 # s_client close there: the echo server never closes, and waiting for it
-# ran each check into the 20 s timeout.
+# ran each check into the 20 s timeout.  -nocommands: without ignoring,
+# s_client reads a line starting with Q, R, k or K as a command.
 head -c 6000 /dev/urandom | base64 -w 0 >"$T/line"
 echo >>"$T/line"
 echoed() {
@@ -36,8 +37,9 @@ for v in tls1_2 tls1_3; do
 		end=$((SECONDS + 20 * ${TIME_SCALE:-1}))
 		until echoed || [ $SECONDS -ge $end ]; do sleep 0.05; done
 	} | timeout $((20 * ${TIME_SCALE:-1})) openssl s_client -quiet \
-		-no_ign_eof -connect "127.0.0.1:$PORT" -CAfile "$CA" \
-		-maxfraglen 512 "-$v" >"$T/mfl.out" 2>"$T/mfl.log" || true
+		-no_ign_eof -nocommands -connect "127.0.0.1:$PORT" \
+		-CAfile "$CA" -maxfraglen 512 "-$v" \
+		>"$T/mfl.out" 2>"$T/mfl.log" || true
 	cmp -s "$T/line" "$T/mfl.out" ||
 		fail "$v max_fragment_length 512: $(grep -i error "$T/mfl.log" | head -2)"
 	pass "$v: 8 KiB echoed to a client that negotiated max_fragment_length 512"
