@@ -16,7 +16,8 @@
  * the thread that forked.  A SIGKILL still leaves the folder, so each
  * folder names its run in an `owner` file (pid, start time, pid
  * namespace), and every run first removes the folders of this user's
- * runs that have ended.
+ * runs that have ended, and empty ones a minute old (a child may make
+ * a file in the folder just after the handler emptied it).
  */
 #define _GNU_SOURCE /* struct dirent64 */
 #include <dirent.h>
@@ -29,6 +30,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -139,7 +141,25 @@ is_ended_run(const char *path, const char *my_ns, pid_t *pid)
 	    strcmp(now, recorded) != 0;
 }
 
-/* Removes what runs killed by SIGKILL left in `tmp`, saying so. */
+/* Whether the folder at `path` (a name of RUN_DIR_PREFIX's) is an empty
+ * folder of this user's, untouched for a minute: what an interrupted run
+ * leaves when a child (handoffd starting, say) makes a file in it after
+ * the signal handler emptied it, so that the handler's rmdir fails, and
+ * removes that file itself as it ends.  Its owner file is gone with the
+ * rest.  A run just starting holds its owner file a moment after making
+ * its folder, and rmdir removes only an empty one. */
+static int
+is_empty_leftover(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid() || time(NULL) - st.st_mtime < 60)
+		return 0;
+	return rmdir(path) == 0;
+}
+
+/* Removes what runs killed by SIGKILL left in `tmp`, and the empty
+ * folders interrupted ones may leave, saying so. */
 static void
 remove_ended_runs(const char *tmp)
 {
@@ -157,9 +177,16 @@ remove_ended_runs(const char *tmp)
 		if (strncmp(e->d_name, RUN_DIR_PREFIX,
 		        strlen(RUN_DIR_PREFIX)) != 0 ||
 		    snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) >=
-		        (int)sizeof(path) ||
-		    !is_ended_run(path, my_ns, &pid))
+		        (int)sizeof(path))
 			continue;
+		if (!is_ended_run(path, my_ns, &pid)) {
+			if (is_empty_leftover(path))
+				fprintf(stderr,
+				    "handoff-bench: removed %s, an empty "
+				    "folder an interrupted run left\n",
+				    path);
+			continue;
+		}
 		remove_flat_dir(path);
 		fprintf(stderr,
 		    "handoff-bench: removed %s, left by a run (pid %d) that "

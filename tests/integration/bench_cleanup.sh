@@ -104,6 +104,10 @@ pass "SIGKILL: the children ($CHILDREN) ended with the bench"
 # killed run's folder, folders whose owner file names a process that
 # runs (this shell), a pid reused by another process (this shell's pid,
 # another start time), a process of another pid namespace, or nothing.
+# Without an owner file, an empty folder untouched for two minutes is
+# removed (what an interrupted run leaves when a child made a file in it
+# after the handler emptied it, and removed it as it ended); a fresh
+# empty one, or one holding a file, stays.
 killed=$(find "$TMPDIR" -mindepth 1 -maxdepth 1)
 [ "$(wc -l <<<"$killed")" -eq 1 ] && [ -f "$killed/owner" ] ||
 	fail "SIGKILL should leave one folder with its owner file: $(ls -R "$TMPDIR")"
@@ -115,14 +119,20 @@ decoy running "$$ ${fields[19]} $ns"
 decoy reused "$$ 1 $ns"
 decoy elsewhere "$$ 1 pid:[1]"
 mkdir "$TMPDIR/handoff-bench.noowner"
+mkdir "$TMPDIR/handoff-bench.emptyold" "$TMPDIR/handoff-bench.emptynew"
+touch -d '2 minutes ago' "$TMPDIR/handoff-bench.emptyold"
+mkdir "$TMPDIR/handoff-bench.fullold"
+: >"$TMPDIR/handoff-bench.fullold/handoffd.sock"
+touch -d '2 minutes ago' "$TMPDIR/handoff-bench.fullold"
 rc=0
 "$HANDOFF_BENCH" --quick --only records --handoffd "$T/bad-handoffd" >"$T/next.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "the run after SIGKILL: exit $rc, $(tail -5 "$T/next.log")"
 grep -q "removed $killed, left by a run (pid $BENCH) that was killed" "$T/next.log" &&
-	grep -q "removed $TMPDIR/handoff-bench.reused, left by a run (pid $$)" "$T/next.log" ||
+	grep -q "removed $TMPDIR/handoff-bench.reused, left by a run (pid $$)" "$T/next.log" &&
+	grep -q "removed $TMPDIR/handoff-bench.emptyold, an empty folder an interrupted run left" "$T/next.log" ||
 	fail "the run after SIGKILL did not say what it removed: $(cat "$T/next.log")"
 left=$(cd "$TMPDIR" && ls | paste -sd' ')
-[ "$left" = "handoff-bench.elsewhere handoff-bench.noowner handoff-bench.running" ] ||
+[ "$left" = "handoff-bench.elsewhere handoff-bench.emptynew handoff-bench.fullold handoff-bench.noowner handoff-bench.running" ] ||
 	fail "after the run that cleans up, $TMPDIR holds: $left"
-pass "the next run removed what SIGKILL left, and a reused pid's folder, and kept the rest"
+pass "the next run removed what SIGKILL left, a reused pid's folder and an old empty one, and kept the rest"
 finish
