@@ -9,13 +9,38 @@ start_daemon
 start_demo --echo
 CA="$T/server-cert.pem"
 
+# await FILE PATTERN [COUNT]: waits until FILE holds COUNT (1) lines
+# matching PATTERN, for 10 s (times $TIME_SCALE) at most; the checks
+# after it say what did not come.
+await() {
+	local end=$((SECONDS + 10 * ${TIME_SCALE:-1}))
+	until [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] ||
+		[ $SECONDS -ge $end ]; do
+		sleep 0.05
+	done
+}
+
 for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
-	# No -quiet: s_client only takes command letters without it.
-	(echo "before-$suite"; nap 0.5; echo K; nap 0.5; echo k;
-	 nap 0.5; echo "after-$suite"; nap 1) |
-		timeout 20 openssl s_client -msg -connect "127.0.0.1:$PORT" \
-			-servername localhost -tls1_3 -ciphersuites "$suite" \
-			-CAfile "$CA" >"$T/ku.out" 2>"$T/s_client.log" || true
+	# No -quiet: s_client only takes command letters without it, and
+	# only from the start of what one read of its input gets: each line
+	# goes once the one before has done its work (the echo came back,
+	# or s_client said KEYUPDATE on its standard error, unbuffered),
+	# and the input ends, closing the connection, once the last echo is
+	# back.
+	: >"$T/ku.out"
+	: >"$T/s_client.log"
+	{
+		echo "before-$suite"
+		await "$T/ku.out" "^before-$suite"
+		echo K
+		await "$T/s_client.log" KEYUPDATE 1
+		echo k
+		await "$T/s_client.log" KEYUPDATE 2
+		echo "after-$suite"
+		await "$T/ku.out" "^after-$suite"
+	} | timeout 20 openssl s_client -msg -connect "127.0.0.1:$PORT" \
+		-servername localhost -tls1_3 -ciphersuites "$suite" \
+		-CAfile "$CA" >"$T/ku.out" 2>"$T/s_client.log" || true
 	grep -q "KEYUPDATE" "$T/ku.out" "$T/s_client.log" ||
 		fail "s_client did not send a KeyUpdate ($suite)"
 	# -msg shows each handshake message: ">>>" sent, "<<<" received.
