@@ -42,8 +42,8 @@ for name in handoffd handoff-demo many_inflight; do
 	cp "$real" "$vg/bin/$name"
 	cat >"$vg/$name" <<WRAP
 #!/bin/sh
-LD_LIBRARY_PATH=$vg/bin exec valgrind -q --vgdb=no --fair-sched=yes --leak-check=full \\
-	--errors-for-leak-kinds=definite \\
+LD_LIBRARY_PATH=$vg/bin exec valgrind -q --vgdb=no --fair-sched=yes \\
+	--leak-check=full --errors-for-leak-kinds=definite \\
 	--suppressions=$vg/bin/valgrind.supp \\
 	--log-file=$vg/$name.%p.log "$vg/bin/$name" "\$@"
 WRAP
