@@ -9,15 +9,9 @@ start_daemon
 start_demo --echo
 CA="$T/server-cert.pem"
 
-# await FILE PATTERN [COUNT]: waits until FILE holds COUNT (1) lines
-# matching PATTERN, for 10 s (times $TIME_SCALE) at most; the checks
-# after it say what did not come.
-await() {
-	local end=$((SECONDS + 10 * ${TIME_SCALE:-1}))
-	until [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] ||
-		[ $SECONDS -ge $end ]; do
-		sleep 0.05
-	done
+# holds FILE PATTERN COUNT: FILE has COUNT lines matching PATTERN.
+holds() {
+	[ "$(grep -c -- "$2" "$1")" -ge "$3" ]
 }
 
 for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
@@ -31,13 +25,13 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
 	: >"$T/s_client.log"
 	{
 		echo "before-$suite"
-		await "$T/ku.out" "^before-$suite"
+		await 10 holds "$T/ku.out" "^before-$suite" 1
 		echo K
-		await "$T/s_client.log" KEYUPDATE 1
+		await 10 holds "$T/s_client.log" KEYUPDATE 1
 		echo k
-		await "$T/s_client.log" KEYUPDATE 2
+		await 10 holds "$T/s_client.log" KEYUPDATE 2
 		echo "after-$suite"
-		await "$T/ku.out" "^after-$suite"
+		await 10 holds "$T/ku.out" "^after-$suite" 1
 	} | timeout 20 openssl s_client -msg -connect "127.0.0.1:$PORT" \
 		-servername localhost -tls1_3 -ciphersuites "$suite" \
 		-CAfile "$CA" >"$T/ku.out" 2>"$T/s_client.log" || true

@@ -144,17 +144,26 @@ nap() {
 	sleep "$(awk -v s="$1" -v k="${TIME_SCALE:-1}" 'BEGIN {print s * k}')"
 }
 
-# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds,
-# for SECONDS times $TIME_SCALE (under valgrind a daemon starting while
-# the suite's other test runs can take longer than the plain limit).
-wait_for() {
-	local what=$1 secs=$2
-	shift 2
-	local end=$((SECONDS + secs * ${TIME_SCALE:-1}))
+# await SECONDS COMMAND...: polls until COMMAND succeeds, for SECONDS
+# times $TIME_SCALE; returns 1 if it never did.  For the side of a pipe
+# that feeds a peer, where fail's words would go to the peer: the checks
+# after the pipe say what did not come.
+await() {
+	local end=$((SECONDS + $1 * ${TIME_SCALE:-1}))
+	shift
 	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || fail "timed out waiting for $what"
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
 	done
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: as await, but fails the test
+# when time runs out (under valgrind a daemon starting while the suite's
+# other test runs can take longer than the plain limit).
+wait_for() {
+	local what=$1
+	shift
+	await "$@" || fail "timed out waiting for $what"
 }
 
 # other_user_demo: sets OTHER_USER_DEMO to a command that runs

@@ -34,8 +34,7 @@ for v in tls1_2 tls1_3; do
 	: >"$T/mfl.out"
 	{
 		cat "$T/line"
-		end=$((SECONDS + 20 * ${TIME_SCALE:-1}))
-		until echoed || [ $SECONDS -ge $end ]; do sleep 0.05; done
+		await 20 echoed
 	} | timeout $((20 * ${TIME_SCALE:-1})) openssl s_client -quiet \
 		-no_ign_eof -nocommands -connect "127.0.0.1:$PORT" \
 		-CAfile "$CA" -maxfraglen 512 "-$v" \
