@@ -299,6 +299,20 @@ struct bench_costs {
 /* dir: a private directory for the IPC round trip's socket. */
 void bench_measure_costs(const struct bench_cert *c, const char *dir,
     double seconds, struct bench_costs *out);
+/* One thread waking another (us), timed for `seconds`. */
+double bench_wakeup_cost(double seconds);
+
+/* ---- steadiness.c: whether the host kept one speed through the run */
+
+/* Records the host's speed at a point of the run named `at` ("start", a
+ * section about to start, "end"): X25519 and a wake-up timed for
+ * `seconds`. */
+void bench_steadiness_check(const char *at, double seconds);
+/* The lines after the targets: each point, the spread, and whether the
+ * host's speed moved during the run. */
+void bench_steadiness_print(void);
+/* The same as a JSON member: `  "steadiness": {...},\n`. */
+void bench_steadiness_json(FILE *f);
 
 /* ---- keyonly.c: signatures and verifications through handoff_gnutls.h */
 

@@ -227,8 +227,8 @@ ponger(void *arg)
 /* One thread waking another that sleeps on an eventfd and being woken
  * back: half the round trip is one wake-up, as in every IPC hop (the
  * scheduler places the two threads as it would anyone's). */
-static double
-wakeup_cost(double seconds)
+double
+bench_wakeup_cost(double seconds)
 {
 	struct ping_pong p = {
 	    eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC), 0};
@@ -268,7 +268,7 @@ bench_measure_costs(const struct bench_cert *c, const char *dir,
 	}
 	kx_costs(seconds, &out->kx_us, &out->offload_kx_us);
 	out->syscall_us = syscall_cost(seconds / 4);
-	out->wakeup_us = wakeup_cost(seconds / 2);
+	out->wakeup_us = bench_wakeup_cost(seconds / 2);
 	bench_ipc_round_trip(
 	    dir, seconds, &out->ipc_rtt_p50_us, &out->ipc_rtt_p99_us);
 	bench_bare_round_trip(

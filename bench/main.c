@@ -45,6 +45,24 @@ wanted(const char *name)
 	return bench_only_wants(only, name);
 }
 
+/* How long each steadiness check times the host (steadiness.c). */
+static double checkpoint_seconds;
+
+static int
+checkpoint(const char *at)
+{
+	bench_steadiness_check(at, checkpoint_seconds);
+	return 1;
+}
+
+/* Whether the run measures this section; if so, the host's speed is
+ * timed first. */
+static int
+about_to_run(const char *section)
+{
+	return wanted(section) && checkpoint(section);
+}
+
 /* A figure's row; with `ratios` (not NULL), its ratio in each
  * alternating round, whose spread follows the ratio. */
 static void
@@ -606,6 +624,7 @@ write_json(const char *path, unsigned cpus)
 			    cipher_alone[i].gnutls_gbps,
 			    cipher_alone[i].libcrypto_gbps);
 	fprintf(f, "},\n");
+	bench_steadiness_json(f);
 	if (latency.rounds > 0)
 		fprintf(f,
 		    "  \"added_latency\": {\"added_us\": %.1f, \"target_us\": "
@@ -720,6 +739,7 @@ main(int argc, char **argv)
 	unsigned cpus = bench_cpus();
 	double secs = quick ? 1.0 : 5.0;
 	rounds = quick ? 2 : 5;
+	checkpoint_seconds = quick ? 0.1 : 0.25;
 	double start = bench_now();
 	printf("handoff-bench %s%s: %u CPU%s, GnuTLS %s, %.0f s per figure\n",
 	    HANDOFF_VERSION_STRING, quick ? " --quick" : "", cpus,
@@ -774,34 +794,35 @@ main(int argc, char **argv)
 	    costs.ipc_rtt_p99_us, costs.bare_rtt_p50_us,
 	    costs.bare_rtt_p99_us);
 
+	checkpoint("start");
 	int pid;
 	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);
 	double gnutls_full = 0;
-	if (wanted("server")) {
+	if (about_to_run("server")) {
 		run_server_handshakes(certs, url, pid, secs, cpus);
 		gnutls_full = rows[0].gnutls;
 	}
-	if (wanted("latency"))
+	if (about_to_run("latency"))
 		run_latency(certs, url, pid, dir, secs);
 	/* Server processes are forked, and nanomsg does not survive a fork
 	 * once this process has used it (client, records and stall do):
 	 * every figure that forks handoff callers runs before those. */
-	if (wanted("scaling"))
+	if (about_to_run("scaling"))
 		run_scaling(certs, handoffd, dir, secs, cpus, gnutls_full);
-	if (wanted("keyonly"))
+	if (about_to_run("keyonly"))
 		run_keyonly_handshakes(certs, url, pid, secs, cpus);
-	if (wanted("client"))
+	if (about_to_run("client"))
 		run_client_handshakes(
 		    certs, url, pid, handoffd, dir, secs, cpus);
-	if (wanted("records"))
+	if (about_to_run("records"))
 		run_records(certs, url, secs);
-	if (wanted("stall"))
+	if (about_to_run("stall"))
 		run_stall(certs, url, secs, cpus);
-	if (wanted("keyonly"))
+	if (wanted("keyonly") && checkpoint("sign"))
 		run_sign_verify(certs, url, handoffd, dir, secs, cpus);
 	bench_daemon_stop(pid);
 	free((char *)url);
-	if (wanted("memory"))
+	if (about_to_run("memory"))
 		run_memory(certs, handoffd, dir, cpus);
 
 	/* cipher_alone follows record_ciphers: AES-128-GCM first,
@@ -812,6 +833,8 @@ main(int argc, char **argv)
 	    .chacha = cipher_alone[2]};
 	bench_targets_judge(&latency, memory_in_flight, &ceilings);
 	bench_targets_print(quick);
+	checkpoint("end");
+	bench_steadiness_print();
 	printf("\n%d figures in %.0f s\n", nrows, bench_now() - start);
 	if (json != NULL) {
 		write_json(json, cpus);
