@@ -43,6 +43,10 @@ pass "a handoffd that does not exit cleanly when stopped fails the run, saying s
 	fail "--only stall,memory failed: $(tail -5 "$T/two.log")"
 got=$(jq -r '[.results[].section] | unique | join(",")' "$T/two.json")
 [ "$got" = "memory,stall" ] || fail "--only stall,memory measured: $got"
+# The host's speed is timed at the start, before each section it runs
+# and at the end.
+got=$(jq -r '[.steadiness.points[].at] | join(",")' "$T/two.json")
+[ "$got" = "start,stall,memory,end" ] || fail "--only stall,memory: steadiness points $got"
 pass "--only stall,memory measures those two sections and no other"
 
 # The manual page describes every section and option the bench knows.
@@ -75,6 +79,18 @@ off=$(jq '[.results[] | (if .lower_is_better then .gnutls / .handoff else .hando
 [ "$off" -eq 0 ] || fail "$off ratios do not match their figures"
 jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the machine or the crypto limit"
+# Whether the host kept one speed: eleven points (the start, nine
+# sections with sign and verify's, the end), each a positive time, and
+# the spreads the verdict follows from.
+jq -e '(.steadiness.points | length) == 11 and
+	all(.steadiness.points[]; .x25519_us > 0 and .thread_wakeup_us > 0) and
+	.steadiness.x25519_spread >= 0 and .steadiness.thread_wakeup_spread >= 1 and
+	((.steadiness.steady == true) == (.steadiness.x25519_spread <= 0.15 and
+		.steadiness.thread_wakeup_spread <= 2))' "$T/bench.json" >/dev/null ||
+	fail "JSON steadiness incomplete or inconsistent: $(jq -c .steadiness "$T/bench.json")"
+grep -q "^Host steadiness: " "$T/bench.log" && grep -qE "^  spread: X25519 [0-9]+ %, wake-up [0-9.]+x: the host" "$T/bench.log" ||
+	fail "the table lacks the host's steadiness"
+pass "the host's speed timed at 11 points ($(grep -o 'spread: .*x:' "$T/bench.log"))"
 # handoffd signs ECDSA and RSA key files with libcrypto and Ed25519 ones
 # with libsodium (timed apart from GnuTLS's), and computes X25519 secrets
 # with libsodium: its own limit, from its own crypto's costs, beside
