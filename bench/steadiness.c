@@ -19,13 +19,15 @@
 
 #include "bench.h"
 
-/* The start, eight sections (keyonly twice) and the end. */
+/* The start, nine sections (sign and verify apart from keyonly's
+ * handshakes) and the end: 11, with room. */
 #define MAX_POINTS 12
 /* Points further apart than this (X25519) or this many times (the
  * wake-up) mean the host's speed moved during the run.  On the AMD EPYC
  * guest of 2026-12-07 it often did: in half-minute `--only
  * latency,stall` runs X25519's median moved by 15-84 % between points
- * (105 against 185 us in one), the wake-up by 1.2-1.5x. */
+ * (105 against 185 us in one), the wake-up by 1.2-1.5x (up to 5x
+ * in `--quick` runs, whose points are timed for less). */
 #define KX_CHANGE 0.15
 #define WAKEUP_CHANGE 2.0
 
