@@ -79,9 +79,9 @@ off=$(jq '[.results[] | (if .lower_is_better then .gnutls / .handoff else .hando
 [ "$off" -eq 0 ] || fail "$off ratios do not match their figures"
 jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks the machine or the crypto limit"
-# Whether the host kept one speed: eleven points (the start, nine
-# sections with sign and verify's, the end), each a positive time, and
-# the spreads the verdict follows from.
+# Whether the host kept one speed: eleven points (the start, before each
+# of nine sections, sign and verify's included, and the end), each a
+# positive time, and the verdict that follows from the spreads.
 jq -e '(.steadiness.points | length) == 11 and
 	all(.steadiness.points[]; .x25519_us > 0 and .thread_wakeup_us > 0) and
 	.steadiness.x25519_spread >= 0 and .steadiness.thread_wakeup_spread >= 1 and
