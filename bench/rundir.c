@@ -141,15 +141,16 @@ is_ended_run(const char *path, const char *my_ns, pid_t *pid)
 	    strcmp(now, recorded) != 0;
 }
 
-/* Whether the folder at `path` (a name of RUN_DIR_PREFIX's) is an empty
- * folder of this user's, untouched for a minute: what an interrupted run
- * leaves when a child (handoffd starting, say) makes a file in it after
- * the signal handler emptied it, so that the handler's rmdir fails, and
- * removes that file itself as it ends.  Its owner file is gone with the
- * rest.  A run just starting holds its owner file a moment after making
- * its folder, and rmdir removes only an empty one. */
+/* Removes the folder at `path` (a name of RUN_DIR_PREFIX's) if it is an
+ * empty folder of this user's, untouched for a minute, and says whether
+ * it did.  Such a folder is what an interrupted run leaves when a child
+ * (handoffd starting, say) makes a file in it after the signal handler
+ * emptied it, so that the handler's rmdir fails, and removes that file
+ * itself as it ends; its owner file is gone with the rest.  A run just
+ * starting holds its owner file a moment after making its folder, and
+ * rmdir removes only an empty one. */
 static int
-is_empty_leftover(const char *path)
+remove_if_empty_leftover(const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
@@ -180,7 +181,7 @@ remove_ended_runs(const char *tmp)
 		        (int)sizeof(path))
 			continue;
 		if (!is_ended_run(path, my_ns, &pid)) {
-			if (is_empty_leftover(path))
+			if (remove_if_empty_leftover(path))
 				fprintf(stderr,
 				    "handoff-bench: removed %s, an empty "
 				    "folder an interrupted run left\n",
