@@ -104,10 +104,10 @@ pass "SIGKILL: the children ($CHILDREN) ended with the bench"
 # killed run's folder, folders whose owner file names a process that
 # runs (this shell), a pid reused by another process (this shell's pid,
 # another start time), a process of another pid namespace, or nothing.
-# Without an owner file, an empty folder untouched for two minutes is
-# removed (what an interrupted run leaves when a child made a file in it
-# after the handler emptied it, and removed it as it ended); a fresh
-# empty one, or one holding a file, stays.
+# Without an owner file, an empty folder untouched for a minute (two,
+# here) is removed (what an interrupted run leaves when a child made a
+# file in it after the handler emptied it, and removed it as it ended);
+# a fresh empty one, or one holding a file, stays.
 killed=$(find "$TMPDIR" -mindepth 1 -maxdepth 1)
 [ "$(wc -l <<<"$killed")" -eq 1 ] && [ -f "$killed/owner" ] ||
 	fail "SIGKILL should leave one folder with its owner file: $(ls -R "$TMPDIR")"
