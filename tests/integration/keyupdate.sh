@@ -32,7 +32,8 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_CHACHA20_POLY1305_SHA256; do
 		await 10 holds "$T/s_client.log" KEYUPDATE 2
 		echo "after-$suite"
 		await 10 holds "$T/ku.out" "^after-$suite" 1
-	} | timeout 20 openssl s_client -msg -connect "127.0.0.1:$PORT" \
+	} | timeout $((20 * ${TIME_SCALE:-1})) openssl s_client -msg \
+		-connect "127.0.0.1:$PORT" \
 		-servername localhost -tls1_3 -ciphersuites "$suite" \
 		-CAfile "$CA" >"$T/ku.out" 2>"$T/s_client.log" || true
 	grep -q "KEYUPDATE" "$T/ku.out" "$T/s_client.log" ||
