@@ -81,14 +81,19 @@ jq -e '.cpus > 0 and (.crypto_limit_hs_per_s | length) == 3' "$T/bench.json" >/d
 	fail "JSON lacks the machine or the crypto limit"
 # Whether the host kept one speed: eleven points (the start, before each
 # of nine sections, sign and verify's included, and the end), each a
-# positive time, and the verdict that follows from the spreads.
-jq -e '(.steadiness.points | length) == 11 and
-	all(.steadiness.points[]; .x25519_us > 0 and .thread_wakeup_us > 0) and
-	.steadiness.x25519_spread >= 0 and .steadiness.thread_wakeup_spread >= 1 and
-	((.steadiness.steady == true) == (.steadiness.x25519_spread <= 0.15 and
-		.steadiness.thread_wakeup_spread <= 2))' "$T/bench.json" >/dev/null ||
+# positive time, and the verdict and its cause that follow from the
+# spreads (X25519 over 15 %, the wake-up over 2x; then the dependent
+# chain within 10 % or not).
+jq -e '.steadiness as $s | ($s.points | length) == 11 and
+	all($s.points[]; .x25519_us > 0 and .chain_us > 0 and .thread_wakeup_us > 0) and
+	$s.x25519_spread >= 0 and $s.chain_spread >= 0 and $s.thread_wakeup_spread >= 1 and
+	(($s.steady == true) == ($s.x25519_spread <= 0.15 and $s.thread_wakeup_spread <= 2)) and
+	$s.cause == (if $s.steady then "none" elif $s.x25519_spread <= 0.15 then "scheduling"
+		elif $s.chain_spread <= 0.10 then "shared core" else "clock" end)' \
+	"$T/bench.json" >/dev/null ||
 	fail "JSON steadiness incomplete or inconsistent: $(jq -c .steadiness "$T/bench.json")"
-grep -q "^Host steadiness: " "$T/bench.log" && grep -qE "^  spread: X25519 [0-9]+ %, wake-up [0-9.]+x: the host" "$T/bench.log" ||
+grep -q "^Host steadiness: " "$T/bench.log" &&
+	grep -qE "^  spread: X25519 [0-9]+ %, dependent chain [0-9]+ %, wake-up [0-9.]+x: the host" "$T/bench.log" ||
 	fail "the table lacks the host's steadiness"
 pass "the host's speed timed at 11 points ($(grep -o 'spread: .*x:' "$T/bench.log"))"
 # handoffd signs ECDSA and RSA key files with libcrypto and Ed25519 ones
