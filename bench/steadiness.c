@@ -179,10 +179,10 @@ cause(const char **why)
 		return "scheduling";
 	}
 	if (spread(KX) > SHARED_CORE_FACTOR * spread(CHAIN)) {
-		*why = "X25519 moved over three times as far as the "
-		       "dependent chain: the core's execution units were "
-		       "shared with work outside this run (an SMT sibling's), "
-		       "more than its clock moved";
+		*why =
+		    "X25519 moved far more than the dependent chain: the "
+		    "core's execution units were shared with work outside "
+		    "this run (an SMT sibling's), more than its clock moved";
 		return "shared core";
 	}
 	*why = "X25519 and the dependent chain moved alike: the core's "
