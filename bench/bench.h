@@ -305,11 +305,11 @@ double bench_wakeup_cost(double seconds);
 /* ---- steadiness.c: whether the host kept one speed through the run */
 
 /* Records the host's speed at a point of the run named `at` ("start", a
- * section about to start, "end"): X25519 and a wake-up timed for
- * `seconds`. */
+ * section about to start, "end"): X25519 timed for `seconds`, a
+ * dependent chain and a wake-up for a quarter and a half of that. */
 void bench_steadiness_check(const char *at, double seconds);
-/* The lines after the targets: each point, the spread, and whether the
- * host's speed moved during the run. */
+/* The lines after the targets: each point, the spreads, and whether the
+ * host's speed moved during the run, and why. */
 void bench_steadiness_print(void);
 /* The same as a JSON member: `  "steadiness": {...},\n`. */
 void bench_steadiness_json(FILE *f);
