@@ -158,6 +158,11 @@ struct bench_hs_figure {
 	unsigned servers;   /* server role: server threads per process */
 	unsigned processes; /* server role: processes (> 1: forked callers) */
 	unsigned clients;   /* load threads */
+	/* When not NULL, bench_hs_alternating calls it with before_arg at
+	 * the start of each round (for what must see the same stretch of
+	 * the host's speed as the figure, bench_crypto_round). */
+	void (*before_round)(void *arg);
+	void *before_arg;
 };
 
 /*
@@ -301,6 +306,26 @@ void bench_measure_costs(const struct bench_cert *c, const char *dir,
     double seconds, struct bench_costs *out);
 /* One thread waking another (us), timed for `seconds`. */
 double bench_wakeup_cost(double seconds);
+/*
+ * The crypto of one full server handshake with key kind `key` (both
+ * signers, both X25519s), timed again before each round of that key's
+ * full-handshake figure (bench_hs_figure.before_round): the host's speed
+ * moves by up to ~1.8x over minutes, so a limit timed at the start of the
+ * run would judge the figure against another stretch of it.
+ */
+struct bench_crypto_rounds {
+	const struct bench_cert *certs; /* every kind, as for the start's */
+	enum bench_key key;
+	double seconds;         /* for each of the four, each round */
+	int n;                  /* rounds timed */
+	struct bench_costs sum; /* key's sign columns and X25519s, summed */
+};
+/* A before_round callback: arg is a struct bench_crypto_rounds. */
+void bench_crypto_round(void *arg);
+/* The rounds' mean as handshakes/s on cpus cores, in process and with
+ * handoffd's crypto; 0 (and nothing set) when no round was timed. */
+int bench_crypto_rounds_limits(const struct bench_crypto_rounds *r,
+    unsigned cpus, double *in_process, double *offload);
 
 /* ---- steadiness.c: whether the host kept one speed through the run */
 
@@ -412,7 +437,10 @@ struct bench_added_latency {
 /* What bounds some targets on this machine, as this run measured it. */
 struct bench_ceilings {
 	const struct bench_costs *costs; /* the crypto costs line */
-	unsigned cpus;                   /* the cores the run used */
+	/* Per key kind, handshakes/s at handoffd's crypto timed in the
+	 * full figure's rounds; 0 where not measured (then costs is used). */
+	const double *offload_limit_in_rounds;
+	unsigned cpus; /* the cores the run used */
 	/* Each cipher alone (zero when the records section did not run). */
 	struct bench_cipher_speed aes128, chacha;
 };

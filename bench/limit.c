@@ -7,13 +7,16 @@
  * files (libcrypto, daemon/fastkey.c), so those signatures are also timed the
  * way it makes them, and its X25519 key shares and shared secrets come
  * from libsodium (daemon/x25519.c): each side gets the limit of its own
- * crypto.  Also what
+ * crypto; bench_crypto_round times one key kind's again before each round
+ * of its full-handshake figure, so that the figure is judged against the
+ * crypto of its own stretch of the host.  Also what
  * this machine charges for the two things handoff adds to a handshake:
  * system calls and one thread waking another (IPC is made of them),
  * and one whole IPC round trip (ipc_rtt.c).
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -256,16 +259,23 @@ bench_wakeup_cost(double seconds)
 	return took / (double)(2 * p.rounds) * 1e6;
 }
 
+/* One signature with key kind k, by GnuTLS and by handoffd's signer. */
+static void
+sign_costs(const struct bench_cert *c, enum bench_key k, double seconds,
+    struct bench_costs *out)
+{
+	out->sign_us[k] = sign_cost(c[k].key, seconds);
+	out->offload_sign_us[k] = k == BENCH_ED25519
+	    ? libsodium_sign_cost(c[k].key, seconds)
+	    : libcrypto_sign_cost(c[k].key, seconds);
+}
+
 void
 bench_measure_costs(const struct bench_cert *c, const char *dir,
     double seconds, struct bench_costs *out)
 {
-	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
-		out->sign_us[k] = sign_cost(c[k].key, seconds);
-		out->offload_sign_us[k] = k == BENCH_ED25519
-		    ? libsodium_sign_cost(c[k].key, seconds)
-		    : libcrypto_sign_cost(c[k].key, seconds);
-	}
+	for (int k = 0; k < BENCH_KEY_COUNT; k++)
+		sign_costs(c, (enum bench_key)k, seconds, out);
 	kx_costs(seconds, &out->kx_us, &out->offload_kx_us);
 	out->syscall_us = syscall_cost(seconds / 4);
 	out->wakeup_us = bench_wakeup_cost(seconds / 2);
@@ -273,4 +283,32 @@ bench_measure_costs(const struct bench_cert *c, const char *dir,
 	    dir, seconds, &out->ipc_rtt_p50_us, &out->ipc_rtt_p99_us);
 	bench_bare_round_trip(
 	    seconds, &out->bare_rtt_p50_us, &out->bare_rtt_p99_us);
+}
+
+void
+bench_crypto_round(void *arg)
+{
+	struct bench_crypto_rounds *r = arg;
+	struct bench_costs one;
+	memset(&one, 0, sizeof(one));
+	sign_costs(r->certs, r->key, r->seconds, &one);
+	kx_costs(r->seconds, &one.kx_us, &one.offload_kx_us);
+	r->sum.sign_us[r->key] += one.sign_us[r->key];
+	r->sum.offload_sign_us[r->key] += one.offload_sign_us[r->key];
+	r->sum.kx_us += one.kx_us;
+	r->sum.offload_kx_us += one.offload_kx_us;
+	r->n++;
+}
+
+int
+bench_crypto_rounds_limits(const struct bench_crypto_rounds *r, unsigned cpus,
+    double *in_process, double *offload)
+{
+	if (r->n == 0)
+		return 0;
+	double sign = r->sum.sign_us[r->key] / r->n;
+	double offload_sign = r->sum.offload_sign_us[r->key] / r->n;
+	*in_process = cpus * 1e6 / (sign + r->sum.kx_us / r->n);
+	*offload = cpus * 1e6 / (offload_sign + r->sum.offload_kx_us / r->n);
+	return 1;
 }

@@ -31,6 +31,10 @@ static struct bench_machine machine; /* what the run measured on */
  * crypto: in process (GnuTLS's signer), and with handoffd's signer. */
 static double limit_per_sec[BENCH_KEY_COUNT];
 static double offload_limit_per_sec[BENCH_KEY_COUNT];
+/* The same, with the crypto timed before each round of the key's full
+ * server figure (bench_crypto_round); 0 for a key not measured. */
+static double limit_in_rounds[BENCH_KEY_COUNT];
+static double offload_limit_in_rounds[BENCH_KEY_COUNT];
 static struct bench_added_latency latency; /* run_latency's */
 static unsigned memory_in_flight;          /* run_memory's handshakes */
 static int quick;
@@ -234,6 +238,9 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			if (quick && k > 0 && resumed)
 				continue;
 			struct bench_hs_result g, h;
+			struct bench_crypto_rounds crypto = {.certs = certs,
+			    .key = (enum bench_key)k,
+			    .seconds = quick ? 0.02 : 0.08};
 			struct bench_hs_figure f = {.role = BENCH_SERVER_ROLE,
 			    .cert = &certs[k],
 			    .daemon_url = url,
@@ -242,16 +249,20 @@ run_server_handshakes(const struct bench_cert *certs, const char *url,
 			    .resumed = resumed,
 			    .servers = 4 * cpus,
 			    .processes = 1,
-			    .clients = 4 * cpus};
+			    .clients = 4 * cpus,
+			    .before_round =
+			        resumed ? NULL : bench_crypto_round,
+			    .before_arg = &crypto};
 			run_hs_figure("server", &f, k, secs, &g, &h);
-			if (!resumed && limit_per_sec[k] > 0)
+			double *lim = &limit_in_rounds[k];
+			double *off = &offload_limit_in_rounds[k];
+			if (bench_crypto_rounds_limits(
+			        &crypto, cpus, lim, off))
 				printf("  %-44s %11.0f%% %11.0f%%  of each "
-				       "side's crypto limit (%.0f, %.0f "
-				       "hs/s)\n",
-				    "", 100 * g.per_sec / limit_per_sec[k],
-				    100 * h.per_sec / offload_limit_per_sec[k],
-				    limit_per_sec[k],
-				    offload_limit_per_sec[k]);
+				       "side's crypto limit, timed in these "
+				       "rounds (%.0f, %.0f hs/s)\n",
+				    "", 100 * g.per_sec / *lim,
+				    100 * h.per_sec / *off, *lim, *off);
 		}
 	}
 }
@@ -624,6 +635,14 @@ write_json(const char *path, unsigned cpus)
 	for (int k = 0; k < BENCH_KEY_COUNT; k++)
 		fprintf(f, "%s\"%s\": %.0f", k ? ", " : "", bench_key_names[k],
 		    offload_limit_per_sec[k]);
+	fprintf(f, "},\n  \"crypto_limit_in_rounds_hs_per_s\": {");
+	for (int k = 0, n = 0; k < BENCH_KEY_COUNT; k++)
+		if (limit_in_rounds[k] > 0)
+			fprintf(f,
+			    "%s\"%s\": {\"gnutls\": %.0f, "
+			    "\"handoffd\": %.0f}",
+			    n++ ? ", " : "", bench_key_names[k],
+			    limit_in_rounds[k], offload_limit_in_rounds[k]);
 	fprintf(f, "},\n  \"cipher_alone_gbps\": {");
 	for (int i = 0, n = 0; i < 3; i++)
 		if (cipher_alone[i].gnutls_gbps > 0)
@@ -835,6 +854,7 @@ main(int argc, char **argv)
 	/* cipher_alone follows record_ciphers: AES-128-GCM first,
 	 * ChaCha20-Poly1305 last. */
 	struct bench_ceilings ceilings = {.costs = &costs,
+	    .offload_limit_in_rounds = offload_limit_in_rounds,
 	    .cpus = cpus,
 	    .aes128 = cipher_alone[0],
 	    .chacha = cipher_alone[2]};

@@ -94,6 +94,7 @@ struct hs_rounds {
 	enum bench_side sides[2];
 	struct bench_samples pool[2];
 	struct bench_hs_result *total[2];
+	int turns; /* taken so far: a round starts at each even count */
 };
 
 static void
@@ -101,6 +102,8 @@ hs_round(int side, double seconds, void *arg)
 {
 	struct hs_rounds *h = arg;
 	struct bench_hs_result one;
+	if (h->turns++ % 2 == 0 && h->figure->before_round != NULL)
+		h->figure->before_round(h->figure->before_arg);
 	bench_hs_measure(
 	    h->figure, h->sides[side], seconds, &h->pool[side], &one);
 	bench_hs_total_add(h->total[side], &one);

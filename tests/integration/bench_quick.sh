@@ -102,8 +102,12 @@ pass "the host's speed timed at 11 points ($(grep -o 'spread: .*x:' "$T/bench.lo
 # in-process GnuTLS's.
 jq -e '(.crypto_limit_offload_hs_per_s | length) == 3 and ([.costs_us | to_entries[] | select(.key | startswith("sign_offload_")) | .value | select(. > 0)] | length) == 3 and .costs_us["sign_offload_Ed25519"] != .costs_us["sign_Ed25519"] and .costs_us.x25519 > 0 and .costs_us.x25519_offload > 0' "$T/bench.json" >/dev/null ||
 	fail "JSON lacks handoffd's crypto costs and limit: $(jq -c '.costs_us, .crypto_limit_offload_hs_per_s' "$T/bench.json")"
-[ "$(grep -cE "^ +[0-9]+% +[0-9]+%  of each side's crypto limit \([0-9]+, [0-9]+ hs/s\)$" "$T/bench.log")" -eq 2 ] ||
+[ "$(grep -cE "^ +[0-9]+% +[0-9]+%  of each side's crypto limit, timed in these rounds \([0-9]+, [0-9]+ hs/s\)$" "$T/bench.log")" -eq 2 ] ||
 	fail "the full-handshake rows do not give each side's share of its own crypto limit"
+# That limit is the key's crypto timed in the figure's rounds: one per
+# full figure (two kinds in --quick), handoffd's above GnuTLS's for ECDSA.
+jq -e '.crypto_limit_in_rounds_hs_per_s | length == 2 and all(.[]; .gnutls > 0 and .handoffd > 0) and .["ECDSA-P256"].handoffd > .["ECDSA-P256"].gnutls' "$T/bench.json" >/dev/null ||
+	fail "JSON lacks the crypto limit timed in the rounds: $(jq -c .crypto_limit_in_rounds_hs_per_s "$T/bench.json")"
 pass "JSON: $(jq '.results | length' "$T/bench.json") figures in 10 sections, all positive, ratios consistent"
 # What the run measured on, printed and in the JSON, the same text.
 jq -e '(.cpu_model | length) > 0 and (.cpu_features | type) == "string" and (.virtual_machine | type) == "boolean" and (.kernel | length) > 0 and (.openssl | startswith("OpenSSL "))' "$T/bench.json" >/dev/null ||
@@ -228,7 +232,8 @@ pass "rates carry each round's ratio, in the JSON, the table and the targets"
 # The record and full-handshake targets state what bounds them on this
 # machine, worked out again here from the run's own figures: the target's
 # rate against the faster cipher alone, and the ratio the cores would
-# allow with handoff's server side at handoffd's bare crypto.
+# allow with handoff's server side at handoffd's bare crypto (as timed in
+# the figure's rounds).
 detail() { jq -r --arg t "$1" '[.targets[] | select(.target == $t)][0].detail' "$T/bench.json"; }
 for pair in "AES-128-GCM 16 KiB records written=AES-128-GCM=2" \
 	"ChaCha20-Poly1305 16 KiB records written=CHACHA20-POLY1305=5"; do
@@ -246,7 +251,7 @@ for pair in "full server handshakes/s, ECDSA-P256=ECDSA-P256" \
 	# The bound, or "none" when the in-process server's CPU per
 	# handshake is all the cores' time, leaving the load generator no
 	# share to base a bound on: then none is stated.
-	want=$(jq -r --arg k "$k" '([.results[] | select(.section == "server" and .name == "\($k) full")][0].gnutls) as $rate | ([.results[] | select(.section == "server" and .name == "\($k) full server CPU per hs")][0].gnutls) as $server | (.cpus * 1e6 / $rate) as $all | (.costs_us["sign_offload_\($k)"] + .costs_us.x25519_offload) as $crypto | if $all > $server then $all / ($all - $server + $crypto) else "none" end' "$T/bench.json")
+	want=$(jq -r --arg k "$k" '([.results[] | select(.section == "server" and .name == "\($k) full")][0].gnutls) as $rate | ([.results[] | select(.section == "server" and .name == "\($k) full server CPU per hs")][0].gnutls) as $server | (.cpus * 1e6 / $rate) as $all | (.cpus * 1e6 / .crypto_limit_in_rounds_hs_per_s[$k].handoffd) as $crypto | if $all > $server then $all / ($all - $server + $crypto) else "none" end' "$T/bench.json")
 	if [ "$want" = none ]; then
 		[ -z "$bound" ] || fail "target \"$t\" states a bound ${bound}x with no load generator's share to base it on"
 	else
