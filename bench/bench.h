@@ -419,9 +419,39 @@ struct bench_row {
 	 * (n > 0): how far one round's reading strays on this machine. */
 	struct bench_round_rates rounds;
 };
+
+/* ---- table.c: the run's figures, printed and kept */
+
+/* Prints a section's title and the table's column heads. */
+void bench_section(const char *title);
+/* Prints and keeps a figure's row (up to 256 in a run); with `ratios`
+ * (not NULL), its ratio in each alternating round, whose spread follows
+ * the ratio. */
+void bench_add_row_with(const char *section, const char *name,
+    const char *unit, double gnutls, double handoff, int lower_is_better,
+    const struct bench_round_rates *ratios);
+void bench_add_row(const char *section, const char *name, const char *unit,
+    double gnutls, double handoff, int lower_is_better);
+/* A row with its ratio in each round, taken the way the run's is:
+ * handoff / GnuTLS for a rate, GnuTLS / handoff for a time. */
+void bench_add_rounds_row(const char *section, const char *name,
+    const char *unit, double gnutls, double handoff, int lower_is_better,
+    const struct bench_round_rates *g_rounds,
+    const struct bench_round_rates *h_rounds);
+/* A rate's row (higher is better), with each round's ratio. */
+void bench_add_rate_row(const char *section, const char *name,
+    const char *unit, double gnutls, double handoff,
+    const struct bench_round_rates *g_rounds,
+    const struct bench_round_rates *h_rounds);
 /* The figure `name` of `section` in this run, or NULL if not measured. */
 const struct bench_row *bench_row_find(const char *section, const char *name);
 double bench_row_ratio(const struct bench_row *r);
+int bench_rows_count(void);
+/* The rows as the JSON's "results" array, with its trailing newline. */
+void bench_rows_json(FILE *f);
+/* A bar chart of every ratio at path (gnuplot; its data file in dir):
+ * 0, or -1 if it could not be drawn. */
+int bench_rows_png(const char *path, const char *dir);
 
 /* The added-latency figure against its target (main.c's run_latency). */
 struct bench_added_latency {

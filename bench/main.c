@@ -1,8 +1,9 @@
 /*
  * main.c - handoff-bench: runs every figure for in-process GnuTLS and for
  * handoff in the same run, then prints a table (each figure with its
- * ratio, and last the performance targets judged on them: targets.c),
- * and optionally JSON (--json) and a PNG chart (--png, gnuplot).
+ * ratio as it is measured: table.c; last the performance targets judged
+ * on them: targets.c), and optionally JSON (--json) and a PNG chart
+ * (--png, gnuplot).
  *
  *   handoff-bench [--quick] [--json FILE] [--png FILE] [--handoffd PATH]
  *                 [--only SECTION[,SECTION...]]
@@ -23,8 +24,6 @@
 #include "bench.h"
 #include "handoff.h"
 
-static struct bench_row rows[256];
-static int nrows;
 static struct bench_costs costs;
 static struct bench_machine machine; /* what the run measured on */
 /* Full handshakes/s the cores allow with nothing but the asymmetric
@@ -67,97 +66,6 @@ about_to_run(const char *section)
 	return wanted(section) && checkpoint(section);
 }
 
-/* A figure's row; with `ratios` (not NULL), its ratio in each
- * alternating round, whose spread follows the ratio. */
-static void
-add_row_with(const char *section, const char *name, const char *unit,
-    double gnutls, double handoff, int lower_is_better,
-    const struct bench_round_rates *ratios)
-{
-	if (nrows == 256)
-		return;
-	struct bench_row *r = &rows[nrows++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->section, sizeof(r->section), "%s", section);
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->unit, sizeof(r->unit), "%s", unit);
-	r->gnutls = gnutls;
-	r->handoff = handoff;
-	r->lower_is_better = lower_is_better;
-	if (ratios != NULL)
-		r->rounds = *ratios;
-	int prec = strcmp(unit, "GB/s") == 0 ? 2 : 1;
-	printf("  %-44s %12.*f %12.*f %-6s %6.2fx", name, prec, gnutls, prec,
-	    handoff, unit, bench_row_ratio(r));
-	double lo, hi;
-	if (bench_round_range(&r->rounds, &lo, &hi))
-		printf("  (%d rounds: %.2f-%.2fx)", r->rounds.n, lo, hi);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void
-add_row(const char *section, const char *name, const char *unit, double gnutls,
-    double handoff, int lower_is_better)
-{
-	add_row_with(
-	    section, name, unit, gnutls, handoff, lower_is_better, NULL);
-}
-
-/* A row with its ratio in each round, taken the way the run's is:
- * handoff / GnuTLS for a rate, GnuTLS / handoff for a time
- * (bench_round_ratios divides its second argument's rounds by its
- * first's). */
-static void
-add_rounds_row(const char *section, const char *name, const char *unit,
-    double gnutls, double handoff, int lower_is_better,
-    const struct bench_round_rates *g_rounds,
-    const struct bench_round_rates *h_rounds)
-{
-	struct bench_round_rates ratios;
-	if (lower_is_better)
-		bench_round_ratios(h_rounds, g_rounds, &ratios);
-	else
-		bench_round_ratios(g_rounds, h_rounds, &ratios);
-	add_row_with(
-	    section, name, unit, gnutls, handoff, lower_is_better, &ratios);
-}
-
-/* A rate's row (higher is better), with each round's ratio. */
-static void
-add_rate_row(const char *section, const char *name, const char *unit,
-    double gnutls, double handoff, const struct bench_round_rates *g_rounds,
-    const struct bench_round_rates *h_rounds)
-{
-	add_rounds_row(
-	    section, name, unit, gnutls, handoff, 0, g_rounds, h_rounds);
-}
-
-double
-bench_row_ratio(const struct bench_row *r)
-{
-	if (r->lower_is_better)
-		return r->handoff > 0 ? r->gnutls / r->handoff : 0;
-	return r->gnutls > 0 ? r->handoff / r->gnutls : 0;
-}
-
-const struct bench_row *
-bench_row_find(const char *section, const char *name)
-{
-	for (int i = 0; i < nrows; i++)
-		if (strcmp(rows[i].section, section) == 0 &&
-		    strcmp(rows[i].name, name) == 0)
-			return &rows[i];
-	return NULL;
-}
-
-static void
-section(const char *title)
-{
-	printf("\n%s\n  %-44s %12s %12s %-6s %7s\n", title, "", "GnuTLS",
-	    "handoff", "", "ratio");
-}
-
 static const char *profile_of[BENCH_KEY_COUNT] = {"ecdsa", "rsa", "ed25519"};
 
 /* What each handshake cost the measured side, split for handoff between
@@ -181,10 +89,10 @@ add_usage_rows(const char *section, const char *name,
 {
 	char row[128];
 	snprintf(row, sizeof(row), "%s %s CPU per hs", name, section);
-	add_row(section, row, "us", g->side.cpu_us,
+	bench_add_row(section, row, "us", g->side.cpu_us,
 	    h->side.cpu_us + h->daemon.cpu_us, 1);
 	snprintf(row, sizeof(row), "%s %s switches per hs", name, section);
-	add_row(section, row, "sw", g->side.switches,
+	bench_add_row(section, row, "sw", g->side.switches,
 	    h->side.switches + h->daemon.switches, 1);
 	print_usage_split(section, g, h);
 }
@@ -197,12 +105,12 @@ add_hs_rows(const char *section, const char *name,
     const struct bench_hs_result *g, const struct bench_hs_result *h)
 {
 	char row[128];
-	add_rate_row(section, name, "hs/s", g->per_sec, h->per_sec, &g->rounds,
-	    &h->rounds);
+	bench_add_rate_row(section, name, "hs/s", g->per_sec, h->per_sec,
+	    &g->rounds, &h->rounds);
 	snprintf(row, sizeof(row), "%s latency p50", name);
-	add_row(section, row, "us", g->p50_us, h->p50_us, 1);
+	bench_add_row(section, row, "us", g->p50_us, h->p50_us, 1);
 	snprintf(row, sizeof(row), "%s latency p99", name);
-	add_row(section, row, "us", g->p99_us, h->p99_us, 1);
+	bench_add_row(section, row, "us", g->p99_us, h->p99_us, 1);
 	add_usage_rows(section, name, g, h);
 	if (g->failures + h->failures > 0)
 		printf("  (failures: GnuTLS %lu, handoff %lu)\n", g->failures,
@@ -230,7 +138,7 @@ static void
 run_server_handshakes(const struct bench_cert *certs, const char *url,
     int daemon_pid, double secs, unsigned cpus)
 {
-	section(
+	bench_section(
 	    "Server handshakes, TLS 1.3 X25519 (handshakes/s; latency us)");
 	int kinds = quick ? 2 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
@@ -278,8 +186,9 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
     const char *dir, double secs)
 {
 	enum { ROUNDS = 5 };
-	section("Latency at low load: one client, sequential full handshakes "
-	        "(us)");
+	bench_section(
+	    "Latency at low load: one client, sequential full handshakes "
+	    "(us)");
 	struct bench_samples pooled[2] = {{0}};
 	struct bench_hs_result total[2];
 	memset(total, 0, sizeof(total));
@@ -328,9 +237,9 @@ run_latency(const struct bench_cert *certs, const char *url, int daemon_pid,
 	latency.lowest_us = lowest;
 	latency.highest_us = highest;
 
-	add_row(
+	bench_add_row(
 	    "latency", "ECDSA-P256 full p50", "us", g->p50_us, h->p50_us, 1);
-	add_row(
+	bench_add_row(
 	    "latency", "ECDSA-P256 full p99", "us", g->p99_us, h->p99_us, 1);
 	printf("  %-44s %12s %12.0f us over the in-process baseline (p50)\n",
 	    "added by offload", "", latency.added_us);
@@ -354,8 +263,9 @@ run_client_handshakes(const struct bench_cert *certs, const char *url,
     int daemon_pid, const char *handoffd, const char *dir, double secs,
     unsigned cpus)
 {
-	section("Client handshakes with chain verification (handshakes/s; "
-	        "latency us)");
+	bench_section(
+	    "Client handshakes with chain verification (handshakes/s; "
+	    "latency us)");
 	int cache_pid;
 	const char *cache_url = bench_daemon_start_with(
 	    handoffd, dir, certs, cpus, "", &cache_pid);
@@ -386,8 +296,8 @@ static void
 run_records(const struct bench_cert *certs, const char *url, double secs)
 {
 	static const size_t sizes[] = {1024, 16384};
-	section("Record layer, TLS 1.3 (GB/s of plaintext; the measured "
-	        "thread's user CPU us per record)");
+	bench_section("Record layer, TLS 1.3 (GB/s of plaintext; the measured "
+	              "thread's user CPU us per record)");
 	for (int i = 0; i < 3; i++) {
 		if (quick && i == 1)
 			continue;
@@ -409,19 +319,21 @@ run_records(const struct bench_cert *certs, const char *url, double secs)
 			size_t kib = sizes[j] / 1024;
 			snprintf(
 			    name, sizeof(name), "%s %zu KiB write", c, kib);
-			add_rate_row("records", name, "GB/s", g.write_gbps,
-			    h.write_gbps, &g.write_rounds, &h.write_rounds);
+			bench_add_rate_row("records", name, "GB/s",
+			    g.write_gbps, h.write_gbps, &g.write_rounds,
+			    &h.write_rounds);
 			snprintf(name, sizeof(name),
 			    "%s %zu KiB write, user CPU", c, kib);
-			add_row("records", name, "us", g.write_user_us,
+			bench_add_row("records", name, "us", g.write_user_us,
 			    h.write_user_us, 1);
 			snprintf(
 			    name, sizeof(name), "%s %zu KiB read", c, kib);
-			add_rate_row("records", name, "GB/s", g.read_gbps,
-			    h.read_gbps, &g.read_rounds, &h.read_rounds);
+			bench_add_rate_row("records", name, "GB/s",
+			    g.read_gbps, h.read_gbps, &g.read_rounds,
+			    &h.read_rounds);
 			snprintf(name, sizeof(name),
 			    "%s %zu KiB read, user CPU", c, kib);
-			add_row("records", name, "us", g.read_user_us,
+			bench_add_row("records", name, "us", g.read_user_us,
 			    h.read_user_us, 1);
 		}
 	}
@@ -431,22 +343,23 @@ static void
 run_stall(const struct bench_cert *certs, const char *url, double secs,
     unsigned cpus)
 {
-	section("Event-loop stall: one epoll thread under handshake load "
-	        "(us busy per iteration)");
+	bench_section(
+	    "Event-loop stall: one epoll thread under handshake load "
+	    "(us busy per iteration)");
 	struct bench_stall_result g, h;
 	bench_event_loop_stall(&certs[BENCH_ECDSA], url,
 	    profile_of[BENCH_ECDSA], 2 * cpus, secs, rounds, &g, &h);
 	/* Iterations are pooled across rounds for the run's quantiles, so
 	 * a run's ratio need not lie between its rounds' own. */
-	add_rounds_row("stall", "ECDSA-P256 loop iteration p99", "us",
+	bench_add_rounds_row("stall", "ECDSA-P256 loop iteration p99", "us",
 	    g.p99_us, h.p99_us, 1, &g.p99_rounds, &h.p99_rounds);
-	add_rounds_row("stall", "ECDSA-P256 loop iteration max", "us",
+	bench_add_rounds_row("stall", "ECDSA-P256 loop iteration max", "us",
 	    g.max_us, h.max_us, 1, &g.max_rounds, &h.max_rounds);
-	add_rounds_row("stall", "ECDSA-P256 iteration p99, loop's CPU time",
-	    "us", g.cpu_p99_us, h.cpu_p99_us, 1, &g.cpu_p99_rounds,
-	    &h.cpu_p99_rounds);
-	add_rate_row("stall", "ECDSA-P256 handshakes by the loop", "hs/s",
-	    g.per_sec, h.per_sec, &g.rate_rounds, &h.rate_rounds);
+	bench_add_rounds_row("stall",
+	    "ECDSA-P256 iteration p99, loop's CPU time", "us", g.cpu_p99_us,
+	    h.cpu_p99_us, 1, &g.cpu_p99_rounds, &h.cpu_p99_rounds);
+	bench_add_rate_row("stall", "ECDSA-P256 handshakes by the loop",
+	    "hs/s", g.per_sec, h.per_sec, &g.rate_rounds, &h.rate_rounds);
 }
 
 /* handoff's server with 1, 2 and 4 daemon workers and 1 or 2 caller
@@ -459,9 +372,10 @@ static void
 run_scaling(const struct bench_cert *certs, const char *handoffd,
     const char *dir, double secs, unsigned cpus)
 {
-	section("Scaling: handoff ECDSA-P256 full handshakes/s by daemon "
-	        "workers and caller processes (GnuTLS column: in-process with "
-	        "the same threads and processes, in alternating rounds)");
+	bench_section(
+	    "Scaling: handoff ECDSA-P256 full handshakes/s by daemon "
+	    "workers and caller processes (GnuTLS column: in-process with "
+	    "the same threads and processes, in alternating rounds)");
 	unsigned workers[] = {1, 2, 4};
 	unsigned procs[] = {1, 2};
 	for (int w = 0; w < 3; w++) {
@@ -490,7 +404,7 @@ run_scaling(const struct bench_cert *certs, const char *handoffd,
 			snprintf(name, sizeof(name),
 			    "%u worker(s), %u caller process(es)", workers[w],
 			    procs[p]);
-			add_rate_row("scaling", name, "hs/s", g.per_sec,
+			bench_add_rate_row("scaling", name, "hs/s", g.per_sec,
 			    h.per_sec, &g.rounds, &h.rounds);
 			if (g.failures + h.failures > 0)
 				printf("  (failures: GnuTLS %lu, handoff "
@@ -509,8 +423,9 @@ static void
 run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
     int daemon_pid, double secs, unsigned cpus)
 {
-	section("Key-only offload (handoff_gnutls.h): GnuTLS servers, the "
-	        "key in process or in handoffd (handshakes/s)");
+	bench_section(
+	    "Key-only offload (handoff_gnutls.h): GnuTLS servers, the "
+	    "key in process or in handoffd (handshakes/s)");
 	int kinds = quick ? 2 : BENCH_KEY_COUNT;
 	for (int k = 0; k < kinds; k++) {
 		struct bench_hs_result g, h;
@@ -526,11 +441,11 @@ run_keyonly_handshakes(const struct bench_cert *certs, const char *url,
 		    .clients = 4 * cpus};
 		bench_hs_alternating(&f, BENCH_KEYONLY, secs, rounds, &g, &h);
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
-		add_rate_row("keyonly", name, "hs/s", g.per_sec, h.per_sec,
-		    &g.rounds, &h.rounds);
+		bench_add_rate_row("keyonly", name, "hs/s", g.per_sec,
+		    h.per_sec, &g.rounds, &h.rounds);
 		snprintf(name, sizeof(name), "%s full latency p50",
 		    bench_key_names[k]);
-		add_row("keyonly", name, "us", g.p50_us, h.p50_us, 1);
+		bench_add_row("keyonly", name, "us", g.p50_us, h.p50_us, 1);
 		snprintf(name, sizeof(name), "%s full", bench_key_names[k]);
 		add_usage_rows("keyonly", name, &g, &h);
 		if (g.failures + h.failures > 0)
@@ -546,8 +461,9 @@ static void
 run_sign_verify(const struct bench_cert *certs, const char *url,
     const char *handoffd, const char *dir, double secs, unsigned cpus)
 {
-	section("SIGN and VERIFY offload (handoff_gnutls.h): the operation "
-	        "in process or in handoffd, 2 x CPUs threads");
+	bench_section(
+	    "SIGN and VERIFY offload (handoff_gnutls.h): the operation "
+	    "in process or in handoffd, 2 x CPUs threads");
 	struct bench_rate g, h;
 	char profile[32], name[96];
 	for (int k = 0; k < BENCH_KEY_COUNT; k++) {
@@ -555,11 +471,11 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 		bench_sign_rates(
 		    &certs[k], url, profile, 2 * cpus, secs, rounds, &g, &h);
 		snprintf(name, sizeof(name), "%s sign", bench_key_names[k]);
-		add_rate_row("sign", name, "ops/s", g.per_sec, h.per_sec,
+		bench_add_rate_row("sign", name, "ops/s", g.per_sec, h.per_sec,
 		    &g.rounds, &h.rounds);
 		snprintf(name, sizeof(name), "%s sign latency p50",
 		    bench_key_names[k]);
-		add_row("sign", name, "us", g.p50_us, h.p50_us, 1);
+		bench_add_row("sign", name, "us", g.p50_us, h.p50_us, 1);
 		if (g.failures + h.failures > 0)
 			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
 			    g.failures, h.failures);
@@ -578,12 +494,12 @@ run_sign_verify(const struct bench_cert *certs, const char *url,
 		    2 * cpus, secs, rounds, &g, &v);
 		snprintf(name, sizeof(name), "ECDSA-P256 chain verify, %s",
 		    hit ? "cache hit" : "cache miss");
-		add_rate_row("verify", name, "ops/s", g.per_sec, v.per_sec,
-		    &g.rounds, &v.rounds);
+		bench_add_rate_row("verify", name, "ops/s", g.per_sec,
+		    v.per_sec, &g.rounds, &v.rounds);
 		snprintf(name, sizeof(name),
 		    "ECDSA-P256 chain verify latency p50, %s",
 		    hit ? "hit" : "miss");
-		add_row("verify", name, "us", g.p50_us, v.p50_us, 1);
+		bench_add_row("verify", name, "us", g.p50_us, v.p50_us, 1);
 		if (g.failures + v.failures > 0)
 			printf("  (failures: GnuTLS %lu, handoff %lu)\n",
 			    g.failures, v.failures);
@@ -664,52 +580,9 @@ write_json(const char *path, unsigned cpus)
 		    latency.rounds, latency.rounds_met, latency.lowest_us,
 		    latency.highest_us);
 	bench_targets_json(f);
-	fprintf(f, "  \"results\": [\n");
-	for (int i = 0; i < nrows; i++) {
-		fprintf(f,
-		    "    {\"section\": \"%s\", \"name\": \"%s\", \"unit\": "
-		    "\"%s\", \"gnutls\": %.6g, \"handoff\": %.6g, \"ratio\": "
-		    "%.4g, \"lower_is_better\": %s",
-		    rows[i].section, rows[i].name, rows[i].unit,
-		    rows[i].gnutls, rows[i].handoff, bench_row_ratio(&rows[i]),
-		    rows[i].lower_is_better ? "true" : "false");
-		for (int k = 0; k < rows[i].rounds.n; k++)
-			fprintf(f, "%s%.9g%s",
-			    k ? ", " : ", \"round_ratios\": [",
-			    rows[i].rounds.rate[k],
-			    k + 1 < rows[i].rounds.n ? "" : "]");
-		fprintf(f, "}%s\n", i + 1 < nrows ? "," : "");
-	}
-	fprintf(f, "  ]\n}\n");
+	bench_rows_json(f);
+	fprintf(f, "}\n");
 	fclose(f);
-}
-
-/* A bar chart of every ratio through gnuplot: a bar from 1 (parity) to
- * the ratio, on a log scale, one line per figure. */
-static int
-write_png(const char *path, const char *dir)
-{
-	char data[600], script[1400];
-	snprintf(data, sizeof(data), "%s/ratios.dat", dir);
-	FILE *f = fopen(data, "w");
-	if (f == NULL)
-		return -1;
-	for (int i = 0; i < nrows; i++) {
-		double r = bench_row_ratio(&rows[i]);
-		r = r > 0 ? r : 1e-3; /* the log scale has no 0 */
-		fprintf(f, "%d \"%s: %s\" %.4f\n", nrows - 1 - i,
-		    rows[i].section, rows[i].name, r);
-	}
-	fclose(f);
-	snprintf(script, sizeof(script),
-	    "gnuplot -e \"set terminal pngcairo size 1200,%d font ',9'; "
-	    "set output '%s'; set title 'handoff / in-process GnuTLS, same "
-	    "run (right of 1: handoff ahead)'; set logscale x 2; set grid x; "
-	    "set yrange [-1:%d]; unset key; set style fill solid 0.6; "
-	    "plot '%s' using 3:1:(\\$3<1?\\$3:1):(\\$3<1?1:\\$3):"
-	    "(\\$1-0.35):(\\$1+0.35):ytic(2) with boxxyerror\" 2>&1",
-	    160 + 16 * nrows, path, nrows, data);
-	return system(script) == 0 ? 0 : -1;
 }
 
 /* A fresh daemon of its own, so that its resident memory grows only by
@@ -725,7 +598,7 @@ run_memory(const struct bench_cert *certs, const char *handoffd,
 	    "Memory: %u ECDSA-P256 server handshakes in flight at once "
 	    "(KiB each)",
 	    n);
-	section(title);
+	bench_section(title);
 	int pid;
 	const char *url = bench_daemon_start(handoffd, dir, certs, cpus, &pid);
 	struct bench_mem_result g, h, held;
@@ -736,12 +609,12 @@ run_memory(const struct bench_cert *certs, const char *handoffd,
 	bench_daemon_stop(pid);
 	free((char *)url);
 	/* GnuTLS column: the in-process server's heap, the whole state. */
-	add_row("memory", "server process's heap (handoff: the caller)", "KiB",
-	    g.self_kib, h.self_kib, 1);
-	add_row("memory", "handoffd, session held (cert requested)", "KiB",
-	    g.self_kib, held.daemon_kib, 1);
-	add_row("memory", "in total, one trip (caller + handoffd)", "KiB",
-	    g.self_kib, h.self_kib + h.daemon_kib, 1);
+	bench_add_row("memory", "server process's heap (handoff: the caller)",
+	    "KiB", g.self_kib, h.self_kib, 1);
+	bench_add_row("memory", "handoffd, session held (cert requested)",
+	    "KiB", g.self_kib, held.daemon_kib, 1);
+	bench_add_row("memory", "in total, one trip (caller + handoffd)",
+	    "KiB", g.self_kib, h.self_kib + h.daemon_kib, 1);
 	printf("  (one trip: handoffd grew %.1f KiB per handshake, holding no "
 	       "session while the client's Finished travels)\n",
 	    h.daemon_kib);
@@ -862,13 +735,14 @@ main(int argc, char **argv)
 	bench_targets_print(quick);
 	checkpoint("end");
 	bench_steadiness_print();
-	printf("\n%d figures in %.0f s\n", nrows, bench_now() - start);
+	printf("\n%d figures in %.0f s\n", bench_rows_count(),
+	    bench_now() - start);
 	if (json != NULL) {
 		write_json(json, cpus);
 		printf("JSON: %s\n", json);
 	}
 	if (png != NULL) {
-		if (write_png(png, dir) == 0)
+		if (bench_rows_png(png, dir) == 0)
 			printf("chart: %s\n", png);
 		else
 			printf("chart: not written (is gnuplot installed? "
