@@ -215,8 +215,10 @@ bench_steadiness_print(void)
 		printf(" %s %.1f / %.1f / %.1f%s", points[i].at,
 		    points[i].kx_us, points[i].chain_us, points[i].wakeup_us,
 		    i + 1 < npoints ? "," : "\n");
-	printf("  spread: X25519 %.0f %%, dependent chain %.0f %%, wake-up "
-	       "%.1fx: ",
+	/* At the verdict's precision (as_printed), so that a spread on a
+	 * threshold reads as the verdict takes it. */
+	printf("  spread: X25519 %.1f %%, dependent chain %.1f %%, wake-up "
+	       "%.3fx: ",
 	    100 * spread(KX), 100 * spread(CHAIN), spread(WAKEUP) + 1);
 	const char *why;
 	cause(&why);

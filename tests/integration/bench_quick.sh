@@ -93,7 +93,7 @@ jq -e '.steadiness as $s | ($s.points | length) == 11 and
 	"$T/bench.json" >/dev/null ||
 	fail "JSON steadiness incomplete or inconsistent: $(jq -c .steadiness "$T/bench.json")"
 grep -q "^Host steadiness: " "$T/bench.log" &&
-	grep -qE "^  spread: X25519 [0-9]+ %, dependent chain [0-9]+ %, wake-up [0-9.]+x: the host" "$T/bench.log" ||
+	grep -qE "^  spread: X25519 [0-9]+\.[0-9] %, dependent chain [0-9]+\.[0-9] %, wake-up [0-9]+\.[0-9]{3}x: the host" "$T/bench.log" ||
 	fail "the table lacks the host's steadiness"
 pass "the host's speed timed at 11 points ($(grep -o 'spread: .*x:' "$T/bench.log"))"
 # handoffd signs ECDSA and RSA key files with libcrypto and Ed25519 ones
